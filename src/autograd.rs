@@ -1,0 +1,299 @@
+//! Reverse-mode autodiff: the graph nodes that ops record, grad mode (`no_grad`), and the backward sweep.
+//!
+//! Each recorded op makes one [`Node`] holding its backward function and edges to its inputs' nodes (or to
+//! the leaf tensors that collect gradients). Nodes point only backwards, to inputs, so the graph has no
+//! cycles and is freed as soon as its output tensors are dropped.
+
+use crate::element::Element;
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+use smallvec::SmallVec;
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Gradients with respect to an op's inputs, in input order; `None` where an input needs none.
+pub(crate) type Grads<T> = SmallVec<[Option<Tensor<T>>; 2]>;
+
+/// The backward of one op: the gradients of its inputs from the gradient of its output.
+pub(crate) trait BackwardOp<T: Element>: Send + Sync {
+    /// `needs[i]` tells whether input `i` wants a gradient, so work for the others can be skipped.
+    fn backward(&self, grad: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>>;
+}
+
+/// Where an input's gradient goes.
+pub(crate) enum Edge<T: Element> {
+    /// Into the node of the op that made the input.
+    Node(Arc<Node<T>>),
+    /// Into the `.grad` of a leaf that requires grad.
+    Leaf(Tensor<T>),
+}
+
+/// One recorded op in the graph.
+pub(crate) struct Node<T: Element> {
+    name: &'static str,
+    edges: SmallVec<[Option<Edge<T>>; 2]>,
+    /// Taken (freed) by a backward pass unless it retains the graph.
+    op: Mutex<Option<Box<dyn BackwardOp<T>>>>,
+    /// The output's gradient, kept when the output asked for `retain_grad`.
+    retained: Mutex<Option<Tensor<T>>>,
+    retain: std::sync::atomic::AtomicBool,
+}
+
+impl<T: Element> Node<T> {
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    pub fn set_retain(&self) {
+        self.retain.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn retained_grad(&self) -> Option<Tensor<T>> {
+        self.retained.lock().expect("grad lock poisoned").clone()
+    }
+}
+
+/// A tensor saved for backward, with the version it had then: using it after an in-place change is an error.
+pub(crate) struct Saved<T: Element> {
+    tensor: Tensor<T>,
+    version: u64,
+}
+
+impl<T: Element> Saved<T> {
+    /// Saves an op's input.
+    pub fn input(tensor: &Tensor<T>) -> Self {
+        Saved { tensor: tensor.clone(), version: tensor.version() }
+    }
+
+    /// Saves an op's output: detached, since the output's own node holding it would be a cycle.
+    pub fn output(tensor: &Tensor<T>) -> Self {
+        let detached = if tensor.is_leaf() { tensor.clone() } else { tensor.detach() };
+        Saved { tensor: detached, version: tensor.version() }
+    }
+
+    /// The saved tensor, or an error if it was modified in place since it was saved.
+    pub fn get(&self, op: &'static str) -> Result<&Tensor<T>> {
+        let now = self.tensor.version();
+        if now != self.version {
+            return Err(Error::autograd(
+                op,
+                format!(
+                    "one of the tensors needed for gradient computation has been modified by an in-place operation: \
+                     a tensor of shape {:?} is at version {now}; expected version {}",
+                    self.tensor.shape(),
+                    self.version
+                ),
+            ));
+        }
+        Ok(&self.tensor)
+    }
+}
+
+thread_local! {
+    static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
+}
+
+/// Whether ops on this thread are recorded for backward (`torch.is_grad_enabled()`).
+pub fn is_grad_enabled() -> bool {
+    GRAD_ENABLED.with(Cell::get)
+}
+
+/// Restores the previous grad mode of this thread when dropped.
+#[must_use = "grad mode is restored as soon as the guard is dropped"]
+pub struct GradModeGuard {
+    previous: bool,
+}
+
+impl GradModeGuard {
+    /// Sets this thread's grad mode until the guard is dropped (`torch.set_grad_enabled`).
+    pub fn new(enabled: bool) -> Self {
+        let previous = GRAD_ENABLED.with(|g| g.replace(enabled));
+        GradModeGuard { previous }
+    }
+}
+
+impl Drop for GradModeGuard {
+    fn drop(&mut self) {
+        GRAD_ENABLED.with(|g| g.set(self.previous));
+    }
+}
+
+/// Runs `f` with gradient recording off on this thread (`with torch.no_grad():`).
+///
+/// ```
+/// use torchlet::{no_grad, Tensor};
+/// let w = Tensor::new([1.0, 2.0]).requires_grad_(true)?;
+/// let y = no_grad(|| &w * 2.0);
+/// assert!(!y.requires_grad());
+/// # Ok::<(), torchlet::Error>(())
+/// ```
+pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
+    let _guard = GradModeGuard::new(false);
+    f()
+}
+
+/// Runs `f` with gradient recording on, even inside `no_grad` (`with torch.enable_grad():`).
+pub fn enable_grad<R>(f: impl FnOnce() -> R) -> R {
+    let _guard = GradModeGuard::new(true);
+    f()
+}
+
+/// Builds the result tensor of an op, recording `make_backward(&output)` in the graph when grad mode is on
+/// and an input requires grad. The closure runs only then, so untracked ops save nothing; the output it
+/// gets has no history, so it can be saved without a cycle.
+pub(crate) fn record<T: Element, B: BackwardOp<T> + 'static>(
+    name: &'static str,
+    output: Tensor<T>,
+    inputs: &[&Tensor<T>],
+    make_backward: impl FnOnce(&Tensor<T>) -> B,
+) -> Tensor<T> {
+    if !is_grad_enabled() || !inputs.iter().any(|t| t.requires_grad()) {
+        return output;
+    }
+    let edges = inputs
+        .iter()
+        .map(|t| match t.grad_fn() {
+            Some(node) => Some(Edge::Node(Arc::clone(node))),
+            None if t.requires_grad() => Some(Edge::Leaf((*t).clone())),
+            None => None,
+        })
+        .collect();
+    let op: Box<dyn BackwardOp<T>> = Box::new(make_backward(&output));
+    let node = Node {
+        name,
+        edges,
+        op: Mutex::new(Some(op)),
+        retained: Mutex::new(None),
+        retain: std::sync::atomic::AtomicBool::new(false),
+    };
+    Tensor::from_parts(Arc::clone(&output.0.storage), output.layout().clone(), output.device(), Some(Arc::new(node)))
+}
+
+fn node_id<T: Element>(node: &Arc<Node<T>>) -> usize {
+    Arc::as_ptr(node) as usize
+}
+
+/// Adds `grad` into a pending gradient slot.
+fn accumulate<T: Element>(slot: &mut Option<Tensor<T>>, grad: Tensor<T>) -> Result<()> {
+    *slot = Some(match slot.take() {
+        None => grad,
+        Some(sum) => sum.try_add(&grad)?,
+    });
+    Ok(())
+}
+
+/// Adds `grad` into `tensor.grad` in place, as torch's AccumulateGrad does; the first gradient is stored
+/// as is when nothing else shares it, else copied so that later in-place accumulation touches only `.grad`.
+fn accumulate_into_grad<T: Element>(tensor: &Tensor<T>, grad: Tensor<T>) -> Result<()> {
+    let mut slot = tensor.0.grad.lock().expect("grad lock poisoned");
+    match slot.as_ref() {
+        Some(existing) => existing.add_assign_untracked(&grad),
+        None => {
+            *slot = Some(if grad.is_sole_owner() { grad } else { grad.contiguous_copy()? });
+            Ok(())
+        }
+    }
+}
+
+/// The backward sweep behind [`Tensor::backward`].
+pub(crate) fn backward<T: Element>(root: &Tensor<T>, gradient: Option<&Tensor<T>>, retain_graph: bool) -> Result<()> {
+    const OP: &str = "backward";
+    if !root.requires_grad() {
+        return Err(Error::autograd(OP, "the tensor does not require grad and has no grad_fn"));
+    }
+    let seed = match gradient {
+        Some(g) if g.shape() != root.shape() => {
+            return Err(Error::shape(
+                OP,
+                format!("gradient has shape {:?} but the output has shape {:?}", g.shape(), root.shape()),
+            ))
+        }
+        Some(g) => g.detach(),
+        None if root.numel() != 1 => {
+            return Err(Error::autograd(
+                OP,
+                format!(
+                    "grad can be implicitly created only for scalar outputs, got shape {:?}; pass a gradient with backward_with",
+                    root.shape()
+                ),
+            ))
+        }
+        None => root.ones_like()?,
+    };
+    let _no_grad = GradModeGuard::new(false);
+    let Some(root_node) = root.grad_fn() else {
+        // A leaf that requires grad: its gradient is the seed itself.
+        return accumulate_into_grad(root, seed);
+    };
+
+    // Count, for every node reachable from the root, how many edges lead into it, so each node runs only
+    // once all the gradient flowing into it has arrived (torch's dependency counting).
+    let mut pending: HashMap<usize, usize> = HashMap::new();
+    let mut stack = vec![Arc::clone(root_node)];
+    pending.insert(node_id(root_node), 0);
+    while let Some(node) = stack.pop() {
+        for edge in node.edges.iter().flatten() {
+            if let Edge::Node(child) = edge {
+                let count = pending.entry(node_id(child)).or_insert(0);
+                *count += 1;
+                if *count == 1 {
+                    stack.push(Arc::clone(child));
+                }
+            }
+        }
+    }
+
+    let mut grads: HashMap<usize, Option<Tensor<T>>> = HashMap::new();
+    let mut leaf_grads: Vec<(Tensor<T>, Option<Tensor<T>>)> = Vec::new();
+    let mut ready = vec![(Arc::clone(root_node), seed)];
+    while let Some((node, grad)) = ready.pop() {
+        if node.retain.load(std::sync::atomic::Ordering::Relaxed) {
+            *node.retained.lock().expect("grad lock poisoned") = Some(grad.clone());
+        }
+        let input_grads = {
+            let mut op = node.op.lock().expect("graph lock poisoned");
+            let Some(backward_op) = op.as_ref() else {
+                return Err(Error::autograd(
+                    OP,
+                    format!(
+                        "trying to backward through the graph a second time ({} was already freed); \
+                         use backward_retain_graph the first time to keep it",
+                        node.name
+                    ),
+                ));
+            };
+            let needs: SmallVec<[bool; 2]> = node.edges.iter().map(Option::is_some).collect();
+            let input_grads = backward_op.backward(&grad, &needs)?;
+            if !retain_graph {
+                *op = None;
+            }
+            input_grads
+        };
+        for (edge, input_grad) in node.edges.iter().zip(input_grads) {
+            let (Some(edge), Some(input_grad)) = (edge, input_grad) else { continue };
+            match edge {
+                Edge::Leaf(leaf) => match leaf_grads.iter_mut().find(|(t, _)| t.id() == leaf.id()) {
+                    Some((_, slot)) => accumulate(slot, input_grad)?,
+                    None => leaf_grads.push((leaf.clone(), Some(input_grad))),
+                },
+                Edge::Node(child) => {
+                    let id = node_id(child);
+                    accumulate(grads.entry(id).or_default(), input_grad)?;
+                    let count = pending.get_mut(&id).expect("every child was counted");
+                    *count -= 1;
+                    if *count == 0 {
+                        let grad = grads.remove(&id).flatten().expect("a gradient arrived");
+                        ready.push((Arc::clone(child), grad));
+                    }
+                }
+            }
+        }
+    }
+    for (leaf, grad) in leaf_grads {
+        if let Some(grad) = grad {
+            accumulate_into_grad(&leaf, grad)?;
+        }
+    }
+    Ok(())
+}

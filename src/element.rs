@@ -1,0 +1,103 @@
+//! The element types a tensor can hold: `f32` and `f64`, both first-class.
+
+use num_traits::{Float, FromPrimitive, ToPrimitive};
+use rand::Rng;
+use rand_distr::{Distribution, StandardNormal, Uniform};
+use std::fmt::{Debug, Display};
+
+/// Extra bounds that the CUDA backend needs of an element (empty without the `cuda` feature).
+#[cfg(feature = "cuda")]
+pub trait DeviceElement: cudarc::driver::DeviceRepr + cudarc::driver::ValidAsZeroBits + Unpin {}
+#[cfg(feature = "cuda")]
+impl<T: cudarc::driver::DeviceRepr + cudarc::driver::ValidAsZeroBits + Unpin> DeviceElement for T {}
+/// Extra bounds that the CUDA backend needs of an element (empty without the `cuda` feature).
+#[cfg(not(feature = "cuda"))]
+pub trait DeviceElement {}
+#[cfg(not(feature = "cuda"))]
+impl<T> DeviceElement for T {}
+
+/// A floating-point element type of a tensor (`f32` or `f64`).
+pub trait Element:
+    Float + FromPrimitive + ToPrimitive + Debug + Display + Default + Send + Sync + 'static + DeviceElement
+{
+    /// The name torch gives this dtype (`torch.float32`, `torch.float64`).
+    const TORCH_DTYPE: &'static str;
+    /// The C type of this element in the CUDA kernels.
+    const C_TYPE: &'static str;
+
+    /// Converts an `f64` constant (a learning rate, `1/n`, ...) to this type.
+    fn from_f64_lossy(v: f64) -> Self;
+
+    /// One draw from N(0, 1).
+    fn sample_standard_normal<R: Rng + ?Sized>(rng: &mut R) -> Self;
+
+    /// One draw from U(lo, hi); `lo == hi` gives `lo`.
+    fn sample_uniform<R: Rng + ?Sized>(lo: Self, hi: Self, rng: &mut R) -> Self;
+
+    /// `C = alpha * A B + beta * C` with arbitrary row/column strides (in elements).
+    ///
+    /// # Safety
+    /// The pointers must be valid for the strided `m x k`, `k x n` and `m x n` views they describe, and `C`
+    /// must not overlap `A` or `B`.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: *const Self,
+        rsa: isize,
+        csa: isize,
+        b: *const Self,
+        rsb: isize,
+        csb: isize,
+        c: *mut Self,
+        rsc: isize,
+        csc: isize,
+    );
+}
+
+macro_rules! impl_element {
+    ($t:ty, $torch:literal, $c:literal, $gemm:path) => {
+        impl Element for $t {
+            const TORCH_DTYPE: &'static str = $torch;
+            const C_TYPE: &'static str = $c;
+
+            fn from_f64_lossy(v: f64) -> Self {
+                v as $t
+            }
+
+            fn sample_standard_normal<R: Rng + ?Sized>(rng: &mut R) -> Self {
+                StandardNormal.sample(rng)
+            }
+
+            fn sample_uniform<R: Rng + ?Sized>(lo: Self, hi: Self, rng: &mut R) -> Self {
+                if lo >= hi {
+                    return lo;
+                }
+                // Uniform::new only fails for lo >= hi or non-finite bounds; fall back to lo then.
+                Uniform::new(lo, hi).map(|u| u.sample(rng)).unwrap_or(lo)
+            }
+
+            unsafe fn gemm(
+                m: usize,
+                k: usize,
+                n: usize,
+                a: *const Self,
+                rsa: isize,
+                csa: isize,
+                b: *const Self,
+                rsb: isize,
+                csb: isize,
+                c: *mut Self,
+                rsc: isize,
+                csc: isize,
+            ) {
+                // SAFETY: forwarded from this function's contract; beta = 0 so C is only written.
+                unsafe { $gemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, rsc, csc) }
+            }
+        }
+    };
+}
+
+impl_element!(f32, "torch.float32", "float", matrixmultiply::sgemm);
+impl_element!(f64, "torch.float64", "double", matrixmultiply::dgemm);

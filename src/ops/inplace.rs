@@ -1,0 +1,133 @@
+//! In-place updates (`add_`, `sub_`, `mul_`, `zero_`, `copy_`, ...), for optimizers and the tutorials'
+//! `w -= lr * grad`. Each bumps the storage's version, so a backward that saved the old values fails loudly.
+
+use super::same_device;
+use crate::autograd::is_grad_enabled;
+use crate::element::Element;
+use crate::error::{Error, Result};
+use crate::shape::broadcast_shapes;
+use crate::storage::{BinaryOp, UnaryOp};
+use crate::tensor::Tensor;
+
+impl<T: Element> Tensor<T> {
+    /// Refuses in-place writes that autograd cannot follow: to a leaf that requires grad while grad mode
+    /// is on (torch's rule), and to or from tensors that are part of a recorded graph.
+    fn check_inplace(&self, op: &'static str, src: Option<&Tensor<T>>) -> Result<()> {
+        if !is_grad_enabled() {
+            return Ok(());
+        }
+        if self.is_leaf() && self.requires_grad() {
+            return Err(Error::autograd(
+                op,
+                format!(
+                    "a leaf tensor of shape {:?} that requires grad is being used in an in-place operation; \
+                     wrap the update in no_grad",
+                    self.shape()
+                ),
+            ));
+        }
+        if self.requires_grad() || src.is_some_and(Tensor::requires_grad) {
+            return Err(Error::autograd(
+                op,
+                "in-place operations on tensors that require grad are not recorded by torchlet; \
+                 compute out of place, or wrap the update in no_grad",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `self op= src` elementwise, `src` broadcast to `self`'s shape.
+    fn assign_from(&self, op_name: &'static str, src: &Tensor<T>, op: Option<BinaryOp>) -> Result<&Self> {
+        self.check_inplace(op_name, Some(src))?;
+        same_device(op_name, self, src)?;
+        let fits = broadcast_shapes(op_name, self.shape(), src.shape()).is_ok_and(|b| b.as_slice() == self.shape());
+        if !fits {
+            return Err(Error::shape(
+                op_name,
+                format!(
+                    "source of shape {:?} cannot be broadcast to the destination's shape {:?}",
+                    src.shape(),
+                    self.shape()
+                ),
+            ));
+        }
+        self.assign_untracked(src, op)?;
+        Ok(self)
+    }
+
+    /// The write itself, with no autograd checks: the source is copied first when it shares our storage.
+    fn assign_untracked(&self, src: &Tensor<T>, op: Option<BinaryOp>) -> Result<()> {
+        let src = if self.shares_storage(src) { src.contiguous_copy()? } else { src.clone() };
+        let src_layout = src.layout().broadcast_to(self.shape());
+        self.write().assign(self.layout(), &src.read(), &src_layout, op)?;
+        self.bump_version();
+        Ok(())
+    }
+
+    /// `self += grad` for gradient accumulation, which runs inside backward with no checks to make.
+    pub(crate) fn add_assign_untracked(&self, grad: &Tensor<T>) -> Result<()> {
+        self.assign_untracked(grad, Some(BinaryOp::Add))
+    }
+
+    fn map_from(&self, op_name: &'static str, op: UnaryOp<T>) -> Result<&Self> {
+        self.check_inplace(op_name, None)?;
+        self.write().map_inplace(self.layout(), op)?;
+        self.bump_version();
+        Ok(self)
+    }
+
+    /// `self += src` in place (`tensor.add_`).
+    pub fn add_(&self, src: &Tensor<T>) -> Result<&Self> {
+        self.assign_from("add_", src, Some(BinaryOp::Add))
+    }
+
+    /// `self -= src` in place (`tensor.sub_`).
+    ///
+    /// ```
+    /// use torchlet::{no_grad, Tensor};
+    /// let w = Tensor::new([1.0, 2.0]).requires_grad_(true)?;
+    /// w.square()?.sum()?.backward()?;
+    /// let grad = w.grad().unwrap();
+    /// no_grad(|| w.sub_(&(&grad * 0.1)))?;
+    /// assert_eq!(w.to_vec()?, vec![0.8, 1.6]);
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    pub fn sub_(&self, src: &Tensor<T>) -> Result<&Self> {
+        self.assign_from("sub_", src, Some(BinaryOp::Sub))
+    }
+
+    /// `self *= src` in place (`tensor.mul_`).
+    pub fn mul_(&self, src: &Tensor<T>) -> Result<&Self> {
+        self.assign_from("mul_", src, Some(BinaryOp::Mul))
+    }
+
+    /// `self /= src` in place (`tensor.div_`).
+    pub fn div_(&self, src: &Tensor<T>) -> Result<&Self> {
+        self.assign_from("div_", src, Some(BinaryOp::Div))
+    }
+
+    /// Overwrites `self` with `src`, broadcast to `self`'s shape (`tensor.copy_`).
+    pub fn copy_(&self, src: &Tensor<T>) -> Result<&Self> {
+        self.assign_from("copy_", src, None)
+    }
+
+    /// `self *= c` in place (`tensor.mul_(c)`).
+    pub fn mul_scalar_(&self, c: T) -> Result<&Self> {
+        self.map_from("mul_", UnaryOp::Mul(c))
+    }
+
+    /// `self += c` in place (`tensor.add_(c)`).
+    pub fn add_scalar_(&self, c: T) -> Result<&Self> {
+        self.map_from("add_", UnaryOp::Add(c))
+    }
+
+    /// Sets every element to `value` (`tensor.fill_`).
+    pub fn fill_(&self, value: T) -> Result<&Self> {
+        self.map_from("fill_", UnaryOp::Fill(value))
+    }
+
+    /// Sets every element to zero (`tensor.zero_()`), e.g. `w.grad().unwrap().zero_()`.
+    pub fn zero_(&self) -> Result<&Self> {
+        self.fill_(T::zero())
+    }
+}

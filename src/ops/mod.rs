@@ -1,0 +1,65 @@
+//! Tensor operations, grouped by family. Each op's forward builds its result from storage primitives and
+//! records, beside it, the backward that maps the output's gradient to its inputs' gradients.
+
+mod binary;
+mod index;
+mod inplace;
+mod matmul;
+mod operators;
+mod reduce;
+mod scalar;
+mod unary;
+mod view;
+
+use crate::element::Element;
+use crate::error::{Error, Result};
+use crate::shape::Layout;
+use crate::storage::Storage;
+use crate::tensor::Tensor;
+
+/// Fails unless both tensors are on the same device.
+pub(crate) fn same_device<T: Element>(op: &'static str, a: &Tensor<T>, b: &Tensor<T>) -> Result<()> {
+    if a.device() != b.device() {
+        return Err(Error::DeviceMismatch { op, lhs: a.device(), rhs: b.device() });
+    }
+    Ok(())
+}
+
+/// Runs `f` on the storages of `a` and `b`, taking the lock once when they share a buffer.
+pub(crate) fn with_storages<T: Element, R>(
+    a: &Tensor<T>,
+    b: &Tensor<T>,
+    f: impl FnOnce(&Storage<T>, &Storage<T>) -> R,
+) -> R {
+    if a.shares_storage(b) {
+        let s = a.read();
+        f(&s, &s)
+    } else {
+        f(&a.read(), &b.read())
+    }
+}
+
+impl<T: Element> Tensor<T> {
+    /// A contiguous copy with no history, whatever this tensor's layout.
+    pub(crate) fn contiguous_copy(&self) -> Result<Self> {
+        let storage = self.read().unary(self.layout(), crate::storage::UnaryOp::Identity)?;
+        Ok(Tensor::from_storage(storage, self.shape()))
+    }
+
+    /// This gradient summed down to `shape`, undoing a broadcast from `shape` to `self.shape()`.
+    pub(crate) fn sum_to_shape(&self, shape: &[usize]) -> Result<Self> {
+        if self.shape() == shape {
+            return Ok(self.clone());
+        }
+        // Align `shape` to this rank with leading 1s; those dims and the stretched ones are summed.
+        let mut aligned = vec![1; self.rank() - shape.len()];
+        aligned.extend_from_slice(shape);
+        let storage = self.read().sum_to(self.layout(), &aligned)?;
+        Ok(Tensor::from_storage(storage, shape))
+    }
+
+    /// A view with another layout over this storage, for ops that move no data.
+    pub(crate) fn relayout(&self, layout: Layout) -> Self {
+        self.view_with(layout)
+    }
+}

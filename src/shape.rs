@@ -1,0 +1,151 @@
+//! Shapes, strided layouts and the broadcasting rules of NumPy/PyTorch.
+
+use crate::error::{Error, Result};
+use smallvec::SmallVec;
+
+/// Dimension sizes or strides; four inline slots cover the tutorials without a heap allocation.
+pub(crate) type Dims = SmallVec<[usize; 4]>;
+
+/// Number of elements of a shape (1 for a scalar, `[]`).
+pub(crate) fn numel(shape: &[usize]) -> usize {
+    shape.iter().product()
+}
+
+/// Row-major (C-contiguous) strides of a shape.
+pub(crate) fn contiguous_strides(shape: &[usize]) -> Dims {
+    let mut strides: Dims = SmallVec::from_elem(1, shape.len());
+    for i in (0..shape.len().saturating_sub(1)).rev() {
+        strides[i] = strides[i + 1] * shape[i + 1];
+    }
+    strides
+}
+
+/// Resolves a possibly negative dimension index (`-1` is the last) against a rank.
+///
+/// A scalar accepts dims 0 and -1, as torch does.
+pub(crate) fn resolve_dim(op: &'static str, dim: isize, shape: &[usize]) -> Result<usize> {
+    resolve_dim_in(op, dim, shape, shape.len().max(1))
+}
+
+/// Like [`resolve_dim`], for ops such as `unsqueeze` that accept one position past the last dim.
+pub(crate) fn resolve_dim_in(op: &'static str, dim: isize, shape: &[usize], n: usize) -> Result<usize> {
+    let n_signed = n as isize;
+    let resolved = if dim < 0 { dim + n_signed } else { dim };
+    if (0..n_signed).contains(&resolved) {
+        Ok(resolved as usize)
+    } else {
+        Err(Error::DimOutOfRange { op, dim, shape: shape.to_vec(), lo: -n_signed, hi: n_signed - 1 })
+    }
+}
+
+/// The shape two operands broadcast to: aligned from the right, a size of 1 (or a missing dim) stretches.
+pub(crate) fn broadcast_shapes(op: &'static str, lhs: &[usize], rhs: &[usize]) -> Result<Dims> {
+    let rank = lhs.len().max(rhs.len());
+    let mut out: Dims = SmallVec::with_capacity(rank);
+    for i in 0..rank {
+        let l = if i + lhs.len() >= rank { lhs[i + lhs.len() - rank] } else { 1 };
+        let r = if i + rhs.len() >= rank { rhs[i + rhs.len() - rank] } else { 1 };
+        out.push(match (l, r) {
+            _ if l == r => l,
+            (1, _) => r,
+            (_, 1) => l,
+            _ => {
+                return Err(Error::shape(
+                    op,
+                    format!("shapes {lhs:?} and {rhs:?} cannot be broadcast together (dim {i}: {l} vs {r})"),
+                ))
+            }
+        });
+    }
+    Ok(out)
+}
+
+/// How a tensor's elements sit in its storage: shape, strides (in elements) and offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Layout {
+    pub shape: Dims,
+    pub strides: Dims,
+    pub offset: usize,
+}
+
+impl Layout {
+    /// The row-major layout of a fresh tensor.
+    pub fn contiguous(shape: &[usize]) -> Self {
+        Layout { shape: SmallVec::from_slice(shape), strides: contiguous_strides(shape), offset: 0 }
+    }
+
+    pub fn numel(&self) -> usize {
+        numel(&self.shape)
+    }
+
+    /// Row-major with no gaps (size-1 dims may have any stride).
+    pub fn is_contiguous(&self) -> bool {
+        let mut expected = 1;
+        for (&size, &stride) in self.shape.iter().zip(&self.strides).rev() {
+            if size != 1 && stride != expected {
+                return false;
+            }
+            expected *= size;
+        }
+        true
+    }
+
+    /// The same elements seen with `shape`, which `self.shape` broadcasts to (stretched dims get stride 0).
+    pub fn broadcast_to(&self, shape: &[usize]) -> Layout {
+        let extra = shape.len() - self.shape.len();
+        let mut strides: Dims = SmallVec::from_elem(0, shape.len());
+        for (i, (&size, &stride)) in self.shape.iter().zip(&self.strides).enumerate() {
+            strides[i + extra] = if size == 1 && shape[i + extra] != 1 { 0 } else { stride };
+        }
+        Layout { shape: SmallVec::from_slice(shape), strides, offset: self.offset }
+    }
+
+    /// Dims `a` and `b` swapped: a transposed view.
+    pub fn transpose(&self, a: usize, b: usize) -> Layout {
+        let mut out = self.clone();
+        out.shape.swap(a, b);
+        out.strides.swap(a, b);
+        out
+    }
+
+    /// `len` entries of dim `dim` starting at `start`.
+    pub fn narrow(&self, dim: usize, start: usize, len: usize) -> Layout {
+        let mut out = self.clone();
+        out.offset += start * self.strides[dim];
+        out.shape[dim] = len;
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcasting_aligns_from_the_right() {
+        assert_eq!(broadcast_shapes("t", &[3, 1], &[4]).unwrap().as_slice(), &[3, 4]);
+        assert_eq!(broadcast_shapes("t", &[], &[2, 2]).unwrap().as_slice(), &[2, 2]);
+        assert_eq!(broadcast_shapes("t", &[2, 1, 5], &[3, 1]).unwrap().as_slice(), &[2, 3, 5]);
+        let err = broadcast_shapes("add", &[2, 3], &[4]).unwrap_err().to_string();
+        assert_eq!(err, "add: shapes [2, 3] and [4] cannot be broadcast together (dim 1: 3 vs 4)");
+    }
+
+    #[test]
+    fn views_have_the_strides_of_their_base() {
+        let t = Layout::contiguous(&[2, 3]).transpose(0, 1);
+        assert_eq!((t.shape.as_slice(), t.strides.as_slice()), (&[3, 2][..], &[1, 3][..]));
+        assert!(!t.is_contiguous());
+        let b = Layout::contiguous(&[3]).broadcast_to(&[2, 3]);
+        assert_eq!(b.strides.as_slice(), &[0, 1]);
+        assert!(Layout::contiguous(&[3, 1]).transpose(0, 1).is_contiguous());
+        assert_eq!(Layout::contiguous(&[2, 3]).narrow(0, 1, 1).offset, 3);
+    }
+
+    #[test]
+    fn negative_dims_resolve_like_torch() {
+        assert_eq!(resolve_dim("t", -1, &[2, 3]).unwrap(), 1);
+        assert_eq!(resolve_dim("t", 0, &[]).unwrap(), 0);
+        let err = resolve_dim("sum", 2, &[2, 3]).unwrap_err().to_string();
+        assert_eq!(err, "sum: dimension 2 is out of range for shape [2, 3] (expected a dim in [-2, 1])");
+    }
+}

@@ -1,0 +1,259 @@
+//! CPU kernels over strided views of a `Vec<T>`: elementwise maps, broadcasting zips, reductions, GEMM.
+//!
+//! Every kernel has a fast path for contiguous operands and a general path that walks the view row by row,
+//! so the inner loop is a plain strided loop the compiler can vectorise.
+
+use super::{BinaryOp, UnaryOp};
+use crate::element::Element;
+use crate::shape::{Dims, Layout};
+use smallvec::SmallVec;
+
+/// Calls `f(offset_a, offset_b, len)` for each innermost row of two views of the same shape; the rows are
+/// walked in row-major order and their element strides are the views' last strides.
+fn for_each_row(a: &Layout, b: &Layout, mut f: impl FnMut(usize, usize, usize)) {
+    let rank = a.shape.len();
+    if rank == 0 {
+        f(a.offset, b.offset, 1);
+        return;
+    }
+    let len = a.shape[rank - 1];
+    if len == 0 || a.shape.contains(&0) {
+        return;
+    }
+    let mut index: Dims = SmallVec::from_elem(0, rank - 1);
+    let (mut oa, mut ob) = (a.offset, b.offset);
+    loop {
+        f(oa, ob, len);
+        let mut dim = rank - 1;
+        loop {
+            if dim == 0 {
+                return;
+            }
+            dim -= 1;
+            index[dim] += 1;
+            oa += a.strides[dim];
+            ob += b.strides[dim];
+            if index[dim] < a.shape[dim] {
+                break;
+            }
+            oa -= a.strides[dim] * index[dim];
+            ob -= b.strides[dim] * index[dim];
+            index[dim] = 0;
+        }
+    }
+}
+
+fn last_stride(layout: &Layout) -> usize {
+    layout.strides.last().copied().unwrap_or(1)
+}
+
+/// The elements of a view mapped through `f`, contiguous.
+fn map<T: Element>(data: &[T], layout: &Layout, f: impl Fn(T) -> T) -> Vec<T> {
+    let n = layout.numel();
+    if layout.is_contiguous() {
+        return data[layout.offset..layout.offset + n].iter().map(|&x| f(x)).collect();
+    }
+    let mut out = Vec::with_capacity(n);
+    let stride = last_stride(layout);
+    for_each_row(layout, layout, |o, _, len| out.extend((0..len).map(|j| f(data[o + j * stride]))));
+    out
+}
+
+pub(crate) fn unary<T: Element>(data: &[T], layout: &Layout, op: UnaryOp<T>) -> Vec<T> {
+    let zero = T::zero();
+    match op {
+        UnaryOp::Identity => map(data, layout, |x| x),
+        UnaryOp::Neg => map(data, layout, |x| -x),
+        UnaryOp::Square => map(data, layout, |x| x * x),
+        UnaryOp::Sqrt => map(data, layout, |x| x.sqrt()),
+        UnaryOp::Exp => map(data, layout, |x| x.exp()),
+        UnaryOp::Log => map(data, layout, |x| x.ln()),
+        UnaryOp::Abs => map(data, layout, |x| x.abs()),
+        // torch.sign: 0 at 0 (and NaN at NaN), unlike f64::signum.
+        UnaryOp::Sign => map(data, layout, |x| {
+            if x > zero {
+                T::one()
+            } else if x < zero {
+                -T::one()
+            } else {
+                x
+            }
+        }),
+        UnaryOp::Powf(p) => map(data, layout, |x| x.powf(p)),
+        UnaryOp::Add(c) => map(data, layout, |x| x + c),
+        UnaryOp::Mul(c) => map(data, layout, |x| x * c),
+        UnaryOp::RSub(c) => map(data, layout, |x| c - x),
+        UnaryOp::RDiv(c) => map(data, layout, |x| c / x),
+        UnaryOp::Div(c) => map(data, layout, |x| x / c),
+        UnaryOp::Fill(c) => vec![c; layout.numel()],
+    }
+}
+
+fn zip<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout, f: impl Fn(T, T) -> T) -> Vec<T> {
+    let n = la.numel();
+    if la.is_contiguous() && lb.is_contiguous() {
+        let (a, b) = (&a[la.offset..la.offset + n], &b[lb.offset..lb.offset + n]);
+        return a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect();
+    }
+    let mut out = Vec::with_capacity(n);
+    let (sa, sb) = (last_stride(la), last_stride(lb));
+    for_each_row(la, lb, |oa, ob, len| {
+        if sb == 0 {
+            let y = b[ob];
+            out.extend((0..len).map(|j| f(a[oa + j * sa], y)));
+        } else {
+            out.extend((0..len).map(|j| f(a[oa + j * sa], b[ob + j * sb])));
+        }
+    });
+    out
+}
+
+pub(crate) fn binary<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout, op: BinaryOp) -> Vec<T> {
+    match op {
+        BinaryOp::Add => zip(a, la, b, lb, |x, y| x + y),
+        BinaryOp::Sub => zip(a, la, b, lb, |x, y| x - y),
+        BinaryOp::Mul => zip(a, la, b, lb, |x, y| x * y),
+        BinaryOp::Div => zip(a, la, b, lb, |x, y| x / y),
+    }
+}
+
+/// Sum of a contiguous slice with eight independent accumulators: vectorisable, and more accurate than
+/// one running sum since each accumulator sees an eighth of the terms.
+fn sum_slice<T: Element>(xs: &[T]) -> T {
+    let mut acc = [T::zero(); 8];
+    let chunks = xs.chunks_exact(8);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        for (a, &x) in acc.iter_mut().zip(chunk) {
+            *a = *a + x;
+        }
+    }
+    let head = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    tail.iter().fold(head, |s, &x| s + x)
+}
+
+pub(crate) fn sum_to<T: Element>(data: &[T], layout: &Layout, out_shape: &[usize]) -> Vec<T> {
+    let out_numel: usize = out_shape.iter().product();
+    if out_numel == 1 && layout.is_contiguous() {
+        return vec![sum_slice(&data[layout.offset..layout.offset + layout.numel()])];
+    }
+    let mut out = vec![T::zero(); out_numel];
+    // The output seen with the input's shape: reduced dims get stride 0, so each input element lands on
+    // the output element it sums into.
+    let target = Layout::contiguous(out_shape).broadcast_to(&layout.shape);
+    let (si, so) = (last_stride(layout), last_stride(&target));
+    for_each_row(layout, &target, |oi, oo, len| {
+        if so == 0 {
+            let row: T = (0..len).fold(T::zero(), |s, j| s + data[oi + j * si]);
+            out[oo] = out[oo] + row;
+        } else {
+            for j in 0..len {
+                out[oo + j * so] = out[oo + j * so] + data[oi + j * si];
+            }
+        }
+    });
+    out
+}
+
+pub(crate) fn matmul<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> Vec<T> {
+    let (m, k, n) = (la.shape[0], la.shape[1], lb.shape[1]);
+    let mut out = vec![T::zero(); m * n];
+    if m == 0 || n == 0 || k == 0 {
+        return out;
+    }
+    // Check that both views lie inside their buffers before handing raw pointers to the GEMM.
+    let last = |l: &Layout| l.offset + (l.shape[0] - 1) * l.strides[0] + (l.shape[1] - 1) * l.strides[1];
+    assert!(last(la) < a.len() && last(lb) < b.len(), "matmul: view exceeds its storage");
+    let stride = |s: usize| s as isize;
+    // SAFETY: the asserts above keep every strided read of A and B inside `a` and `b`; C is the fresh,
+    // contiguous m x n buffer `out`, which overlaps neither input.
+    unsafe {
+        T::gemm(
+            m,
+            k,
+            n,
+            a.as_ptr().add(la.offset),
+            stride(la.strides[0]),
+            stride(la.strides[1]),
+            b.as_ptr().add(lb.offset),
+            stride(lb.strides[0]),
+            stride(lb.strides[1]),
+            out.as_mut_ptr(),
+            n as isize,
+            1,
+        );
+    }
+    out
+}
+
+pub(crate) fn index_select0<T: Element>(data: &[T], layout: &Layout, indices: &[usize]) -> Vec<T> {
+    let row_len: usize = layout.shape[1..].iter().product();
+    let mut out = Vec::with_capacity(indices.len() * row_len);
+    for &i in indices {
+        let row = layout.narrow(0, i, 1);
+        if row.is_contiguous() {
+            out.extend_from_slice(&data[row.offset..row.offset + row_len]);
+        } else {
+            out.extend(map(data, &row, |x| x));
+        }
+    }
+    out
+}
+
+pub(crate) fn index_add0<T: Element>(dst: &mut [T], row_len: usize, src: &[T], layout: &Layout, indices: &[usize]) {
+    let src = map(src, layout, |x| x);
+    for (row, &i) in src.chunks_exact(row_len.max(1)).zip(indices) {
+        for (d, &s) in dst[i * row_len..(i + 1) * row_len].iter_mut().zip(row) {
+            *d = *d + s;
+        }
+    }
+}
+
+fn assign_with<T: Element>(dst: &mut [T], ld: &Layout, src: &[T], ls: &Layout, f: impl Fn(T, T) -> T) {
+    let n = ld.numel();
+    if ld.is_contiguous() && ls.is_contiguous() {
+        let d = &mut dst[ld.offset..ld.offset + n];
+        for (x, &y) in d.iter_mut().zip(&src[ls.offset..ls.offset + n]) {
+            *x = f(*x, y);
+        }
+        return;
+    }
+    let (sd, ss) = (last_stride(ld), last_stride(ls));
+    for_each_row(ld, ls, |od, os, len| {
+        for j in 0..len {
+            let x = &mut dst[od + j * sd];
+            *x = f(*x, src[os + j * ss]);
+        }
+    });
+}
+
+pub(crate) fn assign<T: Element>(dst: &mut [T], ld: &Layout, src: &[T], ls: &Layout, op: Option<BinaryOp>) {
+    match op {
+        None => assign_with(dst, ld, src, ls, |_, y| y),
+        Some(BinaryOp::Add) => assign_with(dst, ld, src, ls, |x, y| x + y),
+        Some(BinaryOp::Sub) => assign_with(dst, ld, src, ls, |x, y| x - y),
+        Some(BinaryOp::Mul) => assign_with(dst, ld, src, ls, |x, y| x * y),
+        Some(BinaryOp::Div) => assign_with(dst, ld, src, ls, |x, y| x / y),
+    }
+}
+
+pub(crate) fn map_inplace<T: Element>(dst: &mut [T], ld: &Layout, op: UnaryOp<T>) {
+    let stride = last_stride(ld);
+    let mut apply = |f: &dyn Fn(T) -> T| {
+        if ld.is_contiguous() {
+            dst[ld.offset..ld.offset + ld.numel()].iter_mut().for_each(|x| *x = f(*x));
+        } else {
+            for_each_row(ld, ld, |o, _, len| (0..len).for_each(|j| dst[o + j * stride] = f(dst[o + j * stride])));
+        }
+    };
+    match op {
+        UnaryOp::Fill(c) => apply(&|_| c),
+        UnaryOp::Mul(c) => apply(&|x| x * c),
+        UnaryOp::Add(c) => apply(&|x| x + c),
+        // The remaining maps have no in-place use; compute them out of place and copy back.
+        other => {
+            let values = unary(dst, ld, other);
+            assign_with(dst, ld, &values, &Layout::contiguous(&ld.shape), |_, y| y);
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! CUDA storage (work in progress: the `cuda` feature does not build yet).

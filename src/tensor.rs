@@ -1,0 +1,431 @@
+//! The `Tensor` handle: shared storage + a strided layout + autograd metadata.
+
+use crate::autograd::{self, Node};
+use crate::device::Device;
+use crate::element::Element;
+use crate::error::{Error, Result};
+use crate::shape::{self, Layout};
+use crate::storage::Storage;
+use rand::Rng;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// A buffer shared by a tensor and all its views, with torch's version counter: every in-place write bumps
+/// it, so a backward pass can tell that a tensor it saved has changed since.
+#[derive(Debug)]
+pub(crate) struct StorageCell<T: Element> {
+    data: RwLock<Storage<T>>,
+    version: AtomicU64,
+}
+
+impl<T: Element> StorageCell<T> {
+    fn new(storage: Storage<T>) -> Arc<Self> {
+        Arc::new(StorageCell { data: RwLock::new(storage), version: AtomicU64::new(0) })
+    }
+}
+
+pub(crate) struct TensorInner<T: Element> {
+    pub(crate) storage: Arc<StorageCell<T>>,
+    pub(crate) layout: Layout,
+    pub(crate) device: Device,
+    /// Leaves only: whether gradients flow into this tensor's `.grad`.
+    pub(crate) requires_grad: AtomicBool,
+    /// Non-leaves only: the node that made this tensor, with the backward of that op.
+    pub(crate) grad_fn: Option<Arc<Node<T>>>,
+    /// Leaves only: the accumulated gradient.
+    pub(crate) grad: Mutex<Option<Tensor<T>>>,
+}
+
+/// An n-dimensional array of `f32` or `f64` that records the operations made on it for reverse-mode autodiff.
+///
+/// A `Tensor` is a cheap handle (an `Arc`): cloning it shares the data, as assigning a torch tensor does.
+/// Views (`t`, `transpose`, `narrow`, `reshape` of a contiguous tensor, ...) share the storage of their base.
+///
+/// ```
+/// use torchlet::Tensor;
+/// let x = Tensor::new([[1.0, 2.0], [3.0, 4.0]]);
+/// let w = Tensor::new([0.5, -1.0]).requires_grad_(true)?;
+/// let loss = x.matmul(&w)?.square()?.sum()?;
+/// loss.backward()?;
+/// // d/dw sum((x w)^2) = 2 xᵀ (x w) = 2 [1·(-1.5) + 3·(-2.5), 2·(-1.5) + 4·(-2.5)]
+/// assert_eq!(w.grad().unwrap().to_vec()?, vec![-18.0, -26.0]);
+/// # Ok::<(), torchlet::Error>(())
+/// ```
+pub struct Tensor<T: Element>(pub(crate) Arc<TensorInner<T>>);
+
+impl<T: Element> Clone for Tensor<T> {
+    fn clone(&self) -> Self {
+        Tensor(Arc::clone(&self.0))
+    }
+}
+
+/// Data that `Tensor::new` accepts: vectors, slices and (nested) fixed-size arrays, shape inferred.
+pub trait TensorData<T> {
+    /// The row-major elements and the shape.
+    fn into_data(self) -> (Vec<T>, Vec<usize>);
+}
+
+impl<T: Element> TensorData<T> for T {
+    fn into_data(self) -> (Vec<T>, Vec<usize>) {
+        (vec![self], vec![])
+    }
+}
+impl<T: Element> TensorData<T> for Vec<T> {
+    fn into_data(self) -> (Vec<T>, Vec<usize>) {
+        let n = self.len();
+        (self, vec![n])
+    }
+}
+impl<T: Element> TensorData<T> for &[T] {
+    fn into_data(self) -> (Vec<T>, Vec<usize>) {
+        (self.to_vec(), vec![self.len()])
+    }
+}
+impl<T: Element, const N: usize> TensorData<T> for [T; N] {
+    fn into_data(self) -> (Vec<T>, Vec<usize>) {
+        (self.to_vec(), vec![N])
+    }
+}
+impl<T: Element, const N: usize, const M: usize> TensorData<T> for [[T; M]; N] {
+    fn into_data(self) -> (Vec<T>, Vec<usize>) {
+        (self.iter().flatten().copied().collect(), vec![N, M])
+    }
+}
+impl<T: Element, const N: usize, const M: usize, const K: usize> TensorData<T> for [[[T; K]; M]; N] {
+    fn into_data(self) -> (Vec<T>, Vec<usize>) {
+        (self.iter().flatten().flatten().copied().collect(), vec![N, M, K])
+    }
+}
+
+impl<T: Element> Tensor<T> {
+    // ---- construction -------------------------------------------------------------------------------
+
+    /// Wraps a storage and layout; `grad_fn` is set for results of recorded ops.
+    pub(crate) fn from_parts(
+        storage: Arc<StorageCell<T>>,
+        layout: Layout,
+        device: Device,
+        grad_fn: Option<Arc<Node<T>>>,
+    ) -> Self {
+        Tensor(Arc::new(TensorInner {
+            storage,
+            layout,
+            device,
+            requires_grad: AtomicBool::new(false),
+            grad_fn,
+            grad: Mutex::new(None),
+        }))
+    }
+
+    /// A fresh contiguous tensor of `shape` over `storage`, with no history.
+    pub(crate) fn from_storage(storage: Storage<T>, shape: &[usize]) -> Self {
+        let device = storage.device();
+        Self::from_parts(StorageCell::new(storage), Layout::contiguous(shape), device, None)
+    }
+
+    /// A view of this tensor's storage with another layout, with no history.
+    pub(crate) fn view_with(&self, layout: Layout) -> Self {
+        Self::from_parts(Arc::clone(&self.0.storage), layout, self.0.device, None)
+    }
+
+    /// A tensor from nested arrays, a vector or a slice (1-D), or a scalar (0-D), like `torch.tensor`.
+    ///
+    /// ```
+    /// let x = torchlet::Tensor::new([[73.0, 67.0, 43.0], [91.0, 88.0, 64.0]]);
+    /// assert_eq!(x.shape(), &[2, 3]);
+    /// ```
+    pub fn new(data: impl TensorData<T>) -> Self {
+        let (data, shape) = data.into_data();
+        Self::from_storage(Storage::Cpu(data), &shape)
+    }
+
+    /// A tensor of `shape` over row-major `data`; fails when the lengths differ.
+    ///
+    /// ```
+    /// let x = torchlet::Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3])?;
+    /// assert_eq!(x.to_vec2()?, vec![vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.0]]);
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    pub fn from_vec(data: Vec<T>, shape: &[usize]) -> Result<Self> {
+        if data.len() != shape::numel(shape) {
+            return Err(Error::shape(
+                "from_vec",
+                format!("{} elements cannot fill shape {shape:?} ({} elements)", data.len(), shape::numel(shape)),
+            ));
+        }
+        Ok(Self::from_storage(Storage::Cpu(data), shape))
+    }
+
+    /// Like [`Tensor::from_vec`], copying from a slice.
+    pub fn from_slice(data: &[T], shape: &[usize]) -> Result<Self> {
+        Self::from_vec(data.to_vec(), shape)
+    }
+
+    /// A 0-dimensional tensor holding `value`.
+    pub fn scalar(value: T) -> Self {
+        Self::from_storage(Storage::Cpu(vec![value]), &[])
+    }
+
+    /// A tensor of `shape` filled with `value` (`torch.full`).
+    pub fn full(shape: &[usize], value: T) -> Self {
+        Self::from_storage(Storage::Cpu(vec![value; shape::numel(shape)]), shape)
+    }
+
+    /// A tensor of `shape` filled with `value` on `device`.
+    pub fn full_on(shape: &[usize], value: T, device: Device) -> Result<Self> {
+        Ok(Self::from_storage(Storage::full(shape::numel(shape), value, device)?, shape))
+    }
+
+    /// Zeros of `shape` (`torch.zeros`).
+    pub fn zeros(shape: &[usize]) -> Self {
+        Self::full(shape, T::zero())
+    }
+
+    /// Ones of `shape` (`torch.ones`).
+    pub fn ones(shape: &[usize]) -> Self {
+        Self::full(shape, T::one())
+    }
+
+    /// Zeros with the shape and device of `self` (`torch.zeros_like`).
+    pub fn zeros_like(&self) -> Result<Self> {
+        Self::full_on(self.shape(), T::zero(), self.device())
+    }
+
+    /// Ones with the shape and device of `self` (`torch.ones_like`).
+    pub fn ones_like(&self) -> Result<Self> {
+        Self::full_on(self.shape(), T::one(), self.device())
+    }
+
+    /// `start, start + step, ...` up to but excluding `end` (`torch.arange`); fails for a zero or
+    /// wrong-signed step.
+    pub fn arange(start: T, end: T, step: T) -> Result<Self> {
+        let steps = ((end - start) / step).ceil();
+        if step == T::zero() || !steps.is_finite() {
+            return Err(Error::invalid("arange", format!("step {step} cannot go from {start} to {end}")));
+        }
+        let n = steps.max(T::zero()).to_usize().unwrap_or(0);
+        let data = (0..n).map(|i| start + step * T::from_usize(i).unwrap_or_else(T::zero)).collect();
+        Self::from_vec(data, &[n])
+    }
+
+    /// Draws from U(0, 1) (`torch.rand`), from the given rng.
+    pub fn rand<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> Self {
+        Self::rand_uniform(shape, T::zero(), T::one(), rng)
+    }
+
+    /// Draws from U(lo, hi) (`torch.empty(shape).uniform_(lo, hi)`), from the given rng.
+    pub fn rand_uniform<R: Rng + ?Sized>(shape: &[usize], lo: T, hi: T, rng: &mut R) -> Self {
+        let data = (0..shape::numel(shape)).map(|_| T::sample_uniform(lo, hi, rng)).collect();
+        Self::from_storage(Storage::Cpu(data), shape)
+    }
+
+    /// Draws from N(0, 1) (`torch.randn`), from the given rng.
+    pub fn randn<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> Self {
+        let data = (0..shape::numel(shape)).map(|_| T::sample_standard_normal(rng)).collect();
+        Self::from_storage(Storage::Cpu(data), shape)
+    }
+
+    // ---- accessors ----------------------------------------------------------------------------------
+
+    /// The size of each dimension (`tensor.shape`).
+    pub fn shape(&self) -> &[usize] {
+        &self.0.layout.shape
+    }
+
+    /// Same as [`Tensor::shape`], candle's name for it.
+    pub fn dims(&self) -> &[usize] {
+        self.shape()
+    }
+
+    /// The number of dimensions (`tensor.dim()`).
+    pub fn rank(&self) -> usize {
+        self.0.layout.shape.len()
+    }
+
+    /// The number of elements (`tensor.numel()`).
+    pub fn numel(&self) -> usize {
+        self.0.layout.numel()
+    }
+
+    /// The device holding the data.
+    pub fn device(&self) -> Device {
+        self.0.device
+    }
+
+    /// `true` when the elements are row-major without gaps.
+    pub fn is_contiguous(&self) -> bool {
+        self.0.layout.is_contiguous()
+    }
+
+    pub(crate) fn layout(&self) -> &Layout {
+        &self.0.layout
+    }
+
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, Storage<T>> {
+        self.0.storage.data.read().expect("storage lock poisoned")
+    }
+
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, Storage<T>> {
+        self.0.storage.data.write().expect("storage lock poisoned")
+    }
+
+    /// How many in-place writes the storage has seen (torch's `tensor._version`).
+    pub fn version(&self) -> u64 {
+        self.0.storage.version.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn bump_version(&self) {
+        self.0.storage.version.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub(crate) fn shares_storage(&self, other: &Tensor<T>) -> bool {
+        Arc::ptr_eq(&self.0.storage, &other.0.storage)
+    }
+
+    /// `true` when `self` is the only handle to its storage and covers all of it, so it can be reused.
+    pub(crate) fn is_sole_owner(&self) -> bool {
+        Arc::strong_count(&self.0) == 1
+            && Arc::strong_count(&self.0.storage) == 1
+            && self.0.layout.offset == 0
+            && self.is_contiguous()
+    }
+
+    /// This tensor on `device` (`tensor.to(device)`): the same handle when it is already there, else a copy
+    /// with no history.
+    pub fn to(&self, device: Device) -> Result<Self> {
+        if device == self.device() {
+            return Ok(self.clone());
+        }
+        let storage = Storage::from_vec(self.to_vec()?, device)?;
+        Ok(Self::from_storage(storage, self.shape()))
+    }
+
+    /// The elements in row-major order, copied to the host.
+    pub fn to_vec(&self) -> Result<Vec<T>> {
+        self.read().to_vec(self.layout())
+    }
+
+    /// The rows of a 2-D tensor.
+    pub fn to_vec2(&self) -> Result<Vec<Vec<T>>> {
+        match *self.shape() {
+            [_, cols] => Ok(self.to_vec()?.chunks(cols.max(1)).map(<[T]>::to_vec).collect()),
+            _ => Err(Error::shape("to_vec2", format!("expected a 2-D tensor, got shape {:?}", self.shape()))),
+        }
+    }
+
+    /// The value of a one-element tensor (`tensor.item()`).
+    pub fn item(&self) -> Result<T> {
+        if self.numel() != 1 {
+            return Err(Error::shape(
+                "item",
+                format!(
+                    "a tensor with {} elements (shape {:?}) cannot be converted to a scalar",
+                    self.numel(),
+                    self.shape()
+                ),
+            ));
+        }
+        Ok(self.to_vec()?[0])
+    }
+
+    // ---- autograd metadata --------------------------------------------------------------------------
+
+    /// `true` for tensors not made by a recorded op: user-created tensors and detached ones.
+    pub fn is_leaf(&self) -> bool {
+        self.0.grad_fn.is_none()
+    }
+
+    /// Whether gradients flow to or through this tensor.
+    pub fn requires_grad(&self) -> bool {
+        self.0.grad_fn.is_some() || self.0.requires_grad.load(Ordering::Relaxed)
+    }
+
+    /// Sets whether this leaf collects a gradient in `.grad` (torch's `requires_grad_`), and returns it.
+    ///
+    /// Fails on a non-leaf asked to stop requiring grad (use [`Tensor::detach`]).
+    pub fn requires_grad_(self, requires_grad: bool) -> Result<Self> {
+        if !self.is_leaf() {
+            if requires_grad {
+                return Ok(self);
+            }
+            return Err(Error::autograd(
+                "requires_grad_",
+                "you can only change requires_grad flags of leaf tensors; use detach() to get a tensor without history",
+            ));
+        }
+        self.0.requires_grad.store(requires_grad, Ordering::Relaxed);
+        Ok(self)
+    }
+
+    /// The accumulated gradient (`tensor.grad`): a handle sharing the stored gradient, so `zero_()` on it
+    /// zeroes the stored one, as in torch.
+    pub fn grad(&self) -> Option<Tensor<T>> {
+        match self.grad_fn() {
+            Some(node) => node.retained_grad(),
+            None => self.0.grad.lock().expect("grad lock poisoned").clone(),
+        }
+    }
+
+    /// Replaces the stored gradient (`tensor.grad = g`); `None` clears it.
+    pub fn set_grad(&self, grad: Option<Tensor<T>>) -> Result<()> {
+        if let Some(g) = &grad {
+            if g.shape() != self.shape() {
+                return Err(Error::shape(
+                    "set_grad",
+                    format!("gradient of shape {:?} for a tensor of shape {:?}", g.shape(), self.shape()),
+                ));
+            }
+        }
+        *self.0.grad.lock().expect("grad lock poisoned") = grad;
+        Ok(())
+    }
+
+    /// Clears the gradient, as torch's `zero_grad()` does by default (`set_to_none=True`).
+    pub fn zero_grad(&self) {
+        *self.0.grad.lock().expect("grad lock poisoned") = None;
+    }
+
+    /// Keeps this non-leaf's gradient for [`Tensor::grad`] during backward (torch's `retain_grad()`); a
+    /// no-op on leaves, which keep theirs anyway.
+    pub fn retain_grad(&self) {
+        if let Some(node) = self.grad_fn() {
+            node.set_retain();
+        }
+    }
+
+    pub(crate) fn grad_fn(&self) -> Option<&Arc<Node<T>>> {
+        self.0.grad_fn.as_ref()
+    }
+
+    /// The name of the op that made this tensor, torch style (`AddBackward0`), if any.
+    pub fn grad_fn_name(&self) -> Option<&'static str> {
+        self.0.grad_fn.as_ref().map(|n| n.name())
+    }
+
+    /// A tensor sharing this one's data but cut from the graph (`tensor.detach()`).
+    pub fn detach(&self) -> Self {
+        self.view_with(self.0.layout.clone())
+    }
+
+    /// Runs backward from this one-element tensor (`loss.backward()`): gradients accumulate into the
+    /// `.grad` of every leaf that requires grad, and the graph's saved tensors are freed.
+    pub fn backward(&self) -> Result<()> {
+        autograd::backward(self, None, false)
+    }
+
+    /// Backward from a tensor of any shape, given the gradient of the final output with respect to it
+    /// (`tensor.backward(gradient)`).
+    pub fn backward_with(&self, gradient: &Tensor<T>) -> Result<()> {
+        autograd::backward(self, Some(gradient), false)
+    }
+
+    /// Backward that keeps the graph, so it can be run again (`backward(retain_graph=True)`).
+    pub fn backward_retain_graph(&self, gradient: Option<&Tensor<T>>) -> Result<()> {
+        autograd::backward(self, gradient, true)
+    }
+
+    /// Identity of this handle's tensor, for the graph walk.
+    pub(crate) fn id(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
+}
