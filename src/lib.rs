@@ -9,7 +9,7 @@
 //! let x = Tensor::<f64>::new([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
 //! let y = Tensor::new([[50.0], [110.0], [170.0]]);
 //! let w = Tensor::zeros(&[2, 1]).requires_grad_(true)?;
-//! for _ in 0..2000 {
+//! for _ in 0..20_000 {
 //!     let loss = (&y - &x.matmul(&w)?).square()?.mean()?;
 //!     loss.backward()?;
 //!     let grad = w.grad().unwrap();
