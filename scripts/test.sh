@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The full test suite: formatting, lints, the tests without optional features, then with libtorch (`tch`,
+# parity against PyTorch) and `cuda` (kernels compiled by NVRTC; GPU tests run only where a GPU exists and
+# say loudly when they are skipped). Sets up libtorch and NVRTC from PyPI wheels first (idempotent).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "libtorch and NVRTC from PyPI wheels"
+scripts/setup-libtorch.sh
+scripts/setup-nvrtc.sh
+# NVRTC is loaded at run time by the CUDA backend; a kernel that does not compile must fail the suite.
+export LD_LIBRARY_PATH="$PWD/.nvrtc/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export TORCHLET_REQUIRE_NVRTC=1
+
+step "cargo fmt --check"
+cargo fmt --check
+
+step "cargo clippy (default features, then tch + cuda)"
+cargo clippy --all-targets -- -D warnings
+cargo clippy --all-targets --features tch,cuda -- -D warnings
+
+step "cargo test (no optional features: the library needs neither libtorch nor a GPU)"
+cargo test
+
+step "cargo test --features tch,cuda (parity with libtorch; CUDA kernels compiled by NVRTC)"
+cargo test --features tch,cuda
