@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+#[cfg(feature = "tch")]
+pub mod torch;
+
 use torchlet::{Result, Tensor};
 
 /// Checks the gradients that backward computes for `f` at `inputs` against central finite differences.
