@@ -37,11 +37,19 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod autograd;
+pub mod cuda;
+pub mod data;
 pub mod device;
 mod display;
 pub mod element;
 pub mod error;
+#[cfg(feature = "tch")]
+pub mod libtorch;
+pub mod metrics;
+pub mod nn;
 mod ops;
+pub mod optim;
+pub mod regression;
 mod shape;
 mod storage;
 pub mod tensor;

@@ -1,1 +1,386 @@
-//! CUDA storage (work in progress: the `cuda` feature does not build yet).
+//! CUDA storage: a device buffer and the storage primitives as CUDA kernels (kernels/*.cu, compiled at run time
+//! by NVRTC) and cuBLAS GEMMs, all issued on one stream per device.
+//!
+//! Every primitive checks on the host that each view it hands a kernel lies inside its buffer, and that an
+//! in-place write has no two elements at one address, so a kernel never reads or writes out of bounds. Views
+//! travel to the kernels as a small by-value struct ([`layout::Strided`]) with their dims merged where the
+//! memory allows, so contiguous and simply-broadcast views index as cheaply as flat arrays.
+
+mod device;
+mod kernels;
+mod layout;
+mod matmul;
+
+pub(crate) use device::device_count;
+pub(crate) use kernels::{check_all as check_kernels, nvrtc_present};
+
+use self::device::{driver_error, launch_cfg, CudaDevice};
+use self::layout::{check_in_bounds, check_no_overlap, Strided};
+use super::{BinaryOp, UnaryOp};
+use crate::device::Device;
+use crate::element::Element;
+use crate::error::{Error, Result};
+use crate::shape::Layout;
+use cudarc::driver::{CudaSlice, LaunchConfig, PushKernelArg};
+use std::sync::Arc;
+
+/// Threads per block of `sum_to_block` (kernels/reduce.cu has the same `SUM_BLOCK`).
+const SUM_BLOCK: u32 = 256;
+/// Reductions this short, or this many outputs, take one thread per output element.
+const SUM_THREAD_MAX_RED: usize = 64;
+const SUM_THREAD_MIN_OUT: usize = 1 << 16;
+/// Long reductions with few outputs are split into chunks of at least `SUM_MIN_CHUNK` elements so that about
+/// `SUM_TARGET_BLOCKS` blocks work at once; a second pass sums the chunks.
+const SUM_TARGET_BLOCKS: usize = 1024;
+const SUM_MIN_CHUNK: usize = 4096;
+
+/// A buffer of `len` elements on one CUDA device.
+pub(crate) struct CudaStorage<T: Element> {
+    /// At least one element long, so an empty storage is still a valid allocation.
+    data: CudaSlice<T>,
+    len: usize,
+    dev: Arc<CudaDevice>,
+}
+
+impl<T: Element> std::fmt::Debug for CudaStorage<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CudaStorage<{}>(cuda:{}, {} elements)", T::C_TYPE, self.dev.ordinal, self.len)
+    }
+}
+
+/// The scalar an op carries (0 for the ops without one).
+fn scalar<T: Element>(op: UnaryOp<T>) -> T {
+    match op {
+        UnaryOp::Powf(c)
+        | UnaryOp::Add(c)
+        | UnaryOp::Mul(c)
+        | UnaryOp::RSub(c)
+        | UnaryOp::RDiv(c)
+        | UnaryOp::Div(c)
+        | UnaryOp::Fill(c) => c,
+        _ => T::zero(),
+    }
+}
+
+impl<T: Element> CudaStorage<T> {
+    /// A storage on the same device as `self`.
+    fn derived(&self, data: CudaSlice<T>, len: usize) -> Self {
+        CudaStorage { data, len, dev: Arc::clone(&self.dev) }
+    }
+
+    pub fn device(&self) -> Device {
+        Device::Cuda(self.dev.ordinal)
+    }
+
+    fn same_device(&self, op: &'static str, other: &Self) -> Result<()> {
+        if self.dev.ordinal != other.dev.ordinal {
+            return Err(Error::DeviceMismatch { op, lhs: self.device(), rhs: other.device() });
+        }
+        Ok(())
+    }
+
+    /// `n` copies of `value` on `cuda:{ordinal}`.
+    pub fn full(n: usize, value: T, ordinal: usize) -> Result<Self> {
+        let dev = device::get(ordinal)?;
+        if value.is_zero() && value.is_sign_positive() {
+            let data = dev.alloc_zeros(n)?;
+            return Ok(CudaStorage { data, len: n, dev });
+        }
+        // SAFETY: the `fill` kernel below writes all n elements before anything can read them.
+        let mut data = unsafe { dev.alloc_uninit::<T>(n) }?;
+        if n > 0 {
+            let f = dev.function::<T>("fill")?;
+            let n64 = n as u64;
+            let mut launch = dev.stream.launch_builder(&f);
+            launch.arg(&mut data).arg(&n64).arg(&value);
+            // SAFETY: the arguments match `fill(T* out, u64 n, T value)` in kernels/unary.cu, and `data` holds n
+            // elements of T.
+            unsafe { launch.launch(launch_cfg(n)) }.map_err(|e| driver_error("full", e))?;
+        }
+        Ok(CudaStorage { data, len: n, dev })
+    }
+
+    /// A copy of host data on `cuda:{ordinal}`.
+    pub fn from_host(host: &[T], ordinal: usize) -> Result<Self> {
+        let dev = device::get(ordinal)?;
+        let data = if host.is_empty() {
+            dev.alloc_zeros(0)?
+        } else {
+            dev.stream.clone_htod(host).map_err(|e| driver_error("copy to the GPU", e))?
+        };
+        Ok(CudaStorage { data, len: host.len(), dev })
+    }
+
+    /// The elements of a view, row-major, on the host.
+    pub fn to_vec(&self, layout: &Layout) -> Result<Vec<T>> {
+        let n = layout.numel();
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        check_in_bounds("to_vec", layout, self.len)?;
+        let copied = if layout.is_contiguous() {
+            self.dev.stream.clone_dtoh(&self.data.slice(layout.offset..layout.offset + n))
+        } else {
+            let packed = self.unary(layout, UnaryOp::Identity)?;
+            self.dev.stream.clone_dtoh(&packed.data.slice(..n))
+        };
+        let host = copied.map_err(|e| driver_error("copy to the host", e))?;
+        self.dev.synchronize("copy to the host")?;
+        Ok(host)
+    }
+
+    /// `op` of every element of a view, contiguous.
+    pub fn unary(&self, layout: &Layout, op: UnaryOp<T>) -> Result<Self> {
+        const OP: &str = "unary op";
+        let n = layout.numel();
+        if n == 0 {
+            return Ok(self.derived(self.dev.alloc_zeros(0)?, 0));
+        }
+        check_in_bounds(OP, layout, self.len)?;
+        let lx = Strided::of(OP, layout)?;
+        let f = self.dev.function::<T>("unary")?;
+        // SAFETY: the `unary` kernel below writes all n elements before anything can read them.
+        let mut out = unsafe { self.dev.alloc_uninit::<T>(n) }?;
+        let (n64, code, c) = (n as u64, op.code(), scalar(op));
+        let mut launch = self.dev.stream.launch_builder(&f);
+        launch.arg(&self.data).arg(&lx).arg(&mut out).arg(&n64).arg(&code).arg(&c);
+        // SAFETY: the arguments match `unary(const T* x, Strided lx, T* out, u64 n, int op, T c)`; every
+        // element of `lx` lies inside `self.data` (checked above) and `out` holds n elements.
+        unsafe { launch.launch(launch_cfg(n)) }.map_err(|e| driver_error(OP, e))?;
+        Ok(self.derived(out, n))
+    }
+
+    /// `lhs op rhs` for two views of one (broadcast) shape, contiguous.
+    pub fn binary(&self, lhs: &Layout, rhs: &Self, rhs_layout: &Layout, op: BinaryOp) -> Result<Self> {
+        const OP: &str = "binary op";
+        self.same_device(OP, rhs)?;
+        let [la, lb] = Strided::joint(OP, [lhs, rhs_layout])?;
+        let n = lhs.numel();
+        if n == 0 {
+            return Ok(self.derived(self.dev.alloc_zeros(0)?, 0));
+        }
+        check_in_bounds(OP, lhs, self.len)?;
+        check_in_bounds(OP, rhs_layout, rhs.len)?;
+        let f = self.dev.function::<T>("binary")?;
+        // SAFETY: the `binary` kernel below writes all n elements before anything can read them.
+        let mut out = unsafe { self.dev.alloc_uninit::<T>(n) }?;
+        let (n64, code) = (n as u64, op.code());
+        let mut launch = self.dev.stream.launch_builder(&f);
+        launch.arg(&self.data).arg(&la).arg(&rhs.data).arg(&lb).arg(&mut out).arg(&n64).arg(&code);
+        // SAFETY: the arguments match `binary(const T* a, Strided la, const T* b, Strided lb, T* out, u64 n,
+        // int op)`; both views lie inside their buffers (checked above; they may be one buffer, only read), and
+        // `out` is a fresh buffer of n elements.
+        unsafe { launch.launch(launch_cfg(n)) }.map_err(|e| driver_error(OP, e))?;
+        Ok(self.derived(out, n))
+    }
+
+    /// Sums a view over the dims where `out_shape` (same rank) has size 1, contiguous.
+    pub fn sum_to(&self, layout: &Layout, out_shape: &[usize]) -> Result<Self> {
+        const OP: &str = "sum";
+        let shape = &layout.shape;
+        let fits = out_shape.len() == shape.len() && out_shape.iter().zip(shape).all(|(&o, &s)| o == s || o == 1);
+        if !fits {
+            return Err(Error::shape(OP, format!("cannot sum shape {shape:?} down to {out_shape:?}")));
+        }
+        let (n_in, n_out) = (layout.numel(), crate::shape::numel(out_shape));
+        if n_out == 0 || n_in == 0 {
+            // No outputs, or sums over nothing: zeros.
+            return Ok(self.derived(self.dev.alloc_zeros(n_out)?, n_out));
+        }
+        check_in_bounds(OP, layout, self.len)?;
+        let (mut kept, mut red) = ((vec![], vec![]), (vec![], vec![]));
+        for d in 0..shape.len() {
+            let dims = if out_shape[d] == 1 { &mut red } else { &mut kept };
+            dims.0.push(shape[d]);
+            dims.1.push(layout.strides[d]);
+        }
+        let kept = Strided::from_dims(OP, &kept.0, &kept.1, layout.offset)?;
+        let red = Strided::from_dims(OP, &red.0, &red.1, 0)?;
+        let out = self.reduce(&self.data, kept, red, n_out, n_in / n_out)?;
+        Ok(self.derived(out, n_out))
+    }
+
+    /// `out[o] = Σ_r x[kept(o) + red(r)]` for `o < n_out`, `r < n_red` (both > 0), into a fresh buffer.
+    fn reduce(
+        &self,
+        x: &CudaSlice<T>,
+        kept: Strided,
+        red: Strided,
+        n_out: usize,
+        n_red: usize,
+    ) -> Result<CudaSlice<T>> {
+        const OP: &str = "sum";
+        let (n_out64, n_red64) = (n_out as u64, n_red as u64);
+        if n_red <= SUM_THREAD_MAX_RED || n_out >= SUM_THREAD_MIN_OUT {
+            let f = self.dev.function::<T>("sum_to_thread")?;
+            // SAFETY: the `sum_to_thread` kernel below writes all n_out elements before anything can read them.
+            let mut out = unsafe { self.dev.alloc_uninit::<T>(n_out) }?;
+            let mut launch = self.dev.stream.launch_builder(&f);
+            launch.arg(x).arg(&kept).arg(&red).arg(&mut out).arg(&n_out64).arg(&n_red64);
+            // SAFETY: the arguments match `sum_to_thread(const T* x, Strided kept, Strided red, T* out, u64 n_out,
+            // u64 n_red)`; kept(o) + red(r) covers exactly the elements of a view checked to lie inside `x` (or
+            // the contiguous partial sums of the first pass), and `out` holds n_out elements.
+            unsafe { launch.launch(launch_cfg(n_out)) }.map_err(|e| driver_error(OP, e))?;
+            return Ok(out);
+        }
+        let n_chunks = if n_out >= SUM_TARGET_BLOCKS {
+            1
+        } else {
+            SUM_TARGET_BLOCKS.div_ceil(n_out).min(n_red.div_ceil(SUM_MIN_CHUNK)).max(1)
+        };
+        let chunk = n_red.div_ceil(n_chunks);
+        // No empty chunk: every chunk starts below n_red.
+        let n_chunks = n_red.div_ceil(chunk);
+        let tasks = n_out * n_chunks;
+        let f = self.dev.function::<T>("sum_to_block")?;
+        // SAFETY: the `sum_to_block` kernel below writes one element per task, all n_out * n_chunks of them,
+        // before anything can read them.
+        let mut partial = unsafe { self.dev.alloc_uninit::<T>(tasks) }?;
+        let (n_chunks64, chunk64) = (n_chunks as u64, chunk as u64);
+        let mut launch = self.dev.stream.launch_builder(&f);
+        launch.arg(x).arg(&kept).arg(&red).arg(&mut partial).arg(&n_out64).arg(&n_red64).arg(&n_chunks64).arg(&chunk64);
+        let blocks = tasks.clamp(1, u32::MAX as usize >> 1) as u32;
+        let cfg = LaunchConfig { grid_dim: (blocks, 1, 1), block_dim: (SUM_BLOCK, 1, 1), shared_mem_bytes: 0 };
+        // SAFETY: the arguments match `sum_to_block(const T* x, Strided kept, Strided red, T* out, u64 n_out,
+        // u64 n_red, u64 n_chunks, u64 chunk)`, launched with the SUM_BLOCK threads per block its shared array is
+        // sized for; reads stay inside `x` as for `sum_to_thread`, and `partial` holds one element per task.
+        unsafe { launch.launch(cfg) }.map_err(|e| driver_error(OP, e))?;
+        if n_chunks == 1 {
+            return Ok(partial);
+        }
+        // Second pass: the partials, contiguous [n_out, n_chunks], summed over their last dim. n_chunks is at
+        // most SUM_TARGET_BLOCKS, far below SUM_MIN_CHUNK, so this pass needs no third.
+        let kept = Strided::from_dims(OP, &[n_out], &[n_chunks], 0)?;
+        let red = Strided::from_dims(OP, &[n_chunks], &[1], 0)?;
+        self.reduce(&partial, kept, red, n_out, n_chunks)
+    }
+
+    /// The `[m, n]` product of two strided 2-D views.
+    pub fn matmul(&self, lhs: &Layout, rhs: &Self, rhs_layout: &Layout) -> Result<Self> {
+        matmul::matmul(self, lhs, rhs, rhs_layout)
+    }
+
+    /// Rows `indices` of dim 0 of a view, contiguous.
+    pub fn index_select0(&self, layout: &Layout, indices: &[usize]) -> Result<Self> {
+        const OP: &str = "index_select";
+        let Some(&rows) = layout.shape.first() else {
+            return Err(Error::shape(OP, "cannot index a 0-D tensor"));
+        };
+        if let Some(&bad) = indices.iter().find(|&&i| i >= rows) {
+            return Err(Error::invalid(OP, format!("index {bad} is out of bounds for dim 0 with size {rows}")));
+        }
+        let row_len: usize = layout.shape[1..].iter().product();
+        let n = indices.len() * row_len;
+        if n == 0 {
+            return Ok(self.derived(self.dev.alloc_zeros(0)?, 0));
+        }
+        check_in_bounds(OP, layout, self.len)?;
+        let rest = Strided::from_dims(OP, &layout.shape[1..], &layout.strides[1..], layout.offset)?;
+        let idx: Vec<u64> = indices.iter().map(|&i| i as u64).collect();
+        let idx = self.dev.stream.clone_htod(&idx).map_err(|e| driver_error(OP, e))?;
+        let f = self.dev.function::<T>("index_select0")?;
+        // SAFETY: the `index_select0` kernel below writes all n elements before anything can read them.
+        let mut out = unsafe { self.dev.alloc_uninit::<T>(n) }?;
+        let (stride0, n64, row_len64) = (layout.strides[0] as u64, n as u64, row_len as u64);
+        let mut launch = self.dev.stream.launch_builder(&f);
+        launch.arg(&self.data).arg(&rest).arg(&stride0).arg(&idx).arg(&mut out).arg(&n64).arg(&row_len64);
+        // SAFETY: the arguments match `index_select0(const T* x, Strided rest, u64 stride0, const u64* idx,
+        // T* out, u64 n, u64 row_len)`; every index is below the size of dim 0 (checked above), so each read is
+        // an element of the view, which lies inside `self.data`; `idx` holds n / row_len indices and `out` n
+        // elements.
+        unsafe { launch.launch(launch_cfg(n)) }.map_err(|e| driver_error(OP, e))?;
+        Ok(self.derived(out, n))
+    }
+
+    /// Adds row `i` of the view `src_layout` of `src` into row `indices[i]` of this contiguous buffer.
+    pub fn index_add0(&mut self, row_len: usize, src: &Self, src_layout: &Layout, indices: &[usize]) -> Result<()> {
+        const OP: &str = "index_add";
+        self.same_device(OP, src)?;
+        if src_layout.numel() != indices.len() * row_len {
+            return Err(Error::shape(
+                OP,
+                format!("source of shape {:?} does not hold {} rows of {row_len}", src_layout.shape, indices.len()),
+            ));
+        }
+        if row_len == 0 || indices.is_empty() {
+            return Ok(());
+        }
+        let rows = self.len / row_len;
+        if let Some(&bad) = indices.iter().find(|&&i| i >= rows) {
+            return Err(Error::invalid(OP, format!("index {bad} is out of bounds for {rows} rows")));
+        }
+        check_in_bounds(OP, src_layout, src.len)?;
+        let ls = Strided::of(OP, src_layout)?;
+        // Group the source rows by target (a stable sort keeps them in order within a target), so each thread
+        // owns one destination element and adds its sources in the CPU's order.
+        let mut order: Vec<usize> = (0..indices.len()).collect();
+        order.sort_by_key(|&i| indices[i]);
+        let (mut targets, mut starts) = (Vec::new(), Vec::new());
+        for (pos, &i) in order.iter().enumerate() {
+            if targets.last() != Some(&(indices[i] as u64)) {
+                targets.push(indices[i] as u64);
+                starts.push(pos as u64);
+            }
+        }
+        starts.push(order.len() as u64);
+        let n_targets = targets.len();
+        let mut plan = targets;
+        plan.extend(starts);
+        plan.extend(order.iter().map(|&i| i as u64));
+        let plan = self.dev.stream.clone_htod(&plan).map_err(|e| driver_error(OP, e))?;
+        let f = self.dev.function::<T>("index_add0")?;
+        let (n_targets64, row_len64) = (n_targets as u64, row_len as u64);
+        let mut launch = self.dev.stream.launch_builder(&f);
+        launch.arg(&mut self.data).arg(&src.data).arg(&ls).arg(&plan).arg(&n_targets64).arg(&row_len64);
+        // SAFETY: the arguments match `index_add0(T* dst, const T* src, Strided ls, const u64* plan,
+        // u64 n_targets, u64 row_len)`; `plan` is laid out as the kernel reads it (targets, n_targets + 1 starts,
+        // one source row per index); every target row lies inside `self.data` (indices checked above) and
+        // every source element inside `src.data` (view checked above); `self` and `src` are distinct buffers and
+        // distinct targets make each destination element one thread's.
+        unsafe { launch.launch(launch_cfg(n_targets * row_len)) }.map_err(|e| driver_error(OP, e))?;
+        Ok(())
+    }
+
+    /// `dst op= src` elementwise over the view `dst`, `src` already broadcast to its shape (`None`: copy).
+    pub fn assign(&mut self, dst: &Layout, src: &Self, src_layout: &Layout, op: Option<BinaryOp>) -> Result<()> {
+        const OP: &str = "in-place op";
+        self.same_device(OP, src)?;
+        let [ld, ls] = Strided::joint(OP, [dst, src_layout])?;
+        let n = dst.numel();
+        if n == 0 {
+            return Ok(());
+        }
+        check_in_bounds(OP, dst, self.len)?;
+        check_in_bounds(OP, src_layout, src.len)?;
+        check_no_overlap(OP, dst)?;
+        let f = self.dev.function::<T>("assign")?;
+        let (n64, code) = (n as u64, op.map_or(-1, BinaryOp::code));
+        let mut launch = self.dev.stream.launch_builder(&f);
+        launch.arg(&mut self.data).arg(&ld).arg(&src.data).arg(&ls).arg(&n64).arg(&code);
+        // SAFETY: the arguments match `assign(T* dst, Strided ld, const T* src, Strided ls, u64 n, int op)`; both
+        // views lie inside their buffers (checked above), which are distinct (`&mut self` and `&src`), and no two
+        // elements of the dst view share an address, so each is one thread's.
+        unsafe { launch.launch(launch_cfg(n)) }.map_err(|e| driver_error(OP, e))?;
+        Ok(())
+    }
+
+    /// `x = op(x)` over the view `dst`, in place.
+    pub fn map_inplace(&mut self, dst: &Layout, op: UnaryOp<T>) -> Result<()> {
+        const OP: &str = "in-place op";
+        let n = dst.numel();
+        if n == 0 {
+            return Ok(());
+        }
+        check_in_bounds(OP, dst, self.len)?;
+        check_no_overlap(OP, dst)?;
+        let lx = Strided::of(OP, dst)?;
+        let f = self.dev.function::<T>("map_inplace")?;
+        let (n64, code, c) = (n as u64, op.code(), scalar(op));
+        let mut launch = self.dev.stream.launch_builder(&f);
+        launch.arg(&mut self.data).arg(&lx).arg(&n64).arg(&code).arg(&c);
+        // SAFETY: the arguments match `map_inplace(T* x, Strided lx, u64 n, int op, T c)`; the view lies inside
+        // `self.data` and has no two elements at one address (both checked above), so each is one thread's.
+        unsafe { launch.launch(launch_cfg(n)) }.map_err(|e| driver_error(OP, e))?;
+        Ok(())
+    }
+}

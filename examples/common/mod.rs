@@ -1,0 +1,65 @@
+//! What the tutorial examples share: the epoch printout, the models' parameters in one layout, and the
+//! side-by-side summary of how far torchlet's two models and libtorch's are apart.
+#![allow(dead_code)]
+
+use torchlet::regression::{History, ManualLinear};
+use torchlet::{Element, Result, Tensor};
+
+/// One trained model's record, for the final comparison.
+pub struct Run {
+    pub name: &'static str,
+    pub history: History,
+    /// The weight in `nn.Linear`'s `[out, in]` layout, flattened.
+    pub weight: Vec<f64>,
+    pub bias: Vec<f64>,
+}
+
+pub fn to_f64<T: Element>(t: &Tensor<T>) -> Result<Vec<f64>> {
+    Ok(t.to_vec()?.iter().map(|v| v.to_f64().unwrap_or(f64::NAN)).collect())
+}
+
+/// A scratch model's weight (`[1]`, `[f]`, `[f, t]` or `[f, 1]`) in `nn.Linear`'s `[out, in]` layout.
+pub fn manual_weight_as_linear<T: Element>(model: &ManualLinear<T>) -> Result<Tensor<T>> {
+    let w = model.weight();
+    let outputs = if w.rank() == 2 { w.shape()[1] } else { 1 };
+    w.reshape(&[w.numel() / outputs, outputs])?.t()?.contiguous()
+}
+
+/// Largest relative difference between matching entries, `|a - b| / max(|a|, |b|)` (0 where both are 0).
+pub fn max_rel_diff(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| {
+            let scale = x.abs().max(y.abs());
+            if scale == 0.0 {
+                0.0
+            } else {
+                (x - y).abs() / scale
+            }
+        })
+        .fold(0.0, f64::max)
+}
+
+/// Prints, for every pair of runs, the largest relative difference of the per-epoch losses and of the
+/// final parameters.
+pub fn print_summary(runs: &[Run]) {
+    println!("\nLargest relative difference between each pair (losses per epoch, final parameters):");
+    for (i, a) in runs.iter().enumerate() {
+        for b in &runs[i + 1..] {
+            let train = max_rel_diff(&a.history.train, &b.history.train);
+            let valid = max_rel_diff(&a.history.valid, &b.history.valid);
+            let params = max_rel_diff(&[&a.weight[..], &a.bias[..]].concat(), &[&b.weight[..], &b.bias[..]].concat());
+            println!(
+                "  {:>8} vs {:<8} train loss {train:.2e}   valid loss {valid:.2e}   parameters {params:.2e}",
+                a.name, b.name
+            );
+        }
+    }
+}
+
+/// Says loudly, once, that libtorch is not part of this run.
+pub fn note_without_libtorch() {
+    if !cfg!(feature = "tch") {
+        println!("\n(libtorch side by side: run with `--features tch` after scripts/setup-libtorch.sh)");
+    }
+}

@@ -1,0 +1,100 @@
+//! T1 and T2, which differ only in the number of features: 10 100 samples from `make_regression`, the
+//! first 100 for training in batches of 33, the other 10 000 for validation; 16 epochs at LR 0.01, f64.
+
+use super::common::{manual_weight_as_linear, note_without_libtorch, print_summary, to_f64, Run};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use torchlet::data::{make_regression, DataLoader, MakeRegression, TensorDataset};
+use torchlet::metrics::mape;
+use torchlet::nn::Linear;
+use torchlet::regression::{fit, AutodiffLinear, ManualLinear, Regressor};
+use torchlet::{Result, Tensor};
+
+const LR: f64 = 0.01;
+const EPOCHS: usize = 16;
+const N_TRAIN: usize = 100;
+const SEED: u64 = 2024;
+
+pub fn run(n_features: usize) -> Result<()> {
+    let mut rng = StdRng::seed_from_u64(SEED);
+    let config = MakeRegression {
+        n_samples: 10_100,
+        n_features,
+        n_informative: if n_features == 1 { 1 } else { 3 },
+        n_targets: 1,
+        bias: rng.random_range(0.0..1.0),
+        noise: 1.0,
+        seed: SEED,
+        ..Default::default()
+    };
+    let data = make_regression::<f64>(&config)?;
+    // T1 works with a 1-D x, as the tutorial squeezes it.
+    let x = if n_features == 1 { data.x.squeeze()? } else { data.x };
+    let (x_train, x_valid) = (x.narrow(0, 0, N_TRAIN)?, x.narrow(0, N_TRAIN, x.shape()[0] - N_TRAIN)?);
+    let (y_train, y_valid) = (data.y.narrow(0, 0, N_TRAIN)?, data.y.narrow(0, N_TRAIN, data.y.shape()[0] - N_TRAIN)?);
+    println!("data: x {:?}, y {:?}, bias {:.4}, coef {}", x.shape(), data.y.shape(), config.bias, data.coef);
+    println!("train {} samples, valid {} samples", y_train.numel(), y_valid.numel());
+
+    let loaders = || -> Result<(DataLoader<f64>, DataLoader<f64>)> {
+        let train = DataLoader::new(TensorDataset::new(vec![x_train.clone(), y_train.clone()])?, N_TRAIN / 3)?;
+        let valid = DataLoader::new(TensorDataset::new(vec![x_valid.clone(), y_valid.clone()])?, y_valid.numel())?;
+        Ok((train, valid))
+    };
+
+    let linear = Linear::<f64>::new(n_features, 1, true, &mut rng);
+    let mut scratch = if n_features == 1 {
+        ManualLinear::simple(LR, &mut rng)?
+    } else {
+        ManualLinear::multivariate(n_features, LR, &mut rng)?
+    };
+    let mut torchish = AutodiffLinear::new(Linear::from_parameters(linear.weight(), linear.bias())?, LR)?;
+    compare("before copying the parameters", &scratch, &torchish, &x_valid)?;
+    scratch.copy_from_linear(&linear)?;
+    compare("after copying the parameters", &scratch, &torchish, &x_valid)?;
+
+    let print = |epoch: usize, train: f64, valid: f64| println!("epoch: {epoch} - MSE: {train:.4} - MSE_v: {valid:.4}");
+    println!("\nFrom scratch (hand-derived gradients):");
+    let (mut train, mut valid) = loaders()?;
+    let scratch_history = fit(&mut scratch, &mut train, &mut valid, EPOCHS, print)?;
+    println!("\nWith torchlet's nn.Linear + MSELoss + SGD (autograd):");
+    let (mut train, mut valid) = loaders()?;
+    let torchish_history = fit(&mut torchish, &mut train, &mut valid, EPOCHS, print)?;
+    compare("after training", &scratch, &torchish, &x_valid)?;
+
+    #[cfg_attr(not(feature = "tch"), allow(unused_mut))]
+    let mut runs = vec![
+        Run {
+            name: "scratch",
+            history: scratch_history,
+            weight: to_f64(&manual_weight_as_linear(&scratch)?)?,
+            bias: to_f64(scratch.bias().expect("T1/T2 models have a bias"))?,
+        },
+        Run {
+            name: "autograd",
+            history: torchish_history,
+            weight: to_f64(torchish.linear().weight())?,
+            bias: to_f64(torchish.linear().bias().expect("has a bias"))?,
+        },
+    ];
+    #[cfg(feature = "tch")]
+    {
+        println!("\nlibtorch (tch) from the same parameters and batches:");
+        let mut reference = torchlet::libtorch::TchLinear::from_linear(&linear, LR)?;
+        let (mut train, mut valid) = loaders()?;
+        let history = fit(&mut reference, &mut train, &mut valid, EPOCHS, print)?;
+        let bias = reference.bias()?.expect("has a bias");
+        runs.push(Run { name: "libtorch", history, weight: to_f64(&reference.weight()?)?, bias: to_f64(&bias)? });
+    }
+    print_summary(&runs);
+    note_without_libtorch();
+    Ok(())
+}
+
+/// The tutorial's check that both models agree: modified MAPE between predictions, biases and weights.
+fn compare(when: &str, scratch: &ManualLinear<f64>, torchish: &AutodiffLinear<f64>, x: &Tensor<f64>) -> Result<()> {
+    let preds = mape(&scratch.predict(x)?, &torchish.predict(x)?.reshape(&[x.shape()[0]])?)?;
+    let bias = mape(scratch.bias().expect("has a bias"), torchish.linear().bias().expect("has a bias"))?;
+    let weight = mape(&manual_weight_as_linear(scratch)?, torchish.linear().weight())?;
+    println!("MAPE {when}: predictions {preds:.3e} %, bias {bias:.3e} %, weight {weight:.3e} %");
+    Ok(())
+}

@@ -1,0 +1,18 @@
+// Elementwise ops of two operands whose views the host has already broadcast to one shape (strides may be 0).
+
+// out[i] = a[view_a(i)] op b[view_b(i)] for i < n; `out` is contiguous and overlaps neither input.
+extern "C" __global__ void FN(binary)(const T* a, Strided la, const T* b, Strided lb, T* out, u64 n, int op) {
+    GRID_STRIDE_LOOP(i, n) {
+        out[i] = apply_binary(op, a[strided_offset(la, i)], b[strided_offset(lb, i)]);
+    }
+}
+
+// dst[view_d(i)] = dst[view_d(i)] op src[view_s(i)] (op < 0: plain copy) for i < n. `dst` and `src` are
+// different buffers, and the host guarantees no two elements of the dst view share an address.
+extern "C" __global__ void FN(assign)(T* dst, Strided ld, const T* src, Strided ls, u64 n, int op) {
+    GRID_STRIDE_LOOP(i, n) {
+        const u64 o = strided_offset(ld, i);
+        const T y = src[strided_offset(ls, i)];
+        dst[o] = op < 0 ? y : apply_binary(op, dst[o], y);
+    }
+}

@@ -1,0 +1,179 @@
+//! Neural-network building blocks in the shape of `torch.nn`: the [`Module`] trait, [`Linear`], [`MSELoss`]
+//! and parameter initialisation ([`init`]).
+//!
+//! ```
+//! use rand::{rngs::StdRng, SeedableRng};
+//! use torchlet::nn::{Linear, MSELoss, Module};
+//! use torchlet::Tensor;
+//!
+//! let model = Linear::<f64>::new(3, 2, true, &mut StdRng::seed_from_u64(0));
+//! let x = Tensor::new([[73.0, 67.0, 43.0], [91.0, 88.0, 64.0]]);
+//! let y = Tensor::new([[56.0, 70.0], [81.0, 101.0]]);
+//! let loss = MSELoss::new().forward(&model.forward(&x)?, &y)?;
+//! loss.backward()?;
+//! assert_eq!(model.weight().grad().unwrap().shape(), &[2, 3]);
+//! # Ok::<(), torchlet::Error>(())
+//! ```
+
+pub mod init;
+mod linear;
+mod loss;
+
+pub use linear::Linear;
+pub use loss::{MSELoss, Reduction};
+
+use crate::element::Element;
+use crate::error::Result;
+use crate::tensor::Tensor;
+
+/// Functions without state, as `torch.nn.functional`.
+///
+/// ```
+/// use torchlet::nn::{functional::mse_loss, Reduction};
+/// use torchlet::Tensor;
+/// let loss = mse_loss(&Tensor::new([1.0, 2.0]), &Tensor::new([0.0, 0.0]), Reduction::Mean)?;
+/// assert_eq!(loss.item()?, 2.5);
+/// # Ok::<(), torchlet::Error>(())
+/// ```
+pub mod functional {
+    pub use super::loss::mse_loss;
+}
+
+/// A layer or model with parameters (`torch.nn.Module`).
+///
+/// Implementors provide `forward`, `named_parameters` and the train/eval flag; `parameters` and `zero_grad`
+/// follow from them.
+///
+/// ```
+/// use rand::{rngs::StdRng, SeedableRng};
+/// use torchlet::nn::{Linear, Module};
+/// use torchlet::{Result, Tensor};
+///
+/// /// Two stacked linear layers, to show a user-defined module.
+/// struct TwoLayers {
+///     first: Linear<f64>,
+///     second: Linear<f64>,
+///     training: bool,
+/// }
+///
+/// impl Module<f64> for TwoLayers {
+///     fn forward(&self, x: &Tensor<f64>) -> Result<Tensor<f64>> {
+///         self.second.forward(&self.first.forward(x)?)
+///     }
+///     fn named_parameters(&self) -> Vec<(String, Tensor<f64>)> {
+///         let prefixed = |prefix: &str, m: &Linear<f64>| {
+///             m.named_parameters().into_iter().map(move |(n, t)| (format!("{prefix}.{n}"), t)).collect::<Vec<_>>()
+///         };
+///         [prefixed("first", &self.first), prefixed("second", &self.second)].concat()
+///     }
+///     fn train(&mut self, mode: bool) {
+///         self.training = mode;
+///     }
+///     fn is_training(&self) -> bool {
+///         self.training
+///     }
+/// }
+///
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let mut model =
+///     TwoLayers { first: Linear::new(3, 4, true, &mut rng), second: Linear::new(4, 1, true, &mut rng), training: true };
+/// assert_eq!(model.forward(&Tensor::zeros(&[5, 3]))?.shape(), &[5, 1]);
+/// assert_eq!(model.parameters().len(), 4);
+/// assert_eq!(model.named_parameters()[3].0, "second.bias");
+/// model.eval();
+/// assert!(!model.is_training());
+/// # Ok::<(), torchlet::Error>(())
+/// ```
+pub trait Module<T: Element> {
+    /// The module's output for `input` (`module(input)`).
+    ///
+    /// ```
+    /// use torchlet::nn::{Linear, Module};
+    /// use torchlet::Tensor;
+    /// let model = Linear::from_parameters(&Tensor::new([[2.0]]), Some(&Tensor::new([1.0])))?;
+    /// assert_eq!(model.forward(&Tensor::new([[3.0]]))?.to_vec()?, vec![7.0]);
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    fn forward(&self, input: &Tensor<T>) -> Result<Tensor<T>>;
+
+    /// The parameters with their names (`module.named_parameters()`), in a fixed order. The tensors are
+    /// handles to the parameters themselves, so updating them in place updates the module.
+    ///
+    /// ```
+    /// use torchlet::nn::{Linear, Module};
+    /// use torchlet::Tensor;
+    /// let model = Linear::from_parameters(&Tensor::new([[2.0]]), None)?;
+    /// assert_eq!(model.named_parameters()[0].0, "weight");
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    fn named_parameters(&self) -> Vec<(String, Tensor<T>)>;
+
+    /// The parameters (`module.parameters()`), in the order of [`Module::named_parameters`]; hand them to
+    /// an optimizer.
+    ///
+    /// ```
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// use torchlet::nn::{Linear, Module};
+    /// let model = Linear::<f32>::new(3, 2, true, &mut StdRng::seed_from_u64(0));
+    /// let shapes: Vec<Vec<usize>> = model.parameters().iter().map(|p| p.shape().to_vec()).collect();
+    /// assert_eq!(shapes, [vec![2, 3], vec![2]]);
+    /// ```
+    fn parameters(&self) -> Vec<Tensor<T>> {
+        self.named_parameters().into_iter().map(|(_, t)| t).collect()
+    }
+
+    /// Clears every parameter's gradient (`module.zero_grad()`, which sets them to `None` by default).
+    ///
+    /// ```
+    /// use torchlet::nn::{Linear, Module};
+    /// use torchlet::Tensor;
+    /// let model = Linear::from_parameters(&Tensor::new([[2.0]]), None)?;
+    /// model.forward(&Tensor::new([[3.0]]))?.sum()?.backward()?;
+    /// assert!(model.weight().grad().is_some());
+    /// model.zero_grad();
+    /// assert!(model.weight().grad().is_none());
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    fn zero_grad(&self) {
+        for p in self.parameters() {
+            p.zero_grad();
+        }
+    }
+
+    /// Sets training mode on (`true`) or off (`module.train(mode)`).
+    ///
+    /// ```
+    /// use torchlet::nn::{Linear, Module};
+    /// use torchlet::Tensor;
+    /// let mut model = Linear::from_parameters(&Tensor::new([[2.0]]), None)?;
+    /// model.train(false);
+    /// assert!(!model.is_training());
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    fn train(&mut self, mode: bool);
+
+    /// Whether the module is in training mode (`module.training`).
+    ///
+    /// ```
+    /// use torchlet::nn::{Linear, Module};
+    /// use torchlet::Tensor;
+    /// let model = Linear::from_parameters(&Tensor::new([[2.0]]), None)?;
+    /// assert!(model.is_training());
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    fn is_training(&self) -> bool;
+
+    /// Switches to evaluation mode (`module.eval()`), i.e. `train(false)`.
+    ///
+    /// ```
+    /// use torchlet::nn::{Linear, Module};
+    /// use torchlet::Tensor;
+    /// let mut model = Linear::from_parameters(&Tensor::new([[2.0]]), None)?;
+    /// model.eval();
+    /// assert!(!model.is_training());
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    fn eval(&mut self) {
+        self.train(false);
+    }
+}

@@ -1,0 +1,92 @@
+//! The linear-regression models of the tutorials, each built twice: [`ManualLinear`] with hand-derived
+//! gradients and [`AutodiffLinear`] with `nn::Linear` + `nn::MSELoss` + `optim::SGD`, behind one
+//! [`Regressor`] interface and one training loop, [`fit`].
+
+mod autodiff;
+mod manual;
+
+pub use autodiff::{AutodiffLinear, TensorLinear};
+pub use manual::ManualLinear;
+
+use crate::autograd::no_grad;
+use crate::data::DataLoader;
+use crate::element::Element;
+use crate::error::Result;
+use crate::tensor::Tensor;
+
+/// A model the tutorials train by mini-batch gradient descent.
+pub trait Regressor<T: Element> {
+    /// The model's prediction for the inputs `x`.
+    fn predict(&self, x: &Tensor<T>) -> Result<Tensor<T>>;
+
+    /// One gradient step on the batch `(x, y)`; returns the batch's MSE before the step.
+    fn train_step(&mut self, x: &Tensor<T>, y: &Tensor<T>) -> Result<T>;
+
+    /// The MSE of the predictions for `x` against `y`, computed without recording a graph.
+    fn evaluate(&self, x: &Tensor<T>, y: &Tensor<T>) -> Result<T> {
+        no_grad(|| mse(&self.predict(x)?, y))
+    }
+}
+
+/// The mean squared error `Σ(ŷ - y)² / n` as a number; the shapes must match.
+pub fn mse<T: Element>(y_hat: &Tensor<T>, y: &Tensor<T>) -> Result<T> {
+    manual::check_target("mse", y_hat, y)?;
+    no_grad(|| y_hat.try_sub(y)?.square()?.mean()?.item())
+}
+
+/// Per-epoch losses of a [`fit`], in f64 whatever the model's element type.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct History {
+    /// The mean of the epoch's training-batch losses, each taken before its update step.
+    pub train: Vec<f64>,
+    /// The mean of the validation-batch losses after the epoch.
+    pub valid: Vec<f64>,
+}
+
+/// The mean of one pass of `loader`'s batches through `batch_loss`.
+fn mean_batch_loss<T: Element>(
+    loader: &mut DataLoader<T>,
+    mut batch_loss: impl FnMut(&Tensor<T>, &Tensor<T>) -> Result<T>,
+) -> Result<f64> {
+    let (mut sum, mut count) = (0.0, 0usize);
+    for batch in loader.iter_pairs()? {
+        let (x, y) = batch?;
+        sum += batch_loss(&x, &y)?.to_f64().unwrap_or(f64::NAN);
+        count += 1;
+    }
+    Ok(sum / count as f64)
+}
+
+/// Trains `model` for `epochs` passes over `train`, evaluating on `valid` after each, as the tutorials'
+/// loops do; `on_epoch(epoch, train_mse, valid_mse)` is called after each epoch (epochs count from 1).
+///
+/// ```
+/// use torchlet::data::{DataLoader, TensorDataset};
+/// use torchlet::regression::{fit, ManualLinear};
+/// use torchlet::Tensor;
+/// let x = Tensor::<f64>::new([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
+/// let y = Tensor::new([[50.0], [110.0], [170.0]]);
+/// let mut train = DataLoader::new(TensorDataset::new(vec![x.clone(), y.clone()])?, 3)?;
+/// let mut valid = DataLoader::new(TensorDataset::new(vec![x, y])?, 3)?;
+/// let mut model = ManualLinear::from_parameters(Tensor::new([[0.1], [0.1]]), None, 1e-4)?;
+/// let history = fit(&mut model, &mut train, &mut valid, 10, |_, _, _| {})?;
+/// assert!(history.valid[9] < history.train[0]);
+/// # Ok::<(), torchlet::Error>(())
+/// ```
+pub fn fit<T: Element, M: Regressor<T>>(
+    model: &mut M,
+    train: &mut DataLoader<T>,
+    valid: &mut DataLoader<T>,
+    epochs: usize,
+    mut on_epoch: impl FnMut(usize, f64, f64),
+) -> Result<History> {
+    let mut history = History::default();
+    for epoch in 1..=epochs {
+        let train_loss = mean_batch_loss(train, |x, y| model.train_step(x, y))?;
+        let valid_loss = mean_batch_loss(valid, |x, y| model.evaluate(x, y))?;
+        on_epoch(epoch, train_loss, valid_loss);
+        history.train.push(train_loss);
+        history.valid.push(valid_loss);
+    }
+    Ok(history)
+}

@@ -1,0 +1,121 @@
+//! The CUDA C sources of kernels/, embedded at build time, and their compilation by NVRTC: once per process
+//! per (architecture, element type), whatever the number of devices of that architecture.
+
+use crate::element::Element;
+use crate::error::{Error, Result};
+use cudarc::nvrtc::{compile_ptx_with_opts, CompileError, CompileOptions, Ptx};
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+/// Declarations every kernel file uses (the `Strided` view, math on `T`, the op codes).
+const COMMON: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/kernels/common.cuh"));
+
+/// Every kernels/*.cu file, by name.
+pub(crate) const FILES: &[(&str, &str)] = &[
+    ("unary.cu", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/kernels/unary.cu"))),
+    ("binary.cu", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/kernels/binary.cu"))),
+    ("reduce.cu", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/kernels/reduce.cu"))),
+    ("index.cu", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/kernels/index.cu"))),
+];
+
+/// Every kernel the storage launches, without its element-type suffix (`unary` is `unary_f32`/`unary_f64`).
+pub(crate) const KERNELS: &[&str] = &[
+    "unary",
+    "map_inplace",
+    "fill",
+    "binary",
+    "assign",
+    "sum_to_thread",
+    "sum_to_block",
+    "index_select0",
+    "index_add0",
+];
+
+/// The suffix of `T`'s kernels: `f32` for `float`, `f64` for `double`.
+pub(crate) fn suffix<T: Element>() -> Result<&'static str> {
+    match T::C_TYPE {
+        "float" => Ok("f32"),
+        "double" => Ok("f64"),
+        other => Err(Error::Cuda(format!("no CUDA kernels for element type {other:?} (only float and double)"))),
+    }
+}
+
+/// Whether libnvrtc can be loaded (probed once per process).
+pub(crate) fn nvrtc_present() -> bool {
+    static PRESENT: OnceLock<bool> = OnceLock::new();
+    // SAFETY: `is_culib_present` only tries to dlopen NVIDIA's NVRTC library under its well-known names (running
+    // nothing but that library's own initialisers) and closes it again; no symbol of it is called.
+    *PRESENT.get_or_init(|| unsafe { cudarc::nvrtc::sys::is_culib_present() })
+}
+
+fn nvrtc_missing() -> Error {
+    Error::Cuda(
+        "CUDA unavailable: libnvrtc.so not found (NVRTC compiles torchlet's kernels; put the directory holding \
+         libnvrtc.so.13 on LD_LIBRARY_PATH)"
+            .into(),
+    )
+}
+
+/// The source of a module of `files` for `T`: the type prefix, the common declarations, then the files.
+fn module_source<T: Element>(files: &[(&str, &str)]) -> Result<String> {
+    let suffix = suffix::<T>()?;
+    let mut src = format!("typedef {} T;\n#define FN(name) name##_{suffix}\n{COMMON}\n", T::C_TYPE);
+    for (name, body) in files {
+        src.push_str(&format!("// ---- kernels/{name}\n{body}\n"));
+    }
+    Ok(src)
+}
+
+/// Compiles `src` for `arch` (`sm_90`, `compute_90`, ...) to PTX, or fails with NVRTC's log.
+fn compile(src: &str, arch: &str, what: &str) -> Result<Ptx> {
+    if !nvrtc_present() {
+        return Err(nvrtc_missing());
+    }
+    let opts = CompileOptions {
+        options: vec![format!("--gpu-architecture={arch}")],
+        name: Some(format!("torchlet_{what}.cu")),
+        ..Default::default()
+    };
+    compile_ptx_with_opts(src, opts).map_err(|e| {
+        let detail = match e {
+            CompileError::CompileError { nvrtc, log, .. } => format!("{nvrtc:?}:\n{}", log.to_string_lossy()),
+            other => format!("{other:?}"),
+        };
+        Error::Cuda(format!("NVRTC failed to compile {what} for {arch}: {detail}"))
+    })
+}
+
+/// The PTX of all kernels for `T` on `arch`, compiled on first use and cached for the process.
+pub(crate) fn module_ptx<T: Element>(arch: &str) -> Result<Ptx> {
+    type Cache = Mutex<HashMap<(String, &'static str), Ptx>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let key = (arch.to_string(), suffix::<T>()?);
+    // Held while compiling, so two threads asking at once compile once.
+    let mut cache = CACHE.get_or_init(Default::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(ptx) = cache.get(&key) {
+        return Ok(ptx.clone());
+    }
+    let what = format!("the {} kernels (kernels/*.cu)", T::C_TYPE);
+    let ptx = compile(&module_source::<T>(FILES)?, arch, &what)?;
+    cache.insert(key, ptx.clone());
+    Ok(ptx)
+}
+
+/// Compiles every kernels/*.cu file on its own, then the module the storage loads, for `T` on `arch`, and
+/// checks that the module defines every kernel the storage launches. Needs only libnvrtc (no driver, no GPU).
+/// Returns the names of the files compiled.
+pub(crate) fn check_all<T: Element>(arch: &str) -> Result<Vec<&'static str>> {
+    let suffix = suffix::<T>()?;
+    for &(name, body) in FILES {
+        compile(&module_source::<T>(&[(name, body)])?, arch, &format!("kernels/{name} ({})", T::C_TYPE))?;
+    }
+    let ptx = compile(&module_source::<T>(FILES)?, arch, &format!("the {} kernel module", T::C_TYPE))?;
+    let text = ptx.to_src();
+    for kernel in KERNELS {
+        let entry = format!(".entry {kernel}_{suffix}(");
+        if !text.contains(&entry) {
+            return Err(Error::Cuda(format!("the compiled {} module has no kernel {kernel}_{suffix}", T::C_TYPE)));
+        }
+    }
+    Ok(FILES.iter().map(|&(name, _)| name).collect())
+}
