@@ -47,12 +47,13 @@ pub fn print_summary(runs: &[Run]) {
     for (i, a) in runs.iter().enumerate() {
         for b in &runs[i + 1..] {
             let train = max_rel_diff(&a.history.train, &b.history.train);
-            let valid = max_rel_diff(&a.history.valid, &b.history.valid);
             let params = max_rel_diff(&[&a.weight[..], &a.bias[..]].concat(), &[&b.weight[..], &b.bias[..]].concat());
-            println!(
-                "  {:>8} vs {:<8} train loss {train:.2e}   valid loss {valid:.2e}   parameters {params:.2e}",
-                a.name, b.name
-            );
+            let valid = if a.history.valid.is_empty() {
+                String::new()
+            } else {
+                format!("   valid loss {:.2e}", max_rel_diff(&a.history.valid, &b.history.valid))
+            };
+            println!("  {:>8} vs {:<8} train loss {train:.2e}{valid}   parameters {params:.2e}", a.name, b.name);
         }
     }
 }

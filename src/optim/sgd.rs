@@ -230,8 +230,8 @@ fn can_fuse<T: Element>(p: &Tensor<T>, grad: &Tensor<T>) -> bool {
 }
 
 /// The update rule, element by element in one pass with no allocation (after a momentum buffer's first).
-/// Each element goes through the same roundings as the tensor-op sequence torch runs, so the result is the
-/// same as [`tensor_update`]'s.
+/// Each element goes through the same roundings as [`tensor_update`]'s op sequence, so both paths agree bit
+/// for bit. (torch's vectorised CPU kernels may fuse `a + alpha·b` into one FMA: a last-bit difference.)
 fn fused_cpu_update<T: Element>(
     p: &Tensor<T>,
     grad: &Tensor<T>,

@@ -1,0 +1,101 @@
+//! T3 — multi-output linear regression (a dense layer, five features to three targets) in f32, from
+//! scratch and with torchlet's nn/optim, side by side with libtorch when built with `--features tch`.
+//!
+//! Run: `cargo run --release --example multioutput_linear_regression`
+
+mod common;
+
+use common::{manual_weight_as_linear, note_without_libtorch, print_summary, to_f64, Run};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use torchlet::data::{make_regression, train_test_split, DataLoader, MakeRegression, TensorDataset};
+use torchlet::metrics::l2_distance;
+use torchlet::nn::Linear;
+use torchlet::regression::{fit, AutodiffLinear, ManualLinear, Regressor};
+use torchlet::{Result, Tensor};
+
+const LR: f64 = 0.01;
+const EPOCHS: usize = 16;
+const BATCH: usize = 32;
+const SEED: u64 = 2024;
+
+fn main() -> Result<()> {
+    let mut rng = StdRng::seed_from_u64(SEED);
+    let config = MakeRegression {
+        n_samples: 1_500,
+        n_features: 5,
+        n_informative: 5,
+        n_targets: 3,
+        bias: rng.random_range(0.0..1.0),
+        noise: 1.0,
+        seed: SEED,
+        ..Default::default()
+    };
+    let data = make_regression::<f32>(&config)?;
+    let [(x_train, x_valid), (y_train, y_valid)] = train_test_split([&data.x, &data.y], 0.2, true, SEED)?;
+    println!(
+        "train x {:?} y {:?}, valid x {:?} y {:?}",
+        x_train.shape(),
+        y_train.shape(),
+        x_valid.shape(),
+        y_valid.shape()
+    );
+    let loaders = || -> Result<(DataLoader<f32>, DataLoader<f32>)> {
+        let train = DataLoader::new(TensorDataset::new(vec![x_train.clone(), y_train.clone()])?, BATCH)?;
+        let valid = DataLoader::new(TensorDataset::new(vec![x_valid.clone(), y_valid.clone()])?, BATCH)?;
+        Ok((train, valid))
+    };
+
+    let linear = Linear::<f32>::new(5, 3, true, &mut rng);
+    let mut scratch = ManualLinear::multi_output(5, 3, LR, &mut rng)?;
+    let mut torchish = AutodiffLinear::new(Linear::from_parameters(linear.weight(), linear.bias())?, LR)?;
+    compare("before copying the parameters", &scratch, &torchish, &x_valid)?;
+    scratch.copy_from_linear(&linear)?;
+    compare("after copying the parameters", &scratch, &torchish, &x_valid)?;
+
+    let print = |epoch: usize, train: f64, valid: f64| println!("epoch: {epoch} - MSE: {train:.4} - vMSE: {valid:.4}");
+    println!("\nFrom scratch (hand-derived gradients):");
+    let (mut train, mut valid) = loaders()?;
+    let scratch_history = fit(&mut scratch, &mut train, &mut valid, EPOCHS, print)?;
+    println!("\nWith torchlet's nn.Linear + MSELoss + SGD (autograd):");
+    let (mut train, mut valid) = loaders()?;
+    let torchish_history = fit(&mut torchish, &mut train, &mut valid, EPOCHS, print)?;
+    compare("after training", &scratch, &torchish, &x_valid)?;
+
+    #[cfg_attr(not(feature = "tch"), allow(unused_mut))]
+    let mut runs = vec![
+        Run {
+            name: "scratch",
+            history: scratch_history,
+            weight: to_f64(&manual_weight_as_linear(&scratch)?)?,
+            bias: to_f64(scratch.bias().expect("has a bias"))?,
+        },
+        Run {
+            name: "autograd",
+            history: torchish_history,
+            weight: to_f64(torchish.linear().weight())?,
+            bias: to_f64(torchish.linear().bias().expect("has a bias"))?,
+        },
+    ];
+    #[cfg(feature = "tch")]
+    {
+        println!("\nlibtorch (tch) from the same parameters and batches:");
+        let mut reference = torchlet::libtorch::TchLinear::from_linear(&linear, LR)?;
+        let (mut train, mut valid) = loaders()?;
+        let history = fit(&mut reference, &mut train, &mut valid, EPOCHS, print)?;
+        let bias = reference.bias()?.expect("has a bias");
+        runs.push(Run { name: "libtorch", history, weight: to_f64(&reference.weight()?)?, bias: to_f64(&bias)? });
+    }
+    print_summary(&runs);
+    note_without_libtorch();
+    Ok(())
+}
+
+/// The tutorial's check that both models agree: L2 distance between predictions, biases and weights.
+fn compare(when: &str, scratch: &ManualLinear<f32>, torchish: &AutodiffLinear<f32>, x: &Tensor<f32>) -> Result<()> {
+    let preds = l2_distance(&scratch.predict(x)?, &torchish.predict(x)?)?;
+    let bias = l2_distance(scratch.bias().expect("has a bias"), torchish.linear().bias().expect("has a bias"))?;
+    let weight = l2_distance(&manual_weight_as_linear(scratch)?, torchish.linear().weight())?;
+    println!("L2 distance {when}: predictions {preds:.3e}, bias {bias:.3e}, weight {weight:.3e}");
+    Ok(())
+}
