@@ -6,6 +6,7 @@
 //! Without libnvrtc the test prints SKIPPED, unless `TORCHLET_REQUIRE_NVRTC=1` (as in CI) makes it fail.
 #![cfg(feature = "cuda")]
 
+use std::io::Write;
 use std::path::Path;
 
 /// The NVRTC targets checked: H100/H200 (what the GPU machines run) and the oldest target NVRTC 13 accepts.
@@ -19,7 +20,8 @@ fn nvrtc_or_skip(test: &str) -> bool {
     if std::env::var("TORCHLET_REQUIRE_NVRTC").is_ok_and(|v| v == "1") {
         panic!("{test}: TORCHLET_REQUIRE_NVRTC=1 but {why}");
     }
-    eprintln!("\n*** SKIPPED: {test} because {why}; nothing was compiled ***\n");
+    // Written to the stderr handle, not with eprintln!, so the test harness does not capture it.
+    let _ = writeln!(std::io::stderr(), "\n*** SKIPPED: {test} because {why}; nothing was compiled ***\n");
     false
 }
 
