@@ -27,6 +27,9 @@ __device__ __forceinline__ u64 strided_offset(const Strided& l, u64 i) {
     if (l.contiguous) {
         return l.offset + i;
     }
+    if (l.rank == 1) {  // one strided dim (a column, a transposed vector): no division needed
+        return l.offset + i * l.strides[0];
+    }
     u64 off = l.offset;
 #pragma unroll
     for (int d = MAX_RANK - 1; d >= 0; --d) {

@@ -10,6 +10,7 @@ use crate::tensor::Tensor;
 use smallvec::SmallVec;
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Gradients with respect to an op's inputs, in input order; `None` where an input needs none.
@@ -24,33 +25,60 @@ pub(crate) trait BackwardOp<T: Element>: Send + Sync {
 /// Where an input's gradient goes.
 pub(crate) enum Edge<T: Element> {
     /// Into the node of the op that made the input.
-    Node(Arc<Node<T>>),
+    Node(Arc<dyn Node<T>>),
     /// Into the `.grad` of a leaf that requires grad.
     Leaf(Tensor<T>),
 }
 
-/// One recorded op in the graph.
-pub(crate) struct Node<T: Element> {
+/// What every node holds besides its op.
+pub(crate) struct NodeMeta<T: Element> {
     name: &'static str,
-    edges: SmallVec<[Option<Edge<T>>; 2]>,
-    /// Taken (freed) by a backward pass unless it retains the graph.
-    op: Mutex<Option<Box<dyn BackwardOp<T>>>>,
+    edges: SmallVec<[Option<Edge<T>>; 3]>,
     /// The output's gradient, kept when the output asked for `retain_grad`.
     retained: Mutex<Option<Tensor<T>>>,
-    retain: std::sync::atomic::AtomicBool,
+    retain: AtomicBool,
 }
 
-impl<T: Element> Node<T> {
+/// One recorded op in the graph. A trait object, so a node and its op's saved state are one allocation.
+pub(crate) trait Node<T: Element>: Send + Sync {
+    fn meta(&self) -> &NodeMeta<T>;
+
+    /// Runs the op's backward, then frees the op (and what it saved) unless `retain`; `None` when a
+    /// previous backward already freed it.
+    fn apply(&self, grad: &Tensor<T>, needs: &[bool], retain: bool) -> Option<Result<Grads<T>>>;
+}
+
+impl<T: Element> dyn Node<T> {
     pub fn name(&self) -> &'static str {
-        self.name
+        self.meta().name
     }
 
     pub fn set_retain(&self) {
-        self.retain.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.meta().retain.store(true, Ordering::Relaxed);
     }
 
     pub fn retained_grad(&self) -> Option<Tensor<T>> {
-        self.retained.lock().expect("grad lock poisoned").clone()
+        self.meta().retained.lock().expect("grad lock poisoned").clone()
+    }
+}
+
+struct NodeImpl<T: Element, B> {
+    meta: NodeMeta<T>,
+    op: Mutex<Option<B>>,
+}
+
+impl<T: Element, B: BackwardOp<T>> Node<T> for NodeImpl<T, B> {
+    fn meta(&self) -> &NodeMeta<T> {
+        &self.meta
+    }
+
+    fn apply(&self, grad: &Tensor<T>, needs: &[bool], retain: bool) -> Option<Result<Grads<T>>> {
+        let mut op = self.op.lock().expect("graph lock poisoned");
+        let grads = op.as_ref()?.backward(grad, needs);
+        if !retain {
+            *op = None;
+        }
+        Some(grads)
     }
 }
 
@@ -159,19 +187,23 @@ pub(crate) fn record<T: Element, B: BackwardOp<T> + 'static>(
             None => None,
         })
         .collect();
-    let op: Box<dyn BackwardOp<T>> = Box::new(make_backward(&output));
-    let node = Node {
-        name,
-        edges,
-        op: Mutex::new(Some(op)),
-        retained: Mutex::new(None),
-        retain: std::sync::atomic::AtomicBool::new(false),
-    };
-    Tensor::from_parts(Arc::clone(&output.0.storage), output.layout().clone(), output.device(), Some(Arc::new(node)))
+    let meta = NodeMeta { name, edges, retained: Mutex::new(None), retain: AtomicBool::new(false) };
+    let op = make_backward(&output);
+    let node: Arc<dyn Node<T>> = Arc::new(NodeImpl { meta, op: Mutex::new(Some(op)) });
+    let mut output = output;
+    match Arc::get_mut(&mut output.0) {
+        // The usual case: the fresh output is not shared yet, so it takes the node without a new handle.
+        Some(inner) => {
+            inner.grad_fn = Some(node);
+            output
+        }
+        // The backward saved the output itself (exp, sqrt): give the recorded result its own handle.
+        None => Tensor::from_parts(Arc::clone(&output.0.storage), output.layout().clone(), output.device(), Some(node)),
+    }
 }
 
-fn node_id<T: Element>(node: &Arc<Node<T>>) -> usize {
-    Arc::as_ptr(node) as usize
+fn node_id<T: Element>(node: &Arc<dyn Node<T>>) -> usize {
+    Arc::as_ptr(node) as *const () as usize
 }
 
 /// Adds `grad` into a pending gradient slot.
@@ -195,6 +227,11 @@ fn accumulate_into_grad<T: Element>(tensor: &Tensor<T>, grad: Tensor<T>) -> Resu
         }
     }
 }
+
+/// A leaf and the gradient gathered for it during one backward pass.
+type LeafGrad<T> = (Tensor<T>, Option<Tensor<T>>);
+/// A node whose incoming gradient is complete, with that gradient.
+type ReadyNode<T> = (Arc<dyn Node<T>>, Tensor<T>);
 
 /// The backward sweep behind [`Tensor::backward`].
 pub(crate) fn backward<T: Element>(root: &Tensor<T>, gradient: Option<&Tensor<T>>, retain_graph: bool) -> Result<()> {
@@ -229,13 +266,13 @@ pub(crate) fn backward<T: Element>(root: &Tensor<T>, gradient: Option<&Tensor<T>
 
     // Count, for every node reachable from the root, how many edges lead into it, so each node runs only
     // once all the gradient flowing into it has arrived (torch's dependency counting).
-    let mut pending: HashMap<usize, usize> = HashMap::new();
-    let mut stack = vec![Arc::clone(root_node)];
+    let mut pending: SmallMap<usize> = SmallMap::default();
+    let mut stack: SmallVec<[Arc<dyn Node<T>>; 8]> = smallvec::smallvec![Arc::clone(root_node)];
     pending.insert(node_id(root_node), 0);
     while let Some(node) = stack.pop() {
-        for edge in node.edges.iter().flatten() {
+        for edge in node.meta().edges.iter().flatten() {
             if let Edge::Node(child) = edge {
-                let count = pending.entry(node_id(child)).or_insert(0);
+                let count = pending.entry(node_id(child));
                 *count += 1;
                 if *count == 1 {
                     stack.push(Arc::clone(child));
@@ -244,33 +281,26 @@ pub(crate) fn backward<T: Element>(root: &Tensor<T>, gradient: Option<&Tensor<T>
         }
     }
 
-    let mut grads: HashMap<usize, Option<Tensor<T>>> = HashMap::new();
-    let mut leaf_grads: Vec<(Tensor<T>, Option<Tensor<T>>)> = Vec::new();
-    let mut ready = vec![(Arc::clone(root_node), seed)];
+    let mut grads: SmallMap<Option<Tensor<T>>> = SmallMap::default();
+    let mut leaf_grads: SmallVec<[LeafGrad<T>; 4]> = SmallVec::new();
+    let mut ready: SmallVec<[ReadyNode<T>; 8]> = smallvec::smallvec![(Arc::clone(root_node), seed)];
     while let Some((node, grad)) = ready.pop() {
-        if node.retain.load(std::sync::atomic::Ordering::Relaxed) {
-            *node.retained.lock().expect("grad lock poisoned") = Some(grad.clone());
+        let meta = node.meta();
+        if meta.retain.load(Ordering::Relaxed) {
+            *meta.retained.lock().expect("grad lock poisoned") = Some(grad.clone());
         }
-        let input_grads = {
-            let mut op = node.op.lock().expect("graph lock poisoned");
-            let Some(backward_op) = op.as_ref() else {
-                return Err(Error::autograd(
-                    OP,
-                    format!(
-                        "trying to backward through the graph a second time ({} was already freed); \
-                         use backward_retain_graph the first time to keep it",
-                        node.name
-                    ),
-                ));
-            };
-            let needs: SmallVec<[bool; 2]> = node.edges.iter().map(Option::is_some).collect();
-            let input_grads = backward_op.backward(&grad, &needs)?;
-            if !retain_graph {
-                *op = None;
-            }
-            input_grads
+        let needs: SmallVec<[bool; 2]> = meta.edges.iter().map(Option::is_some).collect();
+        let Some(input_grads) = node.apply(&grad, &needs, retain_graph) else {
+            return Err(Error::autograd(
+                OP,
+                format!(
+                    "trying to backward through the graph a second time ({} was already freed); \
+                     use backward_retain_graph the first time to keep it",
+                    meta.name
+                ),
+            ));
         };
-        for (edge, input_grad) in node.edges.iter().zip(input_grads) {
+        for (edge, input_grad) in meta.edges.iter().zip(input_grads?) {
             let (Some(edge), Some(input_grad)) = (edge, input_grad) else { continue };
             match edge {
                 Edge::Leaf(leaf) => match leaf_grads.iter_mut().find(|(t, _)| t.id() == leaf.id()) {
@@ -279,11 +309,11 @@ pub(crate) fn backward<T: Element>(root: &Tensor<T>, gradient: Option<&Tensor<T>
                 },
                 Edge::Node(child) => {
                     let id = node_id(child);
-                    accumulate(grads.entry(id).or_default(), input_grad)?;
-                    let count = pending.get_mut(&id).expect("every child was counted");
+                    accumulate(grads.entry(id), input_grad)?;
+                    let count = pending.entry(id);
                     *count -= 1;
                     if *count == 0 {
-                        let grad = grads.remove(&id).flatten().expect("a gradient arrived");
+                        let grad = grads.remove(id).flatten().expect("a gradient arrived");
                         ready.push((Arc::clone(child), grad));
                     }
                 }
@@ -296,4 +326,54 @@ pub(crate) fn backward<T: Element>(root: &Tensor<T>, gradient: Option<&Tensor<T>
         }
     }
     Ok(())
+}
+
+/// A map from node identity to `V` for one backward pass: a vector searched linearly while small (the
+/// common case, and much cheaper than hashing), a hash map once the graph grows.
+enum SmallMap<V> {
+    Small(SmallVec<[(usize, V); 8]>),
+    Large(HashMap<usize, V>),
+}
+
+impl<V> Default for SmallMap<V> {
+    fn default() -> Self {
+        SmallMap::Small(SmallVec::new())
+    }
+}
+
+impl<V: Default> SmallMap<V> {
+    const SMALL: usize = 32;
+
+    fn insert(&mut self, key: usize, value: V) {
+        *self.entry(key) = value;
+    }
+
+    /// The value for `key`, inserted as `V::default()` when missing.
+    fn entry(&mut self, key: usize) -> &mut V {
+        if let SmallMap::Small(items) = self {
+            if items.len() >= Self::SMALL && !items.iter().any(|(k, _)| *k == key) {
+                *self = SmallMap::Large(std::mem::take(items).into_iter().collect());
+            }
+        }
+        match self {
+            SmallMap::Small(items) => {
+                let index = match items.iter().position(|(k, _)| *k == key) {
+                    Some(i) => i,
+                    None => {
+                        items.push((key, V::default()));
+                        items.len() - 1
+                    }
+                };
+                &mut items[index].1
+            }
+            SmallMap::Large(map) => map.entry(key).or_default(),
+        }
+    }
+
+    fn remove(&mut self, key: usize) -> Option<V> {
+        match self {
+            SmallMap::Small(items) => items.iter().position(|(k, _)| *k == key).map(|i| items.swap_remove(i).1),
+            SmallMap::Large(map) => map.remove(&key),
+        }
+    }
 }

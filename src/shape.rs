@@ -13,10 +13,13 @@ pub(crate) fn numel(shape: &[usize]) -> usize {
 
 /// Row-major (C-contiguous) strides of a shape.
 pub(crate) fn contiguous_strides(shape: &[usize]) -> Dims {
-    let mut strides: Dims = SmallVec::from_elem(1, shape.len());
-    for i in (0..shape.len().saturating_sub(1)).rev() {
-        strides[i] = strides[i + 1] * shape[i + 1];
+    let mut strides: Dims = SmallVec::new();
+    let mut stride = 1;
+    for &size in shape.iter().rev() {
+        strides.push(stride);
+        stride *= size;
     }
+    strides.reverse();
     strides
 }
 
@@ -40,6 +43,9 @@ pub(crate) fn resolve_dim_in(op: &'static str, dim: isize, shape: &[usize], n: u
 
 /// The shape two operands broadcast to: aligned from the right, a size of 1 (or a missing dim) stretches.
 pub(crate) fn broadcast_shapes(op: &'static str, lhs: &[usize], rhs: &[usize]) -> Result<Dims> {
+    if lhs == rhs {
+        return Ok(SmallVec::from_slice(lhs));
+    }
     let rank = lhs.len().max(rhs.len());
     let mut out: Dims = SmallVec::with_capacity(rank);
     for i in 0..rank {
@@ -92,6 +98,9 @@ impl Layout {
 
     /// The same elements seen with `shape`, which `self.shape` broadcasts to (stretched dims get stride 0).
     pub fn broadcast_to(&self, shape: &[usize]) -> Layout {
+        if self.shape.as_slice() == shape {
+            return self.clone();
+        }
         let extra = shape.len() - self.shape.len();
         let mut strides: Dims = SmallVec::from_elem(0, shape.len());
         for (i, (&size, &stride)) in self.shape.iter().zip(&self.strides).enumerate() {

@@ -31,7 +31,7 @@ pub(crate) struct TensorInner<T: Element> {
     /// Leaves only: whether gradients flow into this tensor's `.grad`.
     pub(crate) requires_grad: AtomicBool,
     /// Non-leaves only: the node that made this tensor, with the backward of that op.
-    pub(crate) grad_fn: Option<Arc<Node<T>>>,
+    pub(crate) grad_fn: Option<Arc<dyn Node<T>>>,
     /// Leaves only: the accumulated gradient.
     pub(crate) grad: Mutex<Option<Tensor<T>>>,
 }
@@ -105,7 +105,7 @@ impl<T: Element> Tensor<T> {
         storage: Arc<StorageCell<T>>,
         layout: Layout,
         device: Device,
-        grad_fn: Option<Arc<Node<T>>>,
+        grad_fn: Option<Arc<dyn Node<T>>>,
     ) -> Self {
         Tensor(Arc::new(TensorInner {
             storage,
@@ -393,7 +393,7 @@ impl<T: Element> Tensor<T> {
         }
     }
 
-    pub(crate) fn grad_fn(&self) -> Option<&Arc<Node<T>>> {
+    pub(crate) fn grad_fn(&self) -> Option<&Arc<dyn Node<T>>> {
         self.0.grad_fn.as_ref()
     }
 

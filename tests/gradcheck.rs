@@ -5,6 +5,7 @@ mod common;
 
 use common::gradcheck;
 use proptest::prelude::*;
+use torchlet::nn::Reduction;
 use torchlet::Tensor;
 
 /// A tensor of `shape` with values in `[lo, hi]`.
@@ -139,6 +140,31 @@ proptest! {
     fn composite_graph_with_shared_inputs((a, b) in pair_in(0.5, 2.0)) {
         // a is used on several paths: its gradient must sum all of them.
         check(&[a, b], |x| x[0].try_mul(&x[1])?.try_add(&x[0].square()?)?.try_div(&x[0])?.exp()?.mean_dim(0, true))?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    #[test]
+    fn fused_linear(batch in 1usize..5, inputs in 1usize..5, outputs in 1usize..4, seed in any::<u64>()) {
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed);
+        let x = Tensor::<f64>::randn(&[batch, inputs], &mut rng);
+        let w = Tensor::<f64>::randn(&[outputs, inputs], &mut rng);
+        let b = Tensor::<f64>::randn(&[outputs], &mut rng);
+        let v = Tensor::<f64>::randn(&[inputs], &mut rng);
+        check(&[x.clone(), w.clone(), b.clone()], |t| t[0].linear(&t[1], Some(&t[2])))?;
+        check(&[x, w.clone()], |t| t[0].linear(&t[1], None))?;
+        check(&[v, w, b], |t| t[0].linear(&t[1], Some(&t[2])))?;
+    }
+
+    #[test]
+    fn fused_mse_loss((a, _) in pair_in(-2.0, 2.0), seed in any::<u64>()) {
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed);
+        let target = Tensor::<f64>::randn(a.shape(), &mut rng);
+        for reduction in [Reduction::Mean, Reduction::Sum, Reduction::None] {
+            check(&[a.clone(), target.clone()], |t| t[0].mse_loss(&t[1], reduction))?;
+        }
     }
 }
 

@@ -142,6 +142,38 @@ mod parity {
         }
     }
 
+    fn fused_ops<T: Both>(seed: u64) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        for _ in 0..10 {
+            let (m, i, o) = (rng.random_range(1..30), rng.random_range(1..30), rng.random_range(1..10));
+            let x = random::<T>(&[m, i], -1.0, 1.0, &mut rng);
+            let w = random::<T>(&[o, i], -1.0, 1.0, &mut rng);
+            let b = random::<T>(&[o], -1.0, 1.0, &mut rng);
+            parity("linear", &[x.clone(), w.clone(), b], &|t| t[0].linear(&t[1], Some(&t[2])), &|t| {
+                t[0].linear(&t[1], Some(&t[2]))
+            });
+            parity("linear without bias", &[x.clone(), w], &|t| t[0].linear(&t[1], None), &|t| {
+                t[0].linear::<&tch::Tensor>(&t[1], None)
+            });
+            let target = random::<T>(&[m, i], -1.0, 1.0, &mut rng);
+            let pair = [x, target];
+            use torchlet::nn::Reduction;
+            for (ours, theirs) in [
+                (Reduction::Mean, tch::Reduction::Mean),
+                (Reduction::Sum, tch::Reduction::Sum),
+                (Reduction::None, tch::Reduction::None),
+            ] {
+                parity("mse_loss", &pair, &|t| t[0].mse_loss(&t[1], ours), &|t| t[0].mse_loss(&t[1], theirs));
+            }
+        }
+    }
+
+    #[test]
+    fn fused_linear_and_mse_loss() {
+        fused_ops::<f32>(9);
+        fused_ops::<f64>(10);
+    }
+
     #[test]
     fn binary_ops_with_broadcasting() {
         binary_ops::<f32>(1);

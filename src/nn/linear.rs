@@ -213,11 +213,7 @@ impl<T: Element> Module<T> for Linear<T> {
                 ),
             ));
         }
-        let out = input.matmul(&self.weight.t()?)?;
-        match &self.bias {
-            Some(b) => out.try_add(b),
-            None => Ok(out),
-        }
+        input.linear(&self.weight, self.bias.as_ref())
     }
 
     /// `weight`, then `bias` if the layer has one (torch's names and order).

@@ -1,25 +1,10 @@
-//! The mean squared error loss, built from tensor ops so that autograd derives its backward.
+//! The mean squared error loss: `F.mse_loss` and the `nn.MSELoss` module, over the fused `mse_loss` op.
 
 use crate::element::Element;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::tensor::Tensor;
 
-/// How a loss reduces its elementwise values (torch's `reduction=` argument).
-///
-/// ```
-/// use torchlet::nn::Reduction;
-/// assert_eq!(Reduction::default(), Reduction::Mean);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Reduction {
-    /// No reduction: the elementwise losses, with the input's shape (`'none'`).
-    None,
-    /// The mean over all elements, a 0-D tensor (`'mean'`, the default).
-    #[default]
-    Mean,
-    /// The sum over all elements, a 0-D tensor (`'sum'`).
-    Sum,
-}
+pub use crate::ops::Reduction;
 
 /// The mean squared error (`torch.nn.functional.mse_loss`): `(input - target)²`, reduced as asked.
 ///
@@ -38,23 +23,7 @@ pub enum Reduction {
 /// # Ok::<(), torchlet::Error>(())
 /// ```
 pub fn mse_loss<T: Element>(input: &Tensor<T>, target: &Tensor<T>, reduction: Reduction) -> Result<Tensor<T>> {
-    if input.shape() != target.shape() {
-        return Err(Error::shape(
-            "mse_loss",
-            format!(
-                "input shape {:?} and target shape {:?} differ; torchlet does not broadcast a loss's operands \
-                 (torch only warns), reshape one of them",
-                input.shape(),
-                target.shape()
-            ),
-        ));
-    }
-    let squared = input.try_sub(target)?.square()?;
-    match reduction {
-        Reduction::None => Ok(squared),
-        Reduction::Mean => squared.mean(),
-        Reduction::Sum => squared.sum(),
-    }
+    input.mse_loss(target, reduction)
 }
 
 /// The mean squared error loss as a module (`torch.nn.MSELoss`), with a [`Reduction`] (mean by default).

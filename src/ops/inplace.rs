@@ -5,7 +5,7 @@ use super::same_device;
 use crate::autograd::is_grad_enabled;
 use crate::element::Element;
 use crate::error::{Error, Result};
-use crate::shape::broadcast_shapes;
+use crate::shape::{broadcast_shapes, Layout};
 use crate::storage::{BinaryOp, UnaryOp};
 use crate::tensor::Tensor;
 
@@ -36,14 +36,12 @@ impl<T: Element> Tensor<T> {
         Ok(())
     }
 
-    /// `self op= src` elementwise, `src` broadcast to `self`'s shape.
-    fn assign_from(&self, op_name: &'static str, src: &Tensor<T>, op: Option<BinaryOp>) -> Result<&Self> {
-        self.check_inplace(op_name, Some(src))?;
-        same_device(op_name, self, src)?;
-        let fits = broadcast_shapes(op_name, self.shape(), src.shape()).is_ok_and(|b| b.as_slice() == self.shape());
+    /// Fails unless `src` broadcasts to exactly `self`'s shape (an in-place op cannot grow its destination).
+    fn check_fits(&self, op: &'static str, src: &Tensor<T>) -> Result<()> {
+        let fits = broadcast_shapes(op, self.shape(), src.shape()).is_ok_and(|b| b.as_slice() == self.shape());
         if !fits {
             return Err(Error::shape(
-                op_name,
+                op,
                 format!(
                     "source of shape {:?} cannot be broadcast to the destination's shape {:?}",
                     src.shape(),
@@ -51,6 +49,14 @@ impl<T: Element> Tensor<T> {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// `self op= src` elementwise, `src` broadcast to `self`'s shape.
+    fn assign_from(&self, op_name: &'static str, src: &Tensor<T>, op: Option<BinaryOp>) -> Result<&Self> {
+        self.check_inplace(op_name, Some(src))?;
+        same_device(op_name, self, src)?;
+        self.check_fits(op_name, src)?;
         self.assign_untracked(src, op)?;
         Ok(self)
     }
@@ -79,6 +85,28 @@ impl<T: Element> Tensor<T> {
     /// `self += src` in place (`tensor.add_`).
     pub fn add_(&self, src: &Tensor<T>) -> Result<&Self> {
         self.assign_from("add_", src, Some(BinaryOp::Add))
+    }
+
+    /// `self += alpha * src` in place (`tensor.add_(src, alpha=alpha)`), the optimizers' update; the
+    /// scaled source is never made a tensor.
+    ///
+    /// ```
+    /// use torchlet::Tensor;
+    /// let p = Tensor::new([1.0, 2.0]);
+    /// p.add_scaled_(&Tensor::new([10.0, 20.0]), -0.1)?;
+    /// assert_eq!(p.to_vec()?, vec![0.0, 0.0]);
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    pub fn add_scaled_(&self, src: &Tensor<T>, alpha: T) -> Result<&Self> {
+        const OP: &str = "add_";
+        self.check_inplace(OP, Some(src))?;
+        same_device(OP, self, src)?;
+        self.check_fits(OP, src)?;
+        let scaled = src.read().unary(src.layout(), UnaryOp::Mul(alpha))?;
+        let scaled_layout = Layout::contiguous(src.shape()).broadcast_to(self.shape());
+        self.write().assign(self.layout(), &scaled, &scaled_layout, Some(BinaryOp::Add))?;
+        self.bump_version();
+        Ok(self)
     }
 
     /// `self -= src` in place (`tensor.sub_`).

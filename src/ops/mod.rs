@@ -2,6 +2,7 @@
 //! records, beside it, the backward that maps the output's gradient to its inputs' gradients.
 
 mod binary;
+mod fused;
 mod index;
 mod inplace;
 mod matmul;
@@ -16,6 +17,8 @@ use crate::error::{Error, Result};
 use crate::shape::Layout;
 use crate::storage::Storage;
 use crate::tensor::Tensor;
+
+pub use fused::Reduction;
 
 /// Fails unless both tensors are on the same device.
 pub(crate) fn same_device<T: Element>(op: &'static str, a: &Tensor<T>, b: &Tensor<T>) -> Result<()> {

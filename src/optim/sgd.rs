@@ -1,10 +1,8 @@
 //! Stochastic gradient descent with torch's exact update rule.
 
 use crate::autograd::no_grad;
-use crate::device::Device;
 use crate::element::Element;
 use crate::error::{Error, Result};
-use crate::storage::Storage;
 use crate::tensor::Tensor;
 
 use super::SgdConfig;
@@ -209,89 +207,11 @@ impl<T: Element> SGD<T> {
                         format!("gradient of shape {:?} for a parameter of shape {:?}", grad.shape(), p.shape()),
                     ));
                 }
-                if can_fuse(p, &grad) {
-                    fused_cpu_update(p, &grad, slot, &coeffs)?;
-                } else {
-                    tensor_update(p, &grad, slot, &coeffs)?;
-                }
+                tensor_update(p, &grad, slot, &coeffs)?;
             }
             Ok(())
         })
     }
-}
-
-/// Whether the one-pass CPU loop applies: both on the CPU, contiguous and in separate buffers.
-fn can_fuse<T: Element>(p: &Tensor<T>, grad: &Tensor<T>) -> bool {
-    p.device() == Device::Cpu
-        && grad.device() == Device::Cpu
-        && p.is_contiguous()
-        && grad.is_contiguous()
-        && !p.shares_storage(grad)
-}
-
-/// The update rule, element by element in one pass with no allocation (after a momentum buffer's first).
-/// Each element goes through the same roundings as [`tensor_update`]'s op sequence, so both paths agree bit
-/// for bit. (torch's vectorised CPU kernels may fuse `a + alpha·b` into one FMA: a last-bit difference.)
-fn fused_cpu_update<T: Element>(
-    p: &Tensor<T>,
-    grad: &Tensor<T>,
-    slot: &mut Option<Tensor<T>>,
-    c: &Coeffs<T>,
-) -> Result<()> {
-    let first = slot.is_none();
-    let buf = match slot {
-        Some(b) if c.use_momentum => Some(b.clone()),
-        None if c.use_momentum => Some(slot.insert(Tensor::zeros(p.shape())).clone()),
-        _ => None,
-    };
-    let direction = |g: T, x: T| {
-        let g = if c.maximize { -g } else { g };
-        if c.use_weight_decay {
-            g + c.weight_decay * x
-        } else {
-            g
-        }
-    };
-    {
-        let (mut p_store, g_store) = (p.write(), grad.read());
-        let (p_off, g_off, n) = (p.layout().offset, grad.layout().offset, p.numel());
-        #[allow(unreachable_patterns)] // the CPU arm is the only one without the cuda feature
-        let (xs, gs) = match (&mut *p_store, &*g_store) {
-            (Storage::Cpu(x), Storage::Cpu(g)) => (&mut x[p_off..p_off + n], &g[g_off..g_off + n]),
-            _ => return Err(Error::invalid("SGD::step", "the fused CPU update was given device tensors")),
-        };
-        match &buf {
-            None if !c.maximize && !c.use_weight_decay => {
-                for (x, &g) in xs.iter_mut().zip(gs) {
-                    *x = *x - c.lr * g;
-                }
-            }
-            None => {
-                for (x, &g) in xs.iter_mut().zip(gs) {
-                    *x = *x - c.lr * direction(g, *x);
-                }
-            }
-            Some(buf) => {
-                let mut b_store = buf.write();
-                #[allow(unreachable_patterns)] // as above
-                let bs = match &mut *b_store {
-                    Storage::Cpu(b) => &mut b[..n],
-                    _ => return Err(Error::invalid("SGD::step", "the momentum buffer is not on the CPU")),
-                };
-                for ((x, &g), b) in xs.iter_mut().zip(gs).zip(bs) {
-                    let g = direction(g, *x);
-                    *b = if first { g } else { *b * c.momentum + c.keep * g };
-                    let g = if c.nesterov { g + c.momentum * *b } else { *b };
-                    *x = *x - c.lr * g;
-                }
-            }
-        }
-    }
-    p.bump_version();
-    if let Some(b) = buf {
-        b.bump_version();
-    }
-    Ok(())
 }
 
 /// The update rule as the sequence of tensor ops torch's `_single_tensor_sgd` runs, for any device and
@@ -316,6 +236,6 @@ fn tensor_update<T: Element>(
         };
         g = if c.nesterov { g.try_add(&buf.mul_scalar(c.momentum)?)? } else { buf.clone() };
     }
-    p.sub_(&g.mul_scalar(c.lr)?)?;
+    p.add_scaled_(&g, -c.lr)?;
     Ok(())
 }

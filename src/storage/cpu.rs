@@ -155,10 +155,24 @@ pub(crate) fn sum_to<T: Element>(data: &[T], layout: &Layout, out_shape: &[usize
     out
 }
 
+/// Products with at most this many multiply-adds skip the GEMM (`m * k * n`).
+const SMALL_GEMM: usize = 4096;
+
 pub(crate) fn matmul<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> Vec<T> {
     let (m, k, n) = (la.shape[0], la.shape[1], lb.shape[1]);
     let mut out = vec![T::zero(); m * n];
     if m == 0 || n == 0 || k == 0 {
+        return out;
+    }
+    if m * k * n <= SMALL_GEMM {
+        // Below this size the GEMM's packing and dispatch cost more than the arithmetic.
+        let (a_rows, a_cols, b_rows, b_cols) = (la.strides[0], la.strides[1], lb.strides[0], lb.strides[1]);
+        for i in 0..m {
+            for j in 0..n {
+                let (a0, b0) = (la.offset + i * a_rows, lb.offset + j * b_cols);
+                out[i * n + j] = (0..k).fold(T::zero(), |acc, p| acc + a[a0 + p * a_cols] * b[b0 + p * b_rows]);
+            }
+        }
         return out;
     }
     // Check that both views lie inside their buffers before handing raw pointers to the GEMM.

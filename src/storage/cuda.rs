@@ -10,6 +10,7 @@ mod device;
 mod kernels;
 mod layout;
 mod matmul;
+mod reduce;
 
 pub(crate) use device::device_count;
 pub(crate) use kernels::{check_all as check_kernels, nvrtc_present};
@@ -21,18 +22,8 @@ use crate::device::Device;
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::shape::Layout;
-use cudarc::driver::{CudaSlice, LaunchConfig, PushKernelArg};
+use cudarc::driver::{CudaSlice, PushKernelArg};
 use std::sync::Arc;
-
-/// Threads per block of `sum_to_block` (kernels/reduce.cu has the same `SUM_BLOCK`).
-const SUM_BLOCK: u32 = 256;
-/// Reductions this short, or this many outputs, take one thread per output element.
-const SUM_THREAD_MAX_RED: usize = 64;
-const SUM_THREAD_MIN_OUT: usize = 1 << 16;
-/// Long reductions with few outputs are split into chunks of at least `SUM_MIN_CHUNK` elements so that about
-/// `SUM_TARGET_BLOCKS` blocks work at once; a second pass sums the chunks.
-const SUM_TARGET_BLOCKS: usize = 1024;
-const SUM_MIN_CHUNK: usize = 4096;
 
 /// A buffer of `len` elements on one CUDA device.
 pub(crate) struct CudaStorage<T: Element> {
@@ -58,7 +49,14 @@ fn scalar<T: Element>(op: UnaryOp<T>) -> T {
         | UnaryOp::RDiv(c)
         | UnaryOp::Div(c)
         | UnaryOp::Fill(c) => c,
-        _ => T::zero(),
+        UnaryOp::Identity
+        | UnaryOp::Neg
+        | UnaryOp::Square
+        | UnaryOp::Sqrt
+        | UnaryOp::Exp
+        | UnaryOp::Log
+        | UnaryOp::Abs
+        | UnaryOp::Sign => T::zero(),
     }
 }
 
@@ -172,87 +170,6 @@ impl<T: Element> CudaStorage<T> {
         // `out` is a fresh buffer of n elements.
         unsafe { launch.launch(launch_cfg(n)) }.map_err(|e| driver_error(OP, e))?;
         Ok(self.derived(out, n))
-    }
-
-    /// Sums a view over the dims where `out_shape` (same rank) has size 1, contiguous.
-    pub fn sum_to(&self, layout: &Layout, out_shape: &[usize]) -> Result<Self> {
-        const OP: &str = "sum";
-        let shape = &layout.shape;
-        let fits = out_shape.len() == shape.len() && out_shape.iter().zip(shape).all(|(&o, &s)| o == s || o == 1);
-        if !fits {
-            return Err(Error::shape(OP, format!("cannot sum shape {shape:?} down to {out_shape:?}")));
-        }
-        let (n_in, n_out) = (layout.numel(), crate::shape::numel(out_shape));
-        if n_out == 0 || n_in == 0 {
-            // No outputs, or sums over nothing: zeros.
-            return Ok(self.derived(self.dev.alloc_zeros(n_out)?, n_out));
-        }
-        check_in_bounds(OP, layout, self.len)?;
-        let (mut kept, mut red) = ((vec![], vec![]), (vec![], vec![]));
-        for d in 0..shape.len() {
-            let dims = if out_shape[d] == 1 { &mut red } else { &mut kept };
-            dims.0.push(shape[d]);
-            dims.1.push(layout.strides[d]);
-        }
-        let kept = Strided::from_dims(OP, &kept.0, &kept.1, layout.offset)?;
-        let red = Strided::from_dims(OP, &red.0, &red.1, 0)?;
-        let out = self.reduce(&self.data, kept, red, n_out, n_in / n_out)?;
-        Ok(self.derived(out, n_out))
-    }
-
-    /// `out[o] = Σ_r x[kept(o) + red(r)]` for `o < n_out`, `r < n_red` (both > 0), into a fresh buffer.
-    fn reduce(
-        &self,
-        x: &CudaSlice<T>,
-        kept: Strided,
-        red: Strided,
-        n_out: usize,
-        n_red: usize,
-    ) -> Result<CudaSlice<T>> {
-        const OP: &str = "sum";
-        let (n_out64, n_red64) = (n_out as u64, n_red as u64);
-        if n_red <= SUM_THREAD_MAX_RED || n_out >= SUM_THREAD_MIN_OUT {
-            let f = self.dev.function::<T>("sum_to_thread")?;
-            // SAFETY: the `sum_to_thread` kernel below writes all n_out elements before anything can read them.
-            let mut out = unsafe { self.dev.alloc_uninit::<T>(n_out) }?;
-            let mut launch = self.dev.stream.launch_builder(&f);
-            launch.arg(x).arg(&kept).arg(&red).arg(&mut out).arg(&n_out64).arg(&n_red64);
-            // SAFETY: the arguments match `sum_to_thread(const T* x, Strided kept, Strided red, T* out, u64 n_out,
-            // u64 n_red)`; kept(o) + red(r) covers exactly the elements of a view checked to lie inside `x` (or
-            // the contiguous partial sums of the first pass), and `out` holds n_out elements.
-            unsafe { launch.launch(launch_cfg(n_out)) }.map_err(|e| driver_error(OP, e))?;
-            return Ok(out);
-        }
-        let n_chunks = if n_out >= SUM_TARGET_BLOCKS {
-            1
-        } else {
-            SUM_TARGET_BLOCKS.div_ceil(n_out).min(n_red.div_ceil(SUM_MIN_CHUNK)).max(1)
-        };
-        let chunk = n_red.div_ceil(n_chunks);
-        // No empty chunk: every chunk starts below n_red.
-        let n_chunks = n_red.div_ceil(chunk);
-        let tasks = n_out * n_chunks;
-        let f = self.dev.function::<T>("sum_to_block")?;
-        // SAFETY: the `sum_to_block` kernel below writes one element per task, all n_out * n_chunks of them,
-        // before anything can read them.
-        let mut partial = unsafe { self.dev.alloc_uninit::<T>(tasks) }?;
-        let (n_chunks64, chunk64) = (n_chunks as u64, chunk as u64);
-        let mut launch = self.dev.stream.launch_builder(&f);
-        launch.arg(x).arg(&kept).arg(&red).arg(&mut partial).arg(&n_out64).arg(&n_red64).arg(&n_chunks64).arg(&chunk64);
-        let blocks = tasks.clamp(1, u32::MAX as usize >> 1) as u32;
-        let cfg = LaunchConfig { grid_dim: (blocks, 1, 1), block_dim: (SUM_BLOCK, 1, 1), shared_mem_bytes: 0 };
-        // SAFETY: the arguments match `sum_to_block(const T* x, Strided kept, Strided red, T* out, u64 n_out,
-        // u64 n_red, u64 n_chunks, u64 chunk)`, launched with the SUM_BLOCK threads per block its shared array is
-        // sized for; reads stay inside `x` as for `sum_to_thread`, and `partial` holds one element per task.
-        unsafe { launch.launch(cfg) }.map_err(|e| driver_error(OP, e))?;
-        if n_chunks == 1 {
-            return Ok(partial);
-        }
-        // Second pass: the partials, contiguous [n_out, n_chunks], summed over their last dim. n_chunks is at
-        // most SUM_TARGET_BLOCKS, far below SUM_MIN_CHUNK, so this pass needs no third.
-        let kept = Strided::from_dims(OP, &[n_out], &[n_chunks], 0)?;
-        let red = Strided::from_dims(OP, &[n_chunks], &[1], 0)?;
-        self.reduce(&partial, kept, red, n_out, n_chunks)
     }
 
     /// The `[m, n]` product of two strided 2-D views.
@@ -382,5 +299,27 @@ impl<T: Element> CudaStorage<T> {
         // `self.data` and has no two elements at one address (both checked above), so each is one thread's.
         unsafe { launch.launch(launch_cfg(n)) }.map_err(|e| driver_error(OP, e))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_can_be_shared_across_threads() {
+        fn send_sync<S: Send + Sync>() {}
+        send_sync::<CudaStorage<f32>>();
+        send_sync::<CudaStorage<f64>>();
+    }
+
+    #[test]
+    fn no_gpu_is_an_error_not_a_panic() {
+        if device::driver_present() {
+            return; // only meaningful on machines without a driver
+        }
+        let err = CudaStorage::<f32>::full(3, 1.0, 0).unwrap_err().to_string();
+        assert!(err.contains("cuda:0 requested, but CUDA unavailable: libcuda.so not found"), "{err}");
+        assert_eq!(device_count(), 0);
     }
 }

@@ -59,23 +59,25 @@ fn nvrtc_missing() -> Error {
 /// The source of a module of `files` for `T`: the type prefix, the common declarations, then the files.
 fn module_source<T: Element>(files: &[(&str, &str)]) -> Result<String> {
     let suffix = suffix::<T>()?;
-    let mut src = format!("typedef {} T;\n#define FN(name) name##_{suffix}\n{COMMON}\n", T::C_TYPE);
+    // `#line` makes NVRTC's messages cite the real file and line.
+    let mut src = format!(
+        "typedef {} T;\n#define FN(name) name##_{suffix}\n#line 1 \"kernels/common.cuh\"\n{COMMON}\n",
+        T::C_TYPE
+    );
     for (name, body) in files {
-        src.push_str(&format!("// ---- kernels/{name}\n{body}\n"));
+        src.push_str(&format!("#line 1 \"kernels/{name}\"\n{body}\n"));
     }
     Ok(src)
 }
 
-/// Compiles `src` for `arch` (`sm_90`, `compute_90`, ...) to PTX, or fails with NVRTC's log.
-fn compile(src: &str, arch: &str, what: &str) -> Result<Ptx> {
+/// Compiles `src` (program `name`, which NVRTC's messages cite) for `arch` (`sm_90`, `compute_90`, ...) to PTX, or
+/// fails with NVRTC's log.
+fn compile(src: &str, name: String, arch: &str, what: &str) -> Result<Ptx> {
     if !nvrtc_present() {
         return Err(nvrtc_missing());
     }
-    let opts = CompileOptions {
-        options: vec![format!("--gpu-architecture={arch}")],
-        name: Some(format!("torchlet_{what}.cu")),
-        ..Default::default()
-    };
+    let opts =
+        CompileOptions { options: vec![format!("--gpu-architecture={arch}")], name: Some(name), ..Default::default() };
     compile_ptx_with_opts(src, opts).map_err(|e| {
         let detail = match e {
             CompileError::CompileError { nvrtc, log, .. } => format!("{nvrtc:?}:\n{}", log.to_string_lossy()),
@@ -96,7 +98,7 @@ pub(crate) fn module_ptx<T: Element>(arch: &str) -> Result<Ptx> {
         return Ok(ptx.clone());
     }
     let what = format!("the {} kernels (kernels/*.cu)", T::C_TYPE);
-    let ptx = compile(&module_source::<T>(FILES)?, arch, &what)?;
+    let ptx = compile(&module_source::<T>(FILES)?, format!("torchlet_{}.cu", key.1), arch, &what)?;
     cache.insert(key, ptx.clone());
     Ok(ptx)
 }
@@ -107,9 +109,11 @@ pub(crate) fn module_ptx<T: Element>(arch: &str) -> Result<Ptx> {
 pub(crate) fn check_all<T: Element>(arch: &str) -> Result<Vec<&'static str>> {
     let suffix = suffix::<T>()?;
     for &(name, body) in FILES {
-        compile(&module_source::<T>(&[(name, body)])?, arch, &format!("kernels/{name} ({})", T::C_TYPE))?;
+        let what = format!("kernels/{name} ({})", T::C_TYPE);
+        compile(&module_source::<T>(&[(name, body)])?, format!("{suffix}_{name}"), arch, &what)?;
     }
-    let ptx = compile(&module_source::<T>(FILES)?, arch, &format!("the {} kernel module", T::C_TYPE))?;
+    let what = format!("the {} kernel module", T::C_TYPE);
+    let ptx = compile(&module_source::<T>(FILES)?, format!("torchlet_{suffix}.cu"), arch, &what)?;
     let text = ptx.to_src();
     for kernel in KERNELS {
         let entry = format!(".entry {kernel}_{suffix}(");

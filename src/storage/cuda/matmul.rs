@@ -95,6 +95,10 @@ pub(super) fn matmul<T: Element>(
         transb: a_op.op,
     };
     let blas = a.dev.blas()?;
+    // cuBLAS launches on the context current on this thread: make it this device's (a tensor may be used from
+    // any thread).
+    let bind = a.dev.stream.context().bind_to_thread();
+    bind.map_err(|e| Error::Cuda(format!("matmul: binding cuda:{}: {e}", a.dev.ordinal)))?;
     // SAFETY: cuBLAS with beta = 0 writes all m * n elements of C (m, n, k > 0) and never reads it.
     let mut out = unsafe { a.dev.alloc_uninit::<T>(m * n) }?;
     let ran = try_gemm::<T, f32>(&blas, &shape, (a_data, a_offset), (b_data, b_offset), &mut out)

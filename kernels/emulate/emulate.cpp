@@ -1,0 +1,216 @@
+// Runs the CUDA kernels of kernels/*.cu on the CPU, against plain reference loops, for machines without a GPU.
+//
+//   g++ -std=c++20 -O2 -pthread -Wno-unknown-pragmas kernels/emulate/emulate.cpp -o /tmp/emulate_f32 && /tmp/emulate_f32
+//   g++ -std=c++20 -O2 -pthread -Wno-unknown-pragmas -DUSE_DOUBLE kernels/emulate/emulate.cpp -o /tmp/emulate_f64 && /tmp/emulate_f64
+//
+// shim.h stands in for the CUDA built-ins (blocks run in turn; the threads of a block run as std::threads with
+// a barrier for __syncthreads, so the shared-memory reduction is exercised for real). The host-side steps are
+// mirrored from src/storage/cuda (dim merging of layout.rs, the chunking of reduce.rs, the index_add plan of
+// cuda.rs): keep them in step. This checks the kernels' indexing and reductions, not NVRTC, the driver, cuBLAS
+// or the Rust launch code.
+#include "shim.h"
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <algorithm>
+#include <numeric>
+#include <cassert>
+#ifdef USE_DOUBLE
+typedef double T;
+#define FN(name) name##_f64
+#else
+typedef float T;
+#define FN(name) name##_f32
+#endif
+#include "../common.cuh"
+#include "../unary.cu"
+#include "../binary.cu"
+#include "../reduce.cu"
+#include "../index.cu"
+
+typedef std::vector<size_t> Dims;
+struct Layout { Dims shape, strides; size_t offset = 0; };
+static size_t numel(const Dims& s) { size_t n = 1; for (auto x : s) n *= x; return n; }
+static Dims contig(const Dims& s) { Dims st(s.size(), 1); for (int i = (int)s.size() - 2; i >= 0; --i) st[i] = st[i + 1] * s[i + 1]; return st; }
+static size_t ref_off(const Layout& l, size_t i) { size_t o = l.offset; for (int d = (int)l.shape.size() - 1; d >= 0; --d) { o += (i % l.shape[d]) * l.strides[d]; i /= l.shape[d]; } return o; }
+
+// Mirrors layout.rs: drop size-1 dims, merge where every view allows.
+static void coalesce(const Dims& shape, std::vector<const Dims*> strides, Dims& out_shape, std::vector<Dims>& out_strides) {
+    out_shape.clear(); out_strides.assign(strides.size(), Dims());
+    for (size_t d = 0; d < shape.size(); ++d) {
+        size_t size = shape[d];
+        if (size == 1) continue;
+        bool merge = !out_shape.empty();
+        for (size_t k = 0; k < strides.size() && merge; ++k) merge = out_strides[k].back() == (*strides[k])[d] * size;
+        if (merge) { out_shape.back() *= size; for (size_t k = 0; k < strides.size(); ++k) out_strides[k].back() = (*strides[k])[d]; }
+        else { out_shape.push_back(size); for (size_t k = 0; k < strides.size(); ++k) out_strides[k].push_back((*strides[k])[d]); }
+    }
+}
+static Strided pack(const Dims& shape, const Dims& strides, size_t offset) {
+    assert(shape.size() <= MAX_RANK);
+    Strided s; for (int d = 0; d < MAX_RANK; ++d) { s.shape[d] = 1; s.strides[d] = 0; }
+    s.offset = offset; s.rank = (int)shape.size();
+    s.contiguous = shape.empty() || (shape.size() == 1 && strides[0] == 1);
+    for (size_t d = 0; d < shape.size(); ++d) { s.shape[d] = shape[d]; s.strides[d] = strides[d]; }
+    return s;
+}
+static Strided of(const Layout& l) { Dims s; std::vector<Dims> st; coalesce(l.shape, {&l.strides}, s, st); return pack(s, st[0], l.offset); }
+static Strided from_dims(const Dims& sh, const Dims& st, size_t off) { Layout l{sh, st, off}; return of(l); }
+static void joint(const Layout& a, const Layout& b, Strided& sa, Strided& sb) {
+    Dims s; std::vector<Dims> st; coalesce(a.shape, {&a.strides, &b.strides}, s, st);
+    sa = pack(s, st[0], a.offset); sb = pack(s, st[1], b.offset);
+}
+
+std::mt19937_64 rng(42);
+static T rnd() { return std::uniform_real_distribution<double>(0.5, 2.0)(rng); }
+static int failures = 0; static long checks = 0;
+static void check(const char* what, double got, double want, double tol) { ++checks;
+    if (!(std::fabs(got - want) <= tol * std::max(1.0, std::fabs(want)))) { if (failures++ < 20) printf("FAIL %s: got %.17g want %.17g\n", what, got, want); }
+}
+static const double TOL = sizeof(T) == 4 ? 1e-5 : 1e-12;
+static unsigned grid_for(size_t n, unsigned block) { size_t b = (n + block - 1) / block; return (unsigned)std::min<size_t>(std::max<size_t>(b, 1), 1 << 16); }
+
+// A random view: a contiguous base of random shape, then random transposes, narrows and broadcasts.
+static Layout random_view(int rank, size_t& buf_len) {
+    Dims shape(rank); for (auto& s : shape) s = 1 + rng() % 5;
+    Dims base = shape; for (auto& s : base) s += rng() % 2;  // room to narrow
+    Layout l{shape, contig(base), 0};
+    buf_len = numel(base);
+    for (int d = 0; d < rank; ++d) l.offset += (rng() % (base[d] - shape[d] + 1)) * l.strides[d];
+    for (int k = 0; k < rank; ++k) { int a = rng() % rank, b = rng() % rank; std::swap(l.shape[a], l.shape[b]); std::swap(l.strides[a], l.strides[b]); }
+    for (int d = 0; d < rank; ++d) if (rng() % 5 == 0) { l.strides[d] = 0; l.shape[d] = 1 + rng() % 4; if (l.shape[d] == 1) l.shape[d] = 3; }
+    return l;
+}
+
+static T ref_unary(int op, T x, T c) { switch (op) { case 0: return x; case 1: return -x; case 2: return x * x; case 3: return std::sqrt(x); case 4: return std::exp(x); case 5: return std::log(x); case 6: return std::fabs(x); case 7: return x > 0 ? 1 : (x < 0 ? -1 : x); case 8: return std::pow(x, c); case 9: return x + c; case 10: return x * c; case 11: return c - x; case 12: return c / x; case 13: return x / c; default: return c; } }
+static T ref_binary(int op, T a, T b) { switch (op) { case 0: return a + b; case 1: return a - b; case 2: return a * b; default: return a / b; } }
+
+static void test_unary_binary_assign() {
+    for (int iter = 0; iter < 300; ++iter) {
+        int rank = rng() % 6;
+        size_t la_len; Layout la = random_view(rank, la_len);
+        std::vector<T> a(la_len); for (auto& x : a) x = rnd();
+        size_t n = numel(la.shape);
+        // unary
+        int op = rng() % 15; T c = rnd();
+        std::vector<T> out(n);
+        Strided sx = of(la); u64 n64 = n;
+        launch(grid_for(n, 64), 64, false, [&] { FN(unary)(a.data(), sx, out.data(), n64, op, c); });
+        for (size_t i = 0; i < n; ++i) check("unary", out[i], ref_unary(op, a[ref_off(la, i)], c), TOL);
+        // binary against a second random view of the same shape (own buffer)
+        Layout lb{la.shape, contig(la.shape), 0};
+        std::vector<T> b(numel(la.shape) + 3); for (auto& x : b) x = rnd();
+        if (rank > 0 && rng() % 2) { int d = rng() % rank; lb.strides[d] = 0; }
+        lb.offset = rng() % 3;
+        int bop = rng() % 4; Strided sa, sb; joint(la, lb, sa, sb);
+        launch(grid_for(n, 64), 64, false, [&] { FN(binary)(a.data(), sa, b.data(), sb, out.data(), n64, bop); });
+        for (size_t i = 0; i < n; ++i) check("binary", out[i], ref_binary(bop, a[ref_off(la, i)], b[ref_off(lb, i)]), TOL);
+        // assign into a non-overlapping dst view (drop broadcast dims from la)
+        Layout ld = la; bool overlap = false; for (size_t d = 0; d < ld.shape.size(); ++d) if (ld.strides[d] == 0 && ld.shape[d] > 1) overlap = true;
+        if (!overlap) {
+            std::vector<T> dst = a, want = a; int aop = (int)(rng() % 5) - 1;
+            for (size_t i = 0; i < n; ++i) { size_t o = ref_off(ld, i); T y = b[ref_off(lb, i)]; want[o] = aop < 0 ? y : ref_binary(aop, want[o], y); }
+            Strided sd, ss; joint(ld, lb, sd, ss);
+            launch(grid_for(n, 32), 32, false, [&] { FN(assign)(dst.data(), sd, b.data(), ss, n64, aop); });
+            for (size_t i = 0; i < dst.size(); ++i) check("assign", dst[i], want[i], TOL);
+            std::vector<T> m = a, mwant = a; int mop = rng() % 15;
+            for (size_t i = 0; i < n; ++i) { size_t o = ref_off(ld, i); mwant[o] = ref_unary(mop, mwant[o], c); }
+            Strided sm = of(ld);
+            launch(grid_for(n, 32), 32, false, [&] { FN(map_inplace)(m.data(), sm, n64, mop, c); });
+            for (size_t i = 0; i < m.size(); ++i) check("map_inplace", m[i], mwant[i], TOL);
+        }
+    }
+    std::vector<T> f(1000); u64 n = 1000; T v = 3.25;
+    launch(3, 64, false, [&] { FN(fill)(f.data(), n, v); });
+    for (auto x : f) check("fill", x, v, 0);
+}
+
+// Mirrors CudaStorage::reduce in src/storage/cuda.rs.
+static std::vector<T> reduce(const T* x, Strided kept, Strided red, size_t n_out, size_t n_red) {
+    const size_t THREAD_MAX_RED = 64, THREAD_MIN_OUT = 1 << 16, TARGET = 1024, MIN_CHUNK = 4096;
+    u64 n_out64 = n_out, n_red64 = n_red;
+    if (n_red <= THREAD_MAX_RED || n_out >= THREAD_MIN_OUT) {
+        std::vector<T> out(n_out);
+        launch(grid_for(n_out, 256), 256, false, [&] { FN(sum_to_thread)(x, kept, red, out.data(), n_out64, n_red64); });
+        return out;
+    }
+    size_t n_chunks = n_out >= TARGET ? 1 : std::max<size_t>(1, std::min((TARGET + n_out - 1) / n_out, (n_red + MIN_CHUNK - 1) / MIN_CHUNK));
+    size_t chunk = (n_red + n_chunks - 1) / n_chunks;
+    n_chunks = (n_red + chunk - 1) / chunk;
+    size_t tasks = n_out * n_chunks;
+    std::vector<T> partial(tasks);
+    u64 nc = n_chunks, ch = chunk;
+    // Fewer blocks than tasks, to exercise the task loop.
+    unsigned grid = (unsigned)std::min<size_t>(tasks, 7);
+    launch(grid, SUM_BLOCK, true, [&] { FN(sum_to_block)(x, kept, red, partial.data(), n_out64, n_red64, nc, ch); });
+    if (n_chunks == 1) return partial;
+    return reduce(partial.data(), from_dims({n_out}, {n_chunks}, 0), from_dims({n_chunks}, {1}, 0), n_out, n_chunks);
+}
+
+static void test_sum_to() {
+    struct C { Dims shape; Dims out; bool transpose; };
+    std::vector<C> cases = {
+        {{3, 4, 5}, {1, 1, 1}, false}, {{3, 4, 5}, {3, 1, 5}, false}, {{3, 4, 5}, {1, 4, 1}, true},
+        {{200, 70}, {1, 70}, false}, {{70, 200}, {70, 1}, false}, {{70, 200}, {70, 1}, true},
+        {{300000}, {1}, false}, {{9000, 3}, {1, 3}, false}, {{5, 20000}, {5, 1}, true}, {{2, 3}, {2, 3}, false},
+        {{1, 7}, {1, 1}, false}, {{4, 1, 6}, {1, 1, 6}, true},
+    };
+    for (auto& c : cases) {
+        Layout l{c.shape, contig(c.shape), 0};
+        if (c.transpose && l.shape.size() >= 2) { size_t r = l.shape.size(); std::swap(l.shape[0], l.shape[r - 1]); std::swap(l.strides[0], l.strides[r - 1]); std::swap(c.out[0], c.out[r - 1]); }
+        std::vector<T> x(numel(c.shape)); for (auto& v : x) v = rnd();
+        size_t n_in = numel(l.shape), n_out = numel(c.out);
+        Dims ks, kst, rs, rst;
+        for (size_t d = 0; d < l.shape.size(); ++d) { if (c.out[d] == 1) { rs.push_back(l.shape[d]); rst.push_back(l.strides[d]); } else { ks.push_back(l.shape[d]); kst.push_back(l.strides[d]); } }
+        auto got = reduce(x.data(), from_dims(ks, kst, l.offset), from_dims(rs, rst, 0), n_out, n_in / n_out);
+        // Reference in long double: out index = row-major over out dims of the input index.
+        std::vector<long double> want(n_out, 0);
+        Layout target{l.shape, contig(c.out), 0}; for (size_t d = 0; d < l.shape.size(); ++d) if (c.out[d] == 1) target.strides[d] = 0;
+        for (size_t i = 0; i < n_in; ++i) want[ref_off(target, i)] += x[ref_off(l, i)];
+        double tol = sizeof(T) == 4 ? 1e-5 : 1e-13;
+        for (size_t o = 0; o < n_out; ++o) check("sum_to", got[o], (double)want[o], tol);
+    }
+}
+
+static void test_index() {
+    for (int iter = 0; iter < 100; ++iter) {
+        int rank = 1 + rng() % 4; size_t len; Layout l = random_view(rank, len);
+        if (l.strides[0] == 0) l.strides[0] = 1, l.shape[0] = std::min<size_t>(l.shape[0], 1);
+        std::vector<T> x(len + l.shape[0] * 64); for (auto& v : x) v = rnd();
+        size_t rows = l.shape[0]; size_t row_len = 1; for (size_t d = 1; d < l.shape.size(); ++d) row_len *= l.shape[d];
+        std::vector<u64> idx(rng() % 7); for (auto& i : idx) i = rng() % rows;
+        size_t n = idx.size() * row_len; std::vector<T> out(n + 1);
+        Dims rs(l.shape.begin() + 1, l.shape.end()), rst(l.strides.begin() + 1, l.strides.end());
+        Strided rest = from_dims(rs, rst, l.offset); u64 s0 = l.strides[0], n64 = n, rl = row_len;
+        if (n) launch(grid_for(n, 32), 32, false, [&] { FN(index_select0)(x.data(), rest, s0, idx.data(), out.data(), n64, rl); });
+        for (size_t e = 0; e < n; ++e) { size_t r = e / row_len, j = e % row_len; Layout row = l; row.offset += idx[r] * l.strides[0]; row.shape[0] = 1; check("index_select0", out[e], x[ref_off(row, j)], 0); }
+        // index_add0: src is the strided view l' of shape [len(idx), rest...] (transposed in), dst contiguous rows.
+        if (!n) continue;
+        Layout src{Dims(), Dims(), 0}; src.shape = l.shape; src.shape[0] = idx.size(); src.strides = contig(src.shape);
+        if (src.shape.size() >= 2) { // store the source transposed in memory, read through a transposed view
+            Dims tshape = src.shape; std::swap(tshape[0], tshape[1]); Dims tst = contig(tshape); src.strides = tst; std::swap(src.strides[0], src.strides[1]);
+        }
+        std::vector<T> sv(numel(src.shape)); for (auto& v : sv) v = rnd();
+        size_t dst_rows = rows; std::vector<T> dst(dst_rows * row_len); for (auto& v : dst) v = rnd();
+        std::vector<T> want = dst;
+        for (size_t i = 0; i < idx.size(); ++i) for (size_t j = 0; j < row_len; ++j) want[idx[i] * row_len + j] = want[idx[i] * row_len + j] + sv[ref_off(src, i * row_len + j)];
+        // plan, as in CudaStorage::index_add0
+        std::vector<size_t> order(idx.size()); std::iota(order.begin(), order.end(), 0);
+        std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return idx[a] < idx[b]; });
+        std::vector<u64> targets, starts;
+        for (size_t p = 0; p < order.size(); ++p) if (targets.empty() || targets.back() != idx[order[p]]) { targets.push_back(idx[order[p]]); starts.push_back(p); }
+        starts.push_back(order.size());
+        size_t nt = targets.size(); std::vector<u64> plan = targets; plan.insert(plan.end(), starts.begin(), starts.end()); for (auto i : order) plan.push_back(i);
+        Strided ls = of(src); u64 nt64 = nt;
+        launch(grid_for(nt * row_len, 32), 32, false, [&] { FN(index_add0)(dst.data(), sv.data(), ls, plan.data(), nt64, rl); });
+        for (size_t i = 0; i < dst.size(); ++i) check("index_add0 (bitwise)", dst[i], want[i], 0);
+    }
+}
+
+int main() {
+    test_unary_binary_assign();
+    test_sum_to();
+    test_index();
+    printf("%s: %d failures of %ld checks\n", sizeof(T) == 4 ? "f32" : "f64", failures, checks);
+    return failures != 0;
+}
