@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::plot::{self, Panel, Series};
 use common::{manual_weight_as_linear, note_without_libtorch, print_summary, to_f64, Run};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -36,14 +37,28 @@ fn main() -> Result<()> {
     let inputs = Tensor::new(INPUTS);
     let targets = Tensor::new(TARGETS);
     let mut rng = StdRng::seed_from_u64(SEED);
-    part1(&inputs.narrow(0, 0, 5)?, &targets.narrow(0, 0, 5)?, &mut rng)?;
-    part2(&inputs, &targets, &mut rng)?;
+    let part1_runs = part1(&inputs.narrow(0, 0, 5)?, &targets.narrow(0, 0, 5)?, &mut rng)?;
+    let part2_runs = part2(&inputs, &targets, &mut rng)?;
+    let panel = |title: &str, runs: &[Run]| Panel {
+        title: title.to_string(),
+        x_label: "epoch",
+        log_x: false,
+        series: runs.iter().map(|r| Series::per_epoch(r.name, &r.history.train)).collect(),
+    };
+    plot::write_svg(
+        "crop_yields",
+        &[
+            panel("T4 part 1: tensors + autograd, 5 regions", &part1_runs),
+            panel("T4 part 2: nn.Linear + DataLoader, last batch", &part2_runs),
+        ],
+    );
     note_without_libtorch();
     Ok(())
 }
 
-/// Linear regression from scratch on the first five regions: `w`, `b` from randn, 100 epochs.
-fn part1(inputs: &Tensor<f32>, targets: &Tensor<f32>, rng: &mut StdRng) -> Result<()> {
+/// Linear regression from scratch on the first five regions: `w`, `b` from randn, 100 epochs. Returns the
+/// runs, for the picture.
+fn part1(inputs: &Tensor<f32>, targets: &Tensor<f32>, rng: &mut StdRng) -> Result<Vec<Run>> {
     println!("Part 1: tensors and autograd, no nn ({} regions)", inputs.shape()[0]);
     let (w, b) = (Tensor::<f32>::randn(&[2, 3], rng), Tensor::<f32>::randn(&[2], rng));
     println!("w = {w}\nb = {b}");
@@ -83,11 +98,11 @@ fn part1(inputs: &Tensor<f32>, targets: &Tensor<f32>, rng: &mut StdRng) -> Resul
         runs.push(Run { name: "libtorch", history, weight: to_f64(&reference.weight()?)?, bias: to_f64(&bias)? });
     }
     print_summary(&runs);
-    Ok(())
+    Ok(runs)
 }
 
 /// The same with the built-ins on all fifteen regions: shuffled batches of 5, `Linear(3, 2)`, SGD.
-fn part2(inputs: &Tensor<f32>, targets: &Tensor<f32>, rng: &mut StdRng) -> Result<()> {
+fn part2(inputs: &Tensor<f32>, targets: &Tensor<f32>, rng: &mut StdRng) -> Result<Vec<Run>> {
     println!("\nPart 2: TensorDataset, DataLoader(batch_size=5, shuffle=True), nn.Linear(3, 2), SGD(lr=1e-5)");
     // Every model gets its own loader with the same seed, so all see the same batches in the same order.
     let loader = || -> Result<DataLoader<f32>> {
@@ -127,7 +142,7 @@ fn part2(inputs: &Tensor<f32>, targets: &Tensor<f32>, rng: &mut StdRng) -> Resul
         runs.push(Run { name: "libtorch", history, weight: to_f64(&reference.weight()?)?, bias: to_f64(&bias)? });
     }
     print_summary(&runs);
-    Ok(())
+    Ok(runs)
 }
 
 /// The tutorial's `fit`: every epoch over the shuffled batches; each 10th epoch prints the last batch's

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{manual_weight_as_linear, note_without_libtorch, print_summary, to_f64, Run};
+use common::{loss_panels, manual_weight_as_linear, note_without_libtorch, plot, print_summary, to_f64, Run};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use torchlet::data::{make_regression, train_test_split, DataLoader, MakeRegression, TensorDataset};
@@ -87,6 +87,7 @@ fn main() -> Result<()> {
         runs.push(Run { name: "libtorch", history, weight: to_f64(&reference.weight()?)?, bias: to_f64(&bias)? });
     }
     print_summary(&runs);
+    plot::write_svg("multioutput_linear_regression", &loss_panels("T3, five features to three targets", &runs));
     note_without_libtorch();
     Ok(())
 }

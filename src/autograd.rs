@@ -1,6 +1,6 @@
 //! Reverse-mode autodiff: the graph nodes that ops record, grad mode (`no_grad`), and the backward sweep.
 //!
-//! Each recorded op makes one [`Node`] holding its backward function and edges to its inputs' nodes (or to
+//! Each recorded op makes one `Node` holding its backward function and edges to its inputs' nodes (or to
 //! the leaf tensors that collect gradients). Nodes point only backwards, to inputs, so the graph has no
 //! cycles and is freed as soon as its output tensors are dropped.
 

@@ -2,7 +2,16 @@
 
 use std::fmt;
 
-/// The device of a tensor: the host, or a CUDA GPU by ordinal.
+/// The device of a tensor: the host, or a CUDA GPU by ordinal. Parsed and printed as torch spells it.
+///
+/// ```
+/// use torchlet::Device;
+/// assert_eq!("cuda:1".parse::<Device>()?, Device::Cuda(1));
+/// assert_eq!("cuda".parse::<Device>()?.to_string(), "cuda:0");
+/// assert_eq!(Device::default(), Device::Cpu);
+/// assert!("gpu".parse::<Device>().is_err());
+/// # Ok::<(), torchlet::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Device {
     /// Host memory.
@@ -14,6 +23,10 @@ pub enum Device {
 
 impl Device {
     /// `true` for [`Device::Cuda`].
+    ///
+    /// ```
+    /// assert!(torchlet::Device::Cuda(0).is_cuda() && !torchlet::Device::Cpu.is_cuda());
+    /// ```
     pub fn is_cuda(self) -> bool {
         matches!(self, Device::Cuda(_))
     }

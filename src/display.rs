@@ -71,7 +71,7 @@ fn write_nested(
     summarize: bool,
 ) {
     let size = shape[dim];
-    let stride: usize = shape[dim + 1..].iter().product();
+    let stride = crate::shape::numel(&shape[dim + 1..]);
     let shown: Vec<Option<usize>> = if summarize && size > 2 * EDGE_ITEMS {
         (0..EDGE_ITEMS).map(Some).chain([None]).chain((size - EDGE_ITEMS..size).map(Some)).collect()
     } else {

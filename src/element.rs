@@ -17,6 +17,19 @@ pub trait DeviceElement {}
 impl<T> DeviceElement for T {}
 
 /// A floating-point element type of a tensor (`f32` or `f64`).
+///
+/// Generic code over both takes a `T: Element`:
+///
+/// ```
+/// use torchlet::{Element, Tensor};
+/// fn halve<T: Element>(x: &Tensor<T>) -> torchlet::Result<Tensor<T>> {
+///     x.mul_scalar(T::from_f64_lossy(0.5))
+/// }
+/// assert_eq!(halve(&Tensor::new([2.0f32]))?.to_vec()?, vec![1.0]);
+/// assert_eq!(halve(&Tensor::new([3.0f64]))?.to_vec()?, vec![1.5]);
+/// assert_eq!(<f64 as Element>::TORCH_DTYPE, "torch.float64");
+/// # Ok::<(), torchlet::Error>(())
+/// ```
 pub trait Element:
     Float + FromPrimitive + ToPrimitive + Debug + Display + Default + Send + Sync + 'static + DeviceElement
 {

@@ -6,27 +6,67 @@ use crate::device::Device;
 ///
 /// Messages follow one pattern, `op: what is wrong with which values`, e.g.
 /// `matmul: shapes [3, 4] and [5, 2] cannot be multiplied`.
+///
+/// ```
+/// use torchlet::{Error, Tensor};
+/// let err = Tensor::<f32>::ones(&[3, 4]).matmul(&Tensor::ones(&[5, 2])).unwrap_err();
+/// assert_eq!(err.to_string(), "matmul: shapes [3, 4] and [5, 2] cannot be multiplied");
+/// assert!(matches!(err, Error::Shape { op: "matmul", .. }));
+/// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
     /// Shapes that do not fit the operation.
     #[error("{op}: {msg}")]
-    Shape { op: &'static str, msg: String },
+    Shape {
+        /// The operation, as the user called it (`add`, `matmul`, `reshape`, ...).
+        op: &'static str,
+        /// What does not fit, with the shapes.
+        msg: String,
+    },
 
     /// A dimension index outside `[-rank, rank)`.
     #[error("{op}: dimension {dim} is out of range for shape {shape:?} (expected a dim in [{lo}, {hi}])")]
-    DimOutOfRange { op: &'static str, dim: isize, shape: Vec<usize>, lo: isize, hi: isize },
+    DimOutOfRange {
+        /// The operation.
+        op: &'static str,
+        /// The dimension asked for, as given (negative counts from the end).
+        dim: isize,
+        /// The shape of the tensor it was asked of.
+        shape: Vec<usize>,
+        /// The lowest valid dimension, `-rank`.
+        lo: isize,
+        /// The highest valid dimension, `rank - 1`.
+        hi: isize,
+    },
 
     /// Operands on different devices.
     #[error("{op}: expected all tensors on the same device, found {lhs} and {rhs}")]
-    DeviceMismatch { op: &'static str, lhs: Device, rhs: Device },
+    DeviceMismatch {
+        /// The operation.
+        op: &'static str,
+        /// The device of the first operand.
+        lhs: Device,
+        /// The device of the second operand.
+        rhs: Device,
+    },
 
     /// An argument out of its domain (learning rate, batch size, index, ...).
     #[error("{op}: {msg}")]
-    InvalidArgument { op: &'static str, msg: String },
+    InvalidArgument {
+        /// The operation or constructor (`SGD`, `DataLoader`, ...).
+        op: &'static str,
+        /// Which argument is wrong, with its value and the valid range.
+        msg: String,
+    },
 
     /// Misuse of the autograd machinery (non-scalar backward, freed graph, in-place change of a saved tensor, ...).
     #[error("{op}: {msg}")]
-    Autograd { op: &'static str, msg: String },
+    Autograd {
+        /// The operation, or the backward node (`MulBackward0`) that found the problem.
+        op: &'static str,
+        /// What was misused, and how to do it instead.
+        msg: String,
+    },
 
     /// CUDA is not available, or a CUDA call failed.
     #[error("CUDA: {0}")]
@@ -34,10 +74,23 @@ pub enum Error {
 
     /// Reading or writing a file failed, or its contents are malformed.
     #[error("{op}: {msg}")]
-    Io { op: &'static str, msg: String },
+    Io {
+        /// The function (`load_parameters`, `read_csv`, ...).
+        op: &'static str,
+        /// The file, and what is wrong with it or with reading it.
+        msg: String,
+    },
 }
 
 /// `Result` with torchlet's [`Error`].
+///
+/// ```
+/// fn first_row(x: &torchlet::Tensor<f64>) -> torchlet::Result<Vec<f64>> {
+///     x.narrow(0, 0, 1)?.to_vec()
+/// }
+/// assert_eq!(first_row(&torchlet::Tensor::new([[1.0, 2.0], [3.0, 4.0]]))?, vec![1.0, 2.0]);
+/// # Ok::<(), torchlet::Error>(())
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {

@@ -21,20 +21,70 @@
 //! # Ok::<(), torchlet::Error>(())
 //! ```
 //!
+//! ## From PyTorch
+//!
+//! The PyTorch tutorials translate almost line by line. `?` marks the calls that return a [`Result`]; each
+//! error names the operation and the values involved (`matmul: shapes [3, 4] and [5, 2] cannot be
+//! multiplied`), and the operators (`&a + &b`) panic with that same message.
+//!
 //! | PyTorch | torchlet |
 //! |---|---|
-//! | `torch.tensor([[1., 2.]])` | `Tensor::new([[1.0, 2.0]])` |
-//! | `torch.zeros(2, 3)` / `torch.randn(2, 3)` | `Tensor::zeros(&[2, 3])` / `Tensor::randn(&[2, 3], &mut rng)` |
+//! | `torch.tensor([[1., 2.]])` | [`Tensor::new`]`([[1.0, 2.0]])`, or [`Tensor::from_vec`]`(v, &[rows, cols])?` |
+//! | `torch.zeros(2, 3)` / `torch.ones(2, 3)` | [`Tensor::zeros`]`(&[2, 3])` / [`Tensor::ones`]`(&[2, 3])` |
+//! | `torch.manual_seed(0); torch.randn(2, 3)` | [`Tensor::randn`]`(&[2, 3], &mut StdRng::seed_from_u64(0))` |
 //! | `w.requires_grad_(True)` | `w.requires_grad_(true)?` |
-//! | `a + b`, `a * 2` | `&a + &b`, `&a * 2.0` (or `a.try_add(&b)?`) |
-//! | `x @ w.t()` | `x.matmul(&w.t()?)?` |
-//! | `loss.backward()` | `loss.backward()?` |
-//! | `w.grad` / `w.grad.zero_()` | `w.grad()` / `w.grad().unwrap().zero_()?` |
-//! | `with torch.no_grad():` | `no_grad(\|\| ...)` |
-//! | `x.detach()` | `x.detach()` |
+//! | `a + b`, `a - b`, `a * b`, `a / b` | `&a + &b`, ... or [`a.try_add(&b)?`](Tensor::try_add), ... |
+//! | `a * 2`, `x ** 2`, `x.sum()`, `x.mean()` | `&a * 2.0`, `x.square()?`, `x.sum()?`, `x.mean()?` |
 //! | `x.sum(dim=0, keepdim=True)` | `x.sum_dim(0, true)?` |
+//! | `x @ w.t()` / `torch.matmul(x, w)` | [`x.matmul(&w.t()?)?`](Tensor::matmul) |
+//! | `x.reshape(3, 2)`, `x[0:2]`, `x.item()` | `x.reshape(&[3, 2])?`, `x.narrow(0, 0, 2)?`, `x.item()?` |
+//! | `loss.backward()` | [`loss.backward()?`](Tensor::backward) |
+//! | `w.grad` | [`w.grad()`](Tensor::grad) (an `Option`) |
+//! | `w.grad.zero_()` / `w.grad = None` | `w.grad().unwrap().zero_()?` / `w.zero_grad()` |
+//! | `with torch.no_grad(): w -= lr * w.grad` | [`no_grad`]`(\|\| w.sub_(&(&grad * lr)))?` |
+//! | `x.detach()` | [`x.detach()`](Tensor::detach) |
+//! | `nn.Linear(3, 2)` | [`nn::Linear::new`]`(3, 2, true, &mut rng)` |
+//! | `nn.MSELoss()` / `F.mse_loss` | [`nn::MSELoss::new()`](nn::MSELoss::new) / [`nn::functional::mse_loss`] |
+//! | `optim.SGD(model.parameters(), lr=0.01)` | [`optim::SGD::new`]`(model.parameters(), 0.01)?` |
+//! | `opt.zero_grad(); loss.backward(); opt.step()` | `opt.zero_grad(); loss.backward()?; opt.step()?;` |
+//! | `TensorDataset(x, y)` | [`data::TensorDataset::new`]`(vec![x, y])?` |
+//! | `DataLoader(ds, batch_size=5, shuffle=True)` | [`data::DataLoader::new`]`(ds, 5)?.shuffle(true)` |
+//! | `sklearn.datasets.make_regression(...)` | [`data::make_regression`]`(&MakeRegression { .. })?` |
+//! | `train_test_split(x, y, test_size=0.2)` | [`data::train_test_split`]`([&x, &y], 0.2, true, seed)?` |
+//! | `save_file(model.state_dict(), path)` | [`io::save_parameters`]`(&model, path)?` (safetensors) |
+//! | `model.load_state_dict(load_file(path))` | [`io::load_parameters`]`(&model, path)?` |
+//! | `np.loadtxt(path, delimiter=",", skiprows=1)` | [`io::read_csv`]`::<f32>(path, true)?` |
+//! | `x.to("cuda")` | `x.to(Device::Cuda(0))?` (feature `cuda`) |
+//!
+//! A whole training loop, torch-style:
+//!
+//! ```
+//! use rand::{rngs::StdRng, SeedableRng};
+//! use torchlet::data::{DataLoader, TensorDataset};
+//! use torchlet::nn::{Linear, MSELoss, Module};
+//! use torchlet::optim::SGD;
+//! use torchlet::Tensor;
+//!
+//! let x = Tensor::<f32>::new([[73.0, 67.0, 43.0], [91.0, 88.0, 64.0], [87.0, 134.0, 58.0], [102.0, 43.0, 37.0]]);
+//! let y = Tensor::new([[56.0, 70.0], [81.0, 101.0], [119.0, 133.0], [22.0, 37.0]]);
+//! let mut loader = DataLoader::new(TensorDataset::new(vec![x, y])?, 2)?.shuffle(true).seed(42);
+//! let model = Linear::new(3, 2, true, &mut StdRng::seed_from_u64(0));
+//! let mut opt = SGD::new(model.parameters(), 1e-5)?;
+//! let loss_fn = MSELoss::new();
+//! for _epoch in 0..100 {
+//!     for batch in loader.iter_pairs()? {
+//!         let (xb, yb) = batch?;
+//!         let loss = loss_fn.forward(&model.forward(&xb)?, &yb)?;
+//!         opt.zero_grad();
+//!         loss.backward()?;
+//!         opt.step()?;
+//!     }
+//! }
+//! # Ok::<(), torchlet::Error>(())
+//! ```
 
 #![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
 
 pub mod autograd;
 pub mod cuda;
@@ -43,6 +93,7 @@ pub mod device;
 mod display;
 pub mod element;
 pub mod error;
+pub mod io;
 #[cfg(feature = "tch")]
 pub mod libtorch;
 pub mod metrics;

@@ -1,6 +1,27 @@
 //! libtorch side by side (feature `tch`): conversions between torchlet and `tch` tensors, and the
 //! tutorials' model trained by libtorch itself, as the reference that the parity tests and the examples'
 //! side-by-side runs compare torchlet against.
+//!
+//! ```
+//! use torchlet::libtorch::{from_tch, to_tch, TchLinear};
+//! use torchlet::nn::Linear;
+//! use torchlet::regression::{AutodiffLinear, Regressor};
+//! use torchlet::Tensor;
+//!
+//! let x = Tensor::<f64>::new([[1.0, 2.0], [3.0, 4.0]]);
+//! assert_eq!(from_tch::<f64>(&to_tch(&x)?)?.to_vec()?, x.to_vec()?);
+//!
+//! // The same layer trained by libtorch and by torchlet, from the same start.
+//! let start = Linear::from_parameters(&Tensor::new([[0.5, -0.5]]), Some(&Tensor::new([0.1])))?;
+//! let mut theirs = TchLinear::from_linear(&start, 0.01)?;
+//! let mut ours = AutodiffLinear::new(Linear::from_parameters(start.weight(), start.bias())?, 0.01)?;
+//! let y = Tensor::new([[1.0], [2.0]]);
+//! for _ in 0..10 {
+//!     let (a, b) = (theirs.train_step(&x, &y)?, ours.train_step(&x, &y)?);
+//!     assert!((a - b).abs() <= 1e-12 * a.abs());
+//! }
+//! # Ok::<(), torchlet::Error>(())
+//! ```
 
 use crate::element::Element;
 use crate::error::{Error, Result};
@@ -34,6 +55,20 @@ pub fn from_tch<T: TchElement>(t: &tch::Tensor) -> Result<Tensor<T>> {
 
 /// `nn.Linear` + `nn.MSELoss` + `optim.SGD` in libtorch (a `tch::nn::linear` in a `VarStore`), behind
 /// the same [`Regressor`] interface as torchlet's models.
+///
+/// ```
+/// use torchlet::libtorch::TchLinear;
+/// use torchlet::regression::Regressor;
+/// use torchlet::Tensor;
+/// let mut model = TchLinear::<f32>::new(3, 2, true, 1e-5, 42)?; // torch.manual_seed(42); nn.Linear(3, 2)
+/// let (x, y) = (Tensor::new([[73.0, 67.0, 43.0]]), Tensor::new([[56.0, 70.0]]));
+/// let first = model.train_step(&x, &y)?;
+/// assert!(model.evaluate(&x, &y)? < first);
+/// let ours = model.to_linear()?; // the same parameters in a torchlet nn::Linear
+/// assert_eq!(ours.weight().to_vec()?, model.weight()?.to_vec()?);
+/// assert_eq!(model.bias()?.unwrap().shape(), &[2]);
+/// # Ok::<(), torchlet::Error>(())
+/// ```
 pub struct TchLinear<T: TchElement> {
     _vs: tch::nn::VarStore,
     linear: tch::nn::Linear,
@@ -124,6 +159,22 @@ impl<T: TchElement> Regressor<T> for TchLinear<T> {
 
 /// T4 part 1 / T5 way 2 in libtorch: raw leaf tensors, `loss.backward()`, a `no_grad` update and
 /// `grad.zero_()`, the twin of [`crate::regression::TensorLinear`].
+///
+/// ```
+/// use torchlet::libtorch::TchTensorLinear;
+/// use torchlet::regression::{Regressor, TensorLinear};
+/// use torchlet::Tensor;
+/// let (x, y) = (Tensor::<f64>::new([[1.0, 2.0], [3.0, 4.0]]), Tensor::new([[50.0], [110.0]]));
+/// let mut theirs = TchTensorLinear::new(&Tensor::zeros(&[1, 2]), None, 1e-3)?;
+/// let mut ours = TensorLinear::new(Tensor::zeros(&[1, 2]), None, 1e-3)?;
+/// for _ in 0..5 {
+///     let (a, b) = (theirs.train_step(&x, &y)?, ours.train_step(&x, &y)?);
+///     assert!((a - b).abs() <= 1e-12 * a.abs());
+/// }
+/// assert!(theirs.bias()?.is_none());
+/// assert_eq!(theirs.weight()?.shape(), &[1, 2]);
+/// # Ok::<(), torchlet::Error>(())
+/// ```
 pub struct TchTensorLinear<T: TchElement> {
     weight: tch::Tensor,
     bias: Option<tch::Tensor>,

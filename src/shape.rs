@@ -7,8 +7,14 @@ use smallvec::SmallVec;
 pub(crate) type Dims = SmallVec<[usize; 4]>;
 
 /// Number of elements of a shape (1 for a scalar, `[]`).
+///
+/// Saturates instead of overflowing: a shape whose count overflows can hold no real buffer, so it fails every
+/// length check that follows, while a shape with a zero dim correctly counts 0 whatever its other dims.
 pub(crate) fn numel(shape: &[usize]) -> usize {
-    shape.iter().product()
+    if shape.contains(&0) {
+        return 0;
+    }
+    shape.iter().fold(1usize, |n, &d| n.saturating_mul(d))
 }
 
 /// Row-major (C-contiguous) strides of a shape.
@@ -17,7 +23,9 @@ pub(crate) fn contiguous_strides(shape: &[usize]) -> Dims {
     let mut stride = 1;
     for &size in shape.iter().rev() {
         strides.push(stride);
-        stride *= size;
+        // Saturating: only an empty tensor (a zero dim elsewhere) can have dims this large, and its strides
+        // are never used to address an element.
+        stride = stride.saturating_mul(size);
     }
     strides.reverse();
     strides
@@ -148,6 +156,13 @@ mod tests {
         assert_eq!(b.strides.as_slice(), &[0, 1]);
         assert!(Layout::contiguous(&[3, 1]).transpose(0, 1).is_contiguous());
         assert_eq!(Layout::contiguous(&[2, 3]).narrow(0, 1, 1).offset, 3);
+    }
+
+    #[test]
+    fn huge_empty_shapes_do_not_overflow() {
+        assert_eq!(numel(&[0, usize::MAX, 2]), 0);
+        assert_eq!(numel(&[usize::MAX, 2]), usize::MAX);
+        assert_eq!(contiguous_strides(&[0, usize::MAX, 2]).as_slice(), &[usize::MAX, 2, 1]);
     }
 
     #[test]

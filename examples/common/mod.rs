@@ -1,7 +1,11 @@
-//! What the tutorial examples share: the epoch printout, the models' parameters in one layout, and the
-//! side-by-side summary of how far torchlet's two models and libtorch's are apart.
+//! What the tutorial examples share: the epoch printout, the models' parameters in one layout, the
+//! side-by-side summary of how far torchlet's two models and libtorch's are apart, and their loss curves
+//! as a picture.
 #![allow(dead_code)]
 
+pub mod plot;
+
+use plot::{Panel, Series};
 use torchlet::regression::{History, ManualLinear};
 use torchlet::{Element, Result, Tensor};
 
@@ -63,4 +67,19 @@ pub fn note_without_libtorch() {
     if !cfg!(feature = "tch") {
         println!("\n(libtorch side by side: run with `--features tch` after scripts/setup-libtorch.sh)");
     }
+}
+
+/// The runs' training losses in one panel and, where they have them, their validation losses in another.
+pub fn loss_panels(title: &str, runs: &[Run]) -> Vec<Panel> {
+    let panel = |what: &str, pick: fn(&History) -> &Vec<f64>| Panel {
+        title: format!("{title}: {what} loss"),
+        x_label: "epoch",
+        log_x: false,
+        series: runs.iter().map(|r| Series::per_epoch(r.name, pick(&r.history))).collect(),
+    };
+    let mut panels = vec![panel("training", |h| &h.train)];
+    if runs.iter().any(|r| !r.history.valid.is_empty()) {
+        panels.push(panel("validation", |h| &h.valid));
+    }
+    panels
 }

@@ -1,7 +1,7 @@
 //! T1 and T2, which differ only in the number of features: 10 100 samples from `make_regression`, the
 //! first 100 for training in batches of 33, the other 10 000 for validation; 16 epochs at LR 0.01, f64.
 
-use super::common::{manual_weight_as_linear, note_without_libtorch, print_summary, to_f64, Run};
+use super::common::{loss_panels, manual_weight_as_linear, note_without_libtorch, plot, print_summary, to_f64, Run};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use torchlet::data::{make_regression, DataLoader, MakeRegression, TensorDataset};
@@ -86,6 +86,11 @@ pub fn run(n_features: usize) -> Result<()> {
         runs.push(Run { name: "libtorch", history, weight: to_f64(&reference.weight()?)?, bias: to_f64(&bias)? });
     }
     print_summary(&runs);
+    let (name, title) = match n_features {
+        1 => ("simple_linear_regression", "T1, one feature"),
+        _ => ("multivariate_linear_regression", "T2, several features"),
+    };
+    plot::write_svg(name, &loss_panels(title, &runs));
     note_without_libtorch();
     Ok(())
 }

@@ -22,7 +22,7 @@ impl<T: Element> BackwardOp<T> for IndexSelectBackward {
         front_shape.swap(0, self.dim);
         let out = Tensor::full_on(&front_shape, T::zero(), grad.device())?;
         let g = grad.relayout(grad.layout().transpose(0, self.dim));
-        let row_len = front_shape[1..].iter().product();
+        let row_len = crate::shape::numel(&front_shape[1..]);
         out.write().index_add0(row_len, &g.read(), g.layout(), &self.indices)?;
         Ok(smallvec![Some(out.relayout(out.layout().transpose(0, self.dim)))])
     }

@@ -27,10 +27,16 @@ impl<T: Element> Tensor<T> {
             ));
         }
         if self.requires_grad() || src.is_some_and(Tensor::requires_grad) {
+            let shapes = match src {
+                Some(src) => format!("destination {:?}, source {:?}", self.shape(), src.shape()),
+                None => format!("tensor {:?}", self.shape()),
+            };
             return Err(Error::autograd(
                 op,
-                "in-place operations on tensors that require grad are not recorded by torchlet; \
-                 compute out of place, or wrap the update in no_grad",
+                format!(
+                    "in-place operations on tensors that require grad are not recorded by torchlet ({shapes}); \
+                     compute out of place, or wrap the update in no_grad"
+                ),
             ));
         }
         Ok(())

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 
-/// The hyperparameters of [`SGD`], with `torch.optim.SGD`'s defaults (all off; `lr` 1e-3 in [`Default`]).
+/// The hyperparameters of [`SGD`](super::SGD), with `torch.optim.SGD`'s defaults (all off; `lr` 1e-3 in [`Default`]).
 ///
 /// Build it with [`SgdConfig::new`] and the chained setters; it is checked when the optimizer is made.
 ///

@@ -30,18 +30,40 @@ pub struct AutodiffLinear<T: Element> {
 }
 
 impl<T: Element> AutodiffLinear<T> {
-    /// Trains `linear` with plain SGD at learning rate `lr`.
+    /// Trains `linear` with plain SGD at learning rate `lr`; fails for an invalid `lr`.
+    ///
+    /// ```
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// use torchlet::{nn::Linear, regression::AutodiffLinear};
+    /// let linear = Linear::<f32>::new(3, 2, true, &mut StdRng::seed_from_u64(0));
+    /// assert!(AutodiffLinear::new(linear, 1e-5).is_ok());
+    /// ```
     pub fn new(linear: Linear<T>, lr: f64) -> Result<Self> {
         Self::with_config(linear, SgdConfig::new(lr))
     }
 
     /// Trains `linear` with SGD configured by `config` (momentum, weight decay, ...).
+    ///
+    /// ```
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// use torchlet::{nn::Linear, optim::SgdConfig, regression::AutodiffLinear};
+    /// let linear = Linear::<f64>::new(2, 1, true, &mut StdRng::seed_from_u64(0));
+    /// assert!(AutodiffLinear::with_config(linear, SgdConfig::new(0.01).momentum(0.9)).is_ok());
+    /// ```
     pub fn with_config(linear: Linear<T>, config: SgdConfig) -> Result<Self> {
         let optimizer = SGD::with_config(linear.parameters(), config)?;
         Ok(AutodiffLinear { linear, criterion: MSELoss::new(), optimizer })
     }
 
     /// The layer being trained.
+    ///
+    /// ```
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// use torchlet::{nn::Linear, regression::AutodiffLinear};
+    /// let model = AutodiffLinear::new(Linear::<f32>::new(3, 2, true, &mut StdRng::seed_from_u64(0)), 0.1)?;
+    /// assert_eq!(model.linear().weight().shape(), &[2, 3]);
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
     pub fn linear(&self) -> &Linear<T> {
         &self.linear
     }
@@ -106,6 +128,14 @@ pub struct TensorLinear<T: Element> {
 
 impl<T: Element> TensorLinear<T> {
     /// A model over copies of `weight` `[out, in]` and `bias` `[out]`, made leaves that require grad.
+    ///
+    /// ```
+    /// use torchlet::{regression::TensorLinear, Tensor};
+    /// let w = Tensor::<f32>::zeros(&[2, 3]);
+    /// let model = TensorLinear::new(w.clone(), Some(Tensor::zeros(&[2])), 1e-5)?;
+    /// assert!(model.weight().requires_grad() && !w.requires_grad());
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
     pub fn new(weight: Tensor<T>, bias: Option<Tensor<T>>, lr: f64) -> Result<Self> {
         // Linear checks the shapes and makes the leaves; only its tensors are kept.
         let linear = Linear::from_parameters(&weight, bias.as_ref())?;
@@ -114,11 +144,25 @@ impl<T: Element> TensorLinear<T> {
     }
 
     /// The weight `[out, in]`.
+    ///
+    /// ```
+    /// use torchlet::{regression::TensorLinear, Tensor};
+    /// let model = TensorLinear::new(Tensor::<f64>::new([[1.0, 2.0]]), None, 0.1)?;
+    /// assert_eq!(model.weight().to_vec()?, vec![1.0, 2.0]);
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
     pub fn weight(&self) -> &Tensor<T> {
         &self.weight
     }
 
     /// The bias `[out]`, if any.
+    ///
+    /// ```
+    /// use torchlet::{regression::TensorLinear, Tensor};
+    /// let model = TensorLinear::new(Tensor::<f64>::new([[1.0, 2.0]]), None, 0.1)?;
+    /// assert!(model.bias().is_none());
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
     pub fn bias(&self) -> Option<&Tensor<T>> {
         self.bias.as_ref()
     }

@@ -44,16 +44,37 @@ pub struct ManualLinear<T: Element> {
 impl<T: Element> ManualLinear<T> {
     /// T1's model `ŷ = b + w x` with scalar `w` and `b` (shape `[1]`) drawn from N(0, 1), trained with
     /// learning rate `lr`.
+    ///
+    /// ```
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// let model = torchlet::regression::ManualLinear::<f64>::simple(0.01, &mut StdRng::seed_from_u64(0))?;
+    /// assert_eq!((model.weight().shape(), model.bias().unwrap().shape()), (&[1][..], &[1][..]));
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
     pub fn simple<R: Rng + ?Sized>(lr: f64, rng: &mut R) -> Result<Self> {
         Self::from_parameters(Tensor::randn(&[1], rng), Some(Tensor::randn(&[1], rng)), lr)
     }
 
     /// T2's model `ŷ = X w + b`, `w` of shape `[n_features]`, drawn from N(0, 1).
+    ///
+    /// ```
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// let model = torchlet::regression::ManualLinear::<f64>::multivariate(4, 0.01, &mut StdRng::seed_from_u64(0))?;
+    /// assert_eq!(model.weight().shape(), &[4]);
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
     pub fn multivariate<R: Rng + ?Sized>(n_features: usize, lr: f64, rng: &mut R) -> Result<Self> {
         Self::from_parameters(Tensor::randn(&[n_features], rng), Some(Tensor::randn(&[1], rng)), lr)
     }
 
     /// T3's dense layer `Ŷ = X W + b`, `W` of shape `[n_features, n_targets]`, drawn from N(0, 1).
+    ///
+    /// ```
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// let model = torchlet::regression::ManualLinear::<f32>::multi_output(5, 3, 0.01, &mut StdRng::seed_from_u64(0))?;
+    /// assert_eq!((model.weight().shape(), model.bias().unwrap().shape()), (&[5, 3][..], &[3][..]));
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
     pub fn multi_output<R: Rng + ?Sized>(n_features: usize, n_targets: usize, lr: f64, rng: &mut R) -> Result<Self> {
         let weight = Tensor::randn(&[n_features, n_targets], rng);
         Self::from_parameters(weight, Some(Tensor::randn(&[n_targets], rng)), lr)
@@ -61,6 +82,14 @@ impl<T: Element> ManualLinear<T> {
 
     /// A model with the given parameters, in the tutorial shapes of the module docs, trained with
     /// learning rate `lr`. The parameters are copied, so training leaves the arguments untouched.
+    ///
+    /// ```
+    /// use torchlet::{regression::ManualLinear, Tensor};
+    /// assert!(ManualLinear::from_parameters(Tensor::<f64>::zeros(&[2, 1]), None, 1e-4).is_ok());
+    /// let err = ManualLinear::from_parameters(Tensor::<f64>::zeros(&[2, 3]), Some(Tensor::zeros(&[2])), 1e-4);
+    /// assert!(err.unwrap_err().to_string().contains("bias of shape [2] does not fit weight of shape [2, 3]"));
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
     pub fn from_parameters(weight: Tensor<T>, bias: Option<Tensor<T>>, lr: f64) -> Result<Self> {
         if !(lr.is_finite() && lr >= 0.0) {
             return Err(Error::invalid(
@@ -86,17 +115,40 @@ impl<T: Element> ManualLinear<T> {
     }
 
     /// The weight, in the tutorial's shape.
+    ///
+    /// ```
+    /// use torchlet::{regression::ManualLinear, Tensor};
+    /// let model = ManualLinear::from_parameters(Tensor::<f64>::new([[0.1], [0.1]]), None, 1e-4)?;
+    /// assert_eq!(model.weight().shape(), &[2, 1]);
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
     pub fn weight(&self) -> &Tensor<T> {
         &self.weight
     }
 
     /// The bias, if the model has one.
+    ///
+    /// ```
+    /// use torchlet::{regression::ManualLinear, Tensor};
+    /// let model = ManualLinear::from_parameters(Tensor::<f64>::new([1.0]), Some(Tensor::new([0.5])), 1e-4)?;
+    /// assert_eq!(model.bias().unwrap().to_vec()?, vec![0.5]);
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
     pub fn bias(&self) -> Option<&Tensor<T>> {
         self.bias.as_ref()
     }
 
     /// Copies the parameters of an `nn::Linear` (weight `[out, in]`, bias `[out]`) into this model's
     /// shapes, as the tutorials do to start both models from the same point.
+    ///
+    /// ```
+    /// use torchlet::{nn::Linear, regression::ManualLinear, Tensor};
+    /// let linear = Linear::from_parameters(&Tensor::<f64>::new([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), None)?;
+    /// let mut model = ManualLinear::from_parameters(Tensor::zeros(&[3, 2]), None, 0.1)?;
+    /// model.copy_from_linear(&linear)?;
+    /// assert_eq!(model.weight().to_vec2()?, vec![vec![1.0, 4.0], vec![2.0, 5.0], vec![3.0, 6.0]]);
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
     pub fn copy_from_linear(&mut self, linear: &Linear<T>) -> Result<()> {
         const OP: &str = "ManualLinear::copy_from_linear";
         let weight = linear.weight().detach().t()?;
@@ -122,6 +174,15 @@ impl<T: Element> ManualLinear<T> {
     }
 
     /// `(∂L/∂W, ∂L/∂b)` of the MSE at `(x, y)`, from the analytic formula.
+    ///
+    /// ```
+    /// use torchlet::{regression::ManualLinear, Tensor};
+    /// let model = ManualLinear::from_parameters(Tensor::<f64>::new([[0.0]]), Some(Tensor::new([0.0])), 0.1)?;
+    /// let (dw, db) = model.gradients(&Tensor::new([[1.0], [3.0]]), &Tensor::new([[2.0], [4.0]]))?;
+    /// // δ = 2 (ŷ - y) / n = [-2, -4]; ∂W = xᵀ δ = -14, ∂b = Σ δ = -6
+    /// assert_eq!((dw.to_vec()?, db.unwrap().to_vec()?), (vec![-14.0], vec![-6.0]));
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
     pub fn gradients(&self, x: &Tensor<T>, y: &Tensor<T>) -> Result<(Tensor<T>, Option<Tensor<T>>)> {
         self.gradients_at(x, &self.predict(x)?, y)
     }

@@ -15,26 +15,80 @@ use crate::error::Result;
 use crate::tensor::Tensor;
 
 /// A model the tutorials train by mini-batch gradient descent.
+///
+/// ```
+/// use torchlet::regression::{ManualLinear, Regressor};
+/// use torchlet::Tensor;
+/// // Any Regressor trains the same way; here the scratch model on y = 2x.
+/// fn train(model: &mut impl Regressor<f64>, x: &Tensor<f64>, y: &Tensor<f64>) -> torchlet::Result<f64> {
+///     for _ in 0..200 {
+///         model.train_step(x, y)?;
+///     }
+///     model.evaluate(x, y)
+/// }
+/// let (x, y) = (Tensor::new([[1.0], [2.0]]), Tensor::new([[2.0], [4.0]]));
+/// let mut model = ManualLinear::from_parameters(Tensor::new([[0.0]]), None, 0.1)?;
+/// assert!(train(&mut model, &x, &y)? < 1e-12);
+/// # Ok::<(), torchlet::Error>(())
+/// ```
 pub trait Regressor<T: Element> {
     /// The model's prediction for the inputs `x`.
+    ///
+    /// ```
+    /// use torchlet::regression::{ManualLinear, Regressor};
+    /// use torchlet::Tensor;
+    /// let model = ManualLinear::from_parameters(Tensor::new([[2.0]]), Some(Tensor::new([1.0])), 0.1)?;
+    /// assert_eq!(model.predict(&Tensor::new([[3.0]]))?.to_vec()?, vec![7.0]);
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
     fn predict(&self, x: &Tensor<T>) -> Result<Tensor<T>>;
 
     /// One gradient step on the batch `(x, y)`; returns the batch's MSE before the step.
+    ///
+    /// ```
+    /// use torchlet::regression::{ManualLinear, Regressor};
+    /// use torchlet::Tensor;
+    /// let mut model = ManualLinear::from_parameters(Tensor::new([[0.0]]), None, 0.1)?;
+    /// let (x, y) = (Tensor::new([[1.0]]), Tensor::new([[2.0]]));
+    /// assert_eq!(model.train_step(&x, &y)?, 4.0); // (0 - 2)² before the step
+    /// assert_eq!(model.weight().item()?, 0.4); // w -= 0.1 · 2 (0 - 2) · 1
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
     fn train_step(&mut self, x: &Tensor<T>, y: &Tensor<T>) -> Result<T>;
 
     /// The MSE of the predictions for `x` against `y`, computed without recording a graph.
+    ///
+    /// ```
+    /// use torchlet::regression::{ManualLinear, Regressor};
+    /// use torchlet::Tensor;
+    /// let model = ManualLinear::from_parameters(Tensor::new([[1.0]]), None, 0.1)?;
+    /// assert_eq!(model.evaluate(&Tensor::new([[1.0], [2.0]]), &Tensor::new([[2.0], [2.0]]))?, 0.5);
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
     fn evaluate(&self, x: &Tensor<T>, y: &Tensor<T>) -> Result<T> {
         no_grad(|| mse(&self.predict(x)?, y))
     }
 }
 
 /// The mean squared error `Σ(ŷ - y)² / n` as a number; the shapes must match.
+///
+/// ```
+/// use torchlet::{regression::mse, Tensor};
+/// assert_eq!(mse(&Tensor::new([1.0, 3.0]), &Tensor::new([1.0, 1.0]))?, 2.0);
+/// assert!(mse(&Tensor::new([[1.0], [3.0]]), &Tensor::new([1.0, 1.0])).is_err());
+/// # Ok::<(), torchlet::Error>(())
+/// ```
 pub fn mse<T: Element>(y_hat: &Tensor<T>, y: &Tensor<T>) -> Result<T> {
     manual::check_target("mse", y_hat, y)?;
     no_grad(|| y_hat.try_sub(y)?.square()?.mean()?.item())
 }
 
 /// Per-epoch losses of a [`fit`], in f64 whatever the model's element type.
+///
+/// ```
+/// let history = torchlet::regression::History { train: vec![4.0, 1.0], valid: vec![3.0, 0.5] };
+/// assert_eq!(history.train.len(), history.valid.len());
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct History {
     /// The mean of the epoch's training-batch losses, each taken before its update step.

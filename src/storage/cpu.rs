@@ -133,7 +133,7 @@ fn sum_slice<T: Element>(xs: &[T]) -> T {
 }
 
 pub(crate) fn sum_to<T: Element>(data: &[T], layout: &Layout, out_shape: &[usize]) -> Vec<T> {
-    let out_numel: usize = out_shape.iter().product();
+    let out_numel = crate::shape::numel(out_shape);
     if out_numel == 1 && layout.is_contiguous() {
         return vec![sum_slice(&data[layout.offset..layout.offset + layout.numel()])];
     }
@@ -201,7 +201,7 @@ pub(crate) fn matmul<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> 
 }
 
 pub(crate) fn index_select0<T: Element>(data: &[T], layout: &Layout, indices: &[usize]) -> Vec<T> {
-    let row_len: usize = layout.shape[1..].iter().product();
+    let row_len = crate::shape::numel(&layout.shape[1..]);
     let mut out = Vec::with_capacity(indices.len() * row_len);
     for &i in indices {
         let row = layout.narrow(0, i, 1);

@@ -186,7 +186,7 @@ impl<T: Element> CudaStorage<T> {
         if let Some(&bad) = indices.iter().find(|&&i| i >= rows) {
             return Err(Error::invalid(OP, format!("index {bad} is out of bounds for dim 0 with size {rows}")));
         }
-        let row_len: usize = layout.shape[1..].iter().product();
+        let row_len = crate::shape::numel(&layout.shape[1..]);
         let n = indices.len() * row_len;
         if n == 0 {
             return Ok(self.derived(self.dev.alloc_zeros(0)?, 0));

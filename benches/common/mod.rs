@@ -1,0 +1,80 @@
+//! Shared by the benches: criterion settings sized for a small machine, the thread count both libraries
+//! get, and the T5 data.
+//!
+//! Thread counts: matrixmultiply (torchlet's GEMM, feature `threading`) reads `MATMUL_NUM_THREADS` once,
+//! defaulting to the number of physical cores and capping at 4. libtorch is given the same number here
+//! ([`set_libtorch_threads`]), so both GEMMs run on as many threads. torchlet's other kernels are
+//! whatever the library does (the rows' notes say so); libtorch's elementwise kernels use its intra-op pool.
+
+#![allow(dead_code)] // each bench uses a different part
+
+use criterion::Criterion;
+use std::time::Duration;
+use torchlet::{Result, Tensor};
+
+/// Criterion settings for this suite: 10 samples, 1 s warm-up, 3 s of measurement per benchmark.
+pub fn criterion() -> Criterion {
+    Criterion::default().sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3))
+}
+
+/// The number of threads matrixmultiply uses: `MATMUL_NUM_THREADS` if set, else the machine's cores
+/// (matrixmultiply counts physical cores; on an SMT machine set `MATMUL_NUM_THREADS`), capped at 4 as
+/// matrixmultiply caps it.
+pub fn gemm_threads() -> usize {
+    let env = std::env::var("MATMUL_NUM_THREADS").ok().and_then(|s| s.parse::<usize>().ok());
+    let n = env.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    n.clamp(1, 4)
+}
+
+/// Gives libtorch's intra-op pool as many threads as matrixmultiply has ([`gemm_threads`]).
+pub fn set_libtorch_threads() {
+    #[cfg(feature = "tch")]
+    tch::set_num_threads(gemm_threads() as i32);
+}
+
+/// The T5 learning rate.
+pub const T5_LR: f64 = 1e-4;
+
+/// T5's `X = [[1, 2], [3, 4], [5, 6]]` and `y = X [10, 20]ᵀ` (`[3, 1]`).
+pub fn t5_data<T: torchlet::Element>() -> Result<(Tensor<T>, Tensor<T>)> {
+    let x = Tensor::<f64>::new([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
+    let y = x.matmul(&Tensor::new([[10.0], [20.0]]))?;
+    Ok((cast(&x)?, cast(&y)?))
+}
+
+/// `t` in another element type.
+pub fn cast<T: torchlet::Element>(t: &Tensor<f64>) -> Result<Tensor<T>> {
+    Tensor::from_vec(t.to_vec()?.into_iter().map(T::from_f64_lossy).collect(), t.shape())
+}
+
+/// libtorch's element kind for `T`.
+#[cfg(feature = "tch")]
+pub fn kind<T: torchlet::libtorch::TchElement>() -> tch::Kind {
+    T::KIND
+}
+
+/// A `tch::nn::linear` in its own `VarStore` (kind of `T`) holding copies of `weight` `[out, in]` and
+/// `bias`, with libtorch's SGD at `lr` over it: `torch.nn.Linear` + `torch.optim.SGD`.
+#[cfg(feature = "tch")]
+pub fn tch_linear<T: torchlet::libtorch::TchElement>(
+    weight: &Tensor<T>,
+    bias: Option<&Tensor<T>>,
+    lr: f64,
+) -> Result<(tch::nn::VarStore, tch::nn::Linear, tch::nn::Optimizer)> {
+    use tch::nn::OptimizerConfig;
+    use torchlet::libtorch::to_tch;
+    let (out, inp) = (weight.shape()[0] as i64, weight.shape()[1] as i64);
+    let mut vs = tch::nn::VarStore::new(tch::Device::Cpu);
+    let config = tch::nn::LinearConfig { bias: bias.is_some(), ..Default::default() };
+    let mut linear = tch::nn::linear(vs.root(), inp, out, config);
+    vs.set_kind(T::KIND);
+    tch::no_grad(|| -> Result<()> {
+        linear.ws.copy_(&to_tch(weight)?);
+        if let (Some(ours), Some(theirs)) = (bias, linear.bs.as_mut()) {
+            theirs.copy_(&to_tch(ours)?);
+        }
+        Ok(())
+    })?;
+    let optimizer = tch::nn::Sgd::default().build(&vs, lr).expect("libtorch SGD");
+    Ok((vs, linear, optimizer))
+}

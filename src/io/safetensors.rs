@@ -1,0 +1,249 @@
+//! Parameters in the safetensors format: a JSON header (names, dtypes, shapes, offsets) and the raw
+//! little-endian data, readable by `safetensors.torch.load_file` and by tch's `Tensor::read_safetensors`.
+
+use super::{from_le_bytes, io_error, kind, to_le_bytes, Kind};
+use crate::autograd::no_grad;
+use crate::element::Element;
+use crate::error::{Error, Result};
+use crate::nn::Module;
+use crate::tensor::Tensor;
+use ::safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+fn dtype_of(kind: Kind) -> Dtype {
+    match kind {
+        Kind::F32 => Dtype::F32,
+        Kind::F64 => Dtype::F64,
+    }
+}
+
+/// Writes named tensors to `path` in the safetensors format (`safetensors.torch.save_file`). Names must be
+/// unique; each tensor is stored with its shape, as `F32` or `F64`. Views and CUDA tensors are copied out
+/// first; the tensors themselves are not touched.
+///
+/// ```
+/// use torchlet::io::{load_safetensors, save_safetensors};
+/// use torchlet::Tensor;
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("tensors.safetensors");
+/// let (w, b) = (Tensor::<f64>::new([[1.0, 2.0], [3.0, 4.0]]), Tensor::new([0.5, -0.5]));
+/// save_safetensors(&path, &[("weight", &w), ("bias", &b)])?;
+/// let loaded = load_safetensors::<f64>(&path)?;
+/// assert_eq!(loaded[1].0, "weight");
+/// assert_eq!(loaded[1].1.to_vec2()?, vec![vec![1.0, 2.0], vec![3.0, 4.0]]);
+/// # Ok::<(), torchlet::Error>(())
+/// ```
+pub fn save_safetensors<T: Element, S: AsRef<str>>(path: impl AsRef<Path>, tensors: &[(S, &Tensor<T>)]) -> Result<()> {
+    write(path.as_ref(), "save_safetensors", tensors.iter().map(|(n, t)| (n.as_ref(), *t)))
+}
+
+fn write<'a, T: Element>(
+    path: &Path,
+    op: &'static str,
+    tensors: impl IntoIterator<Item = (&'a str, &'a Tensor<T>)>,
+) -> Result<()> {
+    let kind = kind::<T>(op)?;
+    let mut seen = BTreeSet::new();
+    let mut owned = Vec::new();
+    for (name, tensor) in tensors {
+        if !seen.insert(name) {
+            return Err(Error::invalid(op, format!("the name {name:?} is given twice")));
+        }
+        owned.push((name.to_string(), tensor.shape().to_vec(), to_le_bytes(&tensor.to_vec()?, kind)));
+    }
+    let views = owned
+        .iter()
+        .map(|(name, shape, bytes)| {
+            let view = TensorView::new(dtype_of(kind), shape.clone(), bytes)
+                .map_err(|e| io_error(op, format!("tensor {name:?}: {e}")))?;
+            Ok((name.as_str(), view))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // The format key that safetensors' own torch writer sets, so Python loaders that check it accept the file.
+    let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
+    ::safetensors::serialize_to_file(views, Some(metadata), path)
+        .map_err(|e| io_error(op, format!("cannot write {}: {e}", path.display())))
+}
+
+/// One tensor as stored in a file, before conversion to a `Tensor`.
+struct Entry {
+    name: String,
+    dtype: Dtype,
+    shape: Vec<usize>,
+    data: Vec<u8>,
+}
+
+/// Reads and validates a whole file; the entries come in the order of their data in the file.
+fn read_entries(path: &Path, op: &'static str) -> Result<Vec<Entry>> {
+    let bytes = std::fs::read(path).map_err(|e| io_error(op, format!("cannot read {}: {e}", path.display())))?;
+    let file = SafeTensors::deserialize(&bytes)
+        .map_err(|e| io_error(op, format!("{} is not a valid safetensors file: {e}", path.display())))?;
+    let mut views = file.tensors();
+    // `tensors()` comes from a hash map; the data offsets give a stable order (the writer's, sorted by name),
+    // and the name breaks ties between empty tensors.
+    views.sort_by(|(a, va), (b, vb)| (va.data().as_ptr(), a).cmp(&(vb.data().as_ptr(), b)));
+    views
+        .into_iter()
+        .map(|(name, v)| {
+            // safetensors checks the product of the dims, which a 0 keeps small however large the others
+            // are; a tensor's strides are the products of trailing dims, and those must fit a usize too.
+            if v.shape().iter().rev().try_fold(1usize, |stride, &d| stride.checked_mul(d)).is_none() {
+                return Err(io_error(
+                    op,
+                    format!(
+                        "{} is not a valid safetensors file: tensor {name:?} has shape {:?}, too large to index",
+                        path.display(),
+                        v.shape()
+                    ),
+                ));
+            }
+            Ok(Entry { name, dtype: v.dtype(), shape: v.shape().to_vec(), data: v.data().to_vec() })
+        })
+        .collect()
+}
+
+/// Checks that `entry` holds elements of type `T`; `what` says what was expected of it, for the message.
+fn check_dtype<T: Element>(op: &'static str, path: &Path, entry: &Entry, what: &str) -> Result<Kind> {
+    let kind = kind::<T>(op)?;
+    if entry.dtype == dtype_of(kind) {
+        return Ok(kind);
+    }
+    let hint = match entry.dtype {
+        Dtype::F32 | Dtype::F64 => "",
+        _ => "; torchlet reads F32 and F64 only",
+    };
+    Err(Error::invalid(
+        op,
+        format!(
+            "tensor {:?} in {} has dtype {:?}, but {what} {} ({:?}){hint}",
+            entry.name,
+            path.display(),
+            entry.dtype,
+            T::TORCH_DTYPE,
+            dtype_of(kind)
+        ),
+    ))
+}
+
+fn to_tensor<T: Element>(entry: &Entry, kind: Kind) -> Result<Tensor<T>> {
+    // safetensors has checked that the data is exactly shape × dtype size, so this cannot truncate.
+    Tensor::from_vec(from_le_bytes(&entry.data, kind), &entry.shape)
+}
+
+/// Reads every tensor of a safetensors file (`safetensors.torch.load_file`), in the order of their data in
+/// the file (by name for files written here). All must have the dtype of `T`: an `F32` file read as `f64`
+/// is an error naming both, not a silent conversion. A missing, truncated or malformed file is an error.
+///
+/// ```
+/// use torchlet::io::{load_safetensors, save_safetensors};
+/// use torchlet::Tensor;
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("x.safetensors");
+/// save_safetensors(&path, &[("x", &Tensor::<f32>::new([1.0, 2.0]))])?;
+/// let err = load_safetensors::<f64>(&path).unwrap_err().to_string();
+/// assert!(err.contains("has dtype F32, but the tensors asked for are torch.float64 (F64)"), "{err}");
+/// std::fs::write(&path, b"not a safetensors file").unwrap();
+/// assert!(load_safetensors::<f32>(&path).unwrap_err().to_string().contains("is not a valid safetensors file"));
+/// # Ok::<(), torchlet::Error>(())
+/// ```
+pub fn load_safetensors<T: Element>(path: impl AsRef<Path>) -> Result<Vec<(String, Tensor<T>)>> {
+    const OP: &str = "load_safetensors";
+    let path = path.as_ref();
+    let entries = read_entries(path, OP)?;
+    entries
+        .iter()
+        .map(|e| {
+            let kind = check_dtype::<T>(OP, path, e, "the tensors asked for are")?;
+            Ok((e.name.clone(), to_tensor(e, kind)?))
+        })
+        .collect()
+}
+
+/// Saves a module's parameters under their [`Module::named_parameters`] names, torch's `state_dict` keys
+/// (`weight`, `bias`, `layer1.weight`, ...), as `save_file(model.state_dict(), path)` does.
+///
+/// ```
+/// use rand::{rngs::StdRng, SeedableRng};
+/// use torchlet::io::{load_safetensors, save_parameters};
+/// use torchlet::nn::Linear;
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("linear.safetensors");
+/// save_parameters(&Linear::<f64>::new(4, 2, true, &mut StdRng::seed_from_u64(0)), &path)?;
+/// let names: Vec<String> = load_safetensors::<f64>(&path)?.into_iter().map(|(n, _)| n).collect();
+/// assert_eq!(names, ["bias", "weight"]);
+/// # Ok::<(), torchlet::Error>(())
+/// ```
+pub fn save_parameters<T: Element, M: Module<T> + ?Sized>(module: &M, path: impl AsRef<Path>) -> Result<()> {
+    let params = module.named_parameters();
+    write(path.as_ref(), "save_parameters", params.iter().map(|(n, t)| (n.as_str(), t)))
+}
+
+/// Copies the parameters saved in `path` into `module`'s parameters in place
+/// (`model.load_state_dict(load_file(path))`, strict): the parameters stay the same tensors, so an optimizer
+/// built on them keeps working.
+///
+/// Everything is checked before anything is written, so on an error the module is unchanged: every
+/// parameter must be in the file and every tensor in the file must be a parameter (the error lists the
+/// missing and the unexpected keys), and each must have the parameter's shape and dtype.
+///
+/// ```
+/// use rand::{rngs::StdRng, SeedableRng};
+/// use torchlet::io::{load_parameters, save_parameters};
+/// use torchlet::nn::Linear;
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("linear.safetensors");
+/// save_parameters(&Linear::<f32>::new(3, 2, true, &mut StdRng::seed_from_u64(0)), &path)?;
+///
+/// let wider = Linear::<f32>::new(4, 2, true, &mut StdRng::seed_from_u64(0));
+/// let err = load_parameters(&wider, &path).unwrap_err().to_string();
+/// assert!(err.contains("size mismatch for \"weight\": shape [2, 3] in"), "{err}");
+///
+/// let no_bias = Linear::<f32>::new(3, 2, false, &mut StdRng::seed_from_u64(0));
+/// let err = load_parameters(&no_bias, &path).unwrap_err().to_string();
+/// assert!(err.contains("unexpected key(s) [\"bias\"]"), "{err}");
+///
+/// let f64_model = Linear::<f64>::new(3, 2, true, &mut StdRng::seed_from_u64(0));
+/// let err = load_parameters(&f64_model, &path).unwrap_err().to_string();
+/// assert!(err.contains("has dtype F32, but the model's parameter is torch.float64 (F64)"), "{err}");
+/// # Ok::<(), torchlet::Error>(())
+/// ```
+pub fn load_parameters<T: Element, M: Module<T> + ?Sized>(module: &M, path: impl AsRef<Path>) -> Result<()> {
+    const OP: &str = "load_parameters";
+    let path = path.as_ref();
+    let entries = read_entries(path, OP)?;
+    let params = module.named_parameters();
+    let missing: Vec<&str> =
+        params.iter().map(|(n, _)| n.as_str()).filter(|n| !entries.iter().any(|e| e.name == *n)).collect();
+    let unexpected: Vec<&str> =
+        entries.iter().map(|e| e.name.as_str()).filter(|n| !params.iter().any(|(p, _)| p == n)).collect();
+    if !missing.is_empty() || !unexpected.is_empty() {
+        return Err(io_error(
+            OP,
+            format!(
+                "the keys of {} do not match the module's parameters: missing key(s) {missing:?}, \
+                 unexpected key(s) {unexpected:?}",
+                path.display()
+            ),
+        ));
+    }
+    let mut sources = Vec::with_capacity(params.len());
+    for (name, param) in &params {
+        let entry = entries.iter().find(|e| &e.name == name).expect("no key is missing");
+        let kind = check_dtype::<T>(OP, path, entry, "the model's parameter is")?;
+        if entry.shape != param.shape() {
+            return Err(Error::shape(
+                OP,
+                format!(
+                    "size mismatch for {name:?}: shape {:?} in {}, but the parameter in the model has shape {:?}",
+                    entry.shape,
+                    path.display(),
+                    param.shape()
+                ),
+            ));
+        }
+        sources.push(to_tensor::<T>(entry, kind)?.to(param.device())?);
+    }
+    // Parameters are leaves that require grad: as torch's load_state_dict, copy under no_grad.
+    no_grad(|| params.iter().zip(&sources).try_for_each(|((_, p), src)| p.copy_(src).map(|_| ())))
+}

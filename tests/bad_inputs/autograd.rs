@@ -1,0 +1,108 @@
+//! Autograd misuse: backward of a non-scalar, through a freed graph, after an in-place change of a tensor
+//! saved for backward, and in-place writes autograd cannot follow.
+
+use super::{assert_unchanged, message, param, snapshot};
+use torchlet::{no_grad, Tensor};
+
+#[test]
+fn backward_of_a_non_scalar() {
+    let w = param(&[1.0, 2.0], &[2]);
+    let y = &w * 3.0;
+    let before = snapshot(&[&w]);
+    assert_eq!(
+        message(y.backward()),
+        "backward: grad can be implicitly created only for scalar outputs, got shape [2]; \
+         pass a gradient with backward_with"
+    );
+    assert_eq!(
+        message(y.backward_with(&Tensor::new([1.0]))),
+        "backward: gradient has shape [1] but the output has shape [2]"
+    );
+    assert_unchanged(&before, &[&w]);
+    // The graph was not consumed by the failed calls: a correct call still works.
+    y.backward_with(&Tensor::new([1.0, 10.0])).unwrap();
+    assert_eq!(w.grad().unwrap().to_vec().unwrap(), vec![3.5, 30.5]);
+}
+
+#[test]
+fn backward_of_a_tensor_without_history() {
+    let x = Tensor::<f64>::new([1.0, 2.0]);
+    let loss = x.sum().unwrap();
+    assert_eq!(message(loss.backward()), "backward: the tensor does not require grad and has no grad_fn");
+    let w = param(&[1.0], &[1]);
+    let cut = no_grad(|| w.square().unwrap().sum().unwrap());
+    let before = snapshot(&[&w]);
+    assert_eq!(message(cut.backward()), "backward: the tensor does not require grad and has no grad_fn");
+    assert_unchanged(&before, &[&w]);
+}
+
+#[test]
+fn backward_twice_through_a_freed_graph() {
+    let w = param(&[2.0], &[1]);
+    let loss = w.square().unwrap().sum().unwrap();
+    loss.backward().unwrap();
+    let after_first = snapshot(&[&w]);
+    let err = message(loss.backward());
+    assert!(err.starts_with("backward: trying to backward through the graph a second time"), "{err}");
+    assert!(err.contains("SumBackward0 was already freed"), "names the freed node: {err}");
+    assert!(err.contains("use backward_retain_graph the first time"), "says what to do: {err}");
+    assert_unchanged(&after_first, &[&w]);
+}
+
+#[test]
+fn retain_graph_allows_exactly_the_backwards_asked_for() {
+    let w = param(&[2.0], &[1]);
+    w.zero_grad();
+    let loss = w.square().unwrap().sum().unwrap();
+    loss.backward_retain_graph(None).unwrap();
+    loss.backward_retain_graph(None).unwrap();
+    loss.backward().unwrap(); // the last one frees
+    assert_eq!(w.grad().unwrap().to_vec().unwrap(), vec![12.0], "three backwards of w² at 2 accumulate 3 × 4");
+    let before = snapshot(&[&w]);
+    assert!(message(loss.backward()).contains("second time"));
+    assert_unchanged(&before, &[&w]);
+}
+
+#[test]
+fn in_place_change_of_a_tensor_saved_for_backward() {
+    let x = param(&[1.0, 2.0], &[2]);
+    let w = Tensor::<f64>::new([3.0, 4.0]);
+    let loss = x.try_mul(&w).unwrap().sum().unwrap();
+    w.sub_(&Tensor::new([1.0, 1.0])).unwrap(); // w was saved by mul for x's gradient
+    let before = snapshot(&[&x, &w]);
+    assert_eq!(
+        message(loss.backward()),
+        "MulBackward0: one of the tensors needed for gradient computation has been modified by an in-place \
+         operation: a tensor of shape [2] is at version 1; expected version 0"
+    );
+    assert_unchanged(&before, &[&x, &w]);
+}
+
+#[test]
+fn in_place_change_of_a_leaf_that_requires_grad_outside_no_grad() {
+    let w = param(&[1.0, 2.0], &[2]);
+    let before = snapshot(&[&w]);
+    // The scalar form reports itself as `add_`, torch's name for both.
+    assert_eq!(
+        message(w.add_scalar_(1.0)),
+        "add_: a leaf tensor of shape [2] that requires grad is being used in an in-place operation; \
+         wrap the update in no_grad"
+    );
+    let h = &w * 2.0;
+    let err = message(h.mul_scalar_(2.0));
+    assert!(err.starts_with("mul_: in-place operations on tensors that require grad are not recorded"), "{err}");
+    let plain = Tensor::<f64>::zeros(&[2]);
+    let err = message(plain.add_(&w));
+    assert!(err.starts_with("add_: in-place operations on tensors that require grad"), "a tracked source too: {err}");
+    assert_unchanged(&before, &[&w]);
+    assert_eq!(plain.to_vec().unwrap(), vec![0.0, 0.0]);
+}
+
+#[test]
+fn requires_grad_false_on_a_non_leaf() {
+    let w = param(&[1.0], &[1]);
+    let h = &w * 2.0;
+    let err = message(h.clone().requires_grad_(false));
+    assert!(err.starts_with("requires_grad_: you can only change requires_grad flags of leaf tensors"), "{err}");
+    assert!(h.requires_grad());
+}
