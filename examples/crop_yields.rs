@@ -3,12 +3,12 @@
 //! (TensorDataset, a shuffled DataLoader, nn.Linear, MSE loss, SGD), side by side with libtorch when built
 //! with `--features tch`.
 //!
-//! Run: `cargo run --release --example crop_yields`
+//! Run: `cargo run --release --example crop_yields [-- --device cuda]`
 
 mod common;
 
 use common::plot::{self, Panel, Series};
-use common::{manual_weight_as_linear, note_without_libtorch, print_summary, to_f64, Run};
+use common::{device_and_args, manual_weight_as_linear, note_without_libtorch, print_summary, to_f64, Run};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use torchlet::data::{DataLoader, TensorDataset};
@@ -34,8 +34,9 @@ const TARGETS: [[f32; 2]; 15] = [
 ];
 
 fn main() -> Result<()> {
-    let inputs = Tensor::new(INPUTS);
-    let targets = Tensor::new(TARGETS);
+    let (device, _) = device_and_args()?;
+    let inputs = Tensor::new(INPUTS).to(device)?;
+    let targets = Tensor::new(TARGETS).to(device)?;
     let mut rng = StdRng::seed_from_u64(SEED);
     let part1_runs = part1(&inputs.narrow(0, 0, 5)?, &targets.narrow(0, 0, 5)?, &mut rng)?;
     let part2_runs = part2(&inputs, &targets, &mut rng)?;
@@ -60,7 +61,8 @@ fn main() -> Result<()> {
 /// runs, for the picture.
 fn part1(inputs: &Tensor<f32>, targets: &Tensor<f32>, rng: &mut StdRng) -> Result<Vec<Run>> {
     println!("Part 1: tensors and autograd, no nn ({} regions)", inputs.shape()[0]);
-    let (w, b) = (Tensor::<f32>::randn(&[2, 3], rng), Tensor::<f32>::randn(&[2], rng));
+    let device = inputs.device();
+    let (w, b) = (Tensor::<f32>::randn(&[2, 3], rng).to(device)?, Tensor::<f32>::randn(&[2], rng).to(device)?);
     println!("w = {w}\nb = {b}");
     let mut autograd = TensorLinear::new(w.clone(), Some(b.clone()), LR)?;
     let mut scratch = ManualLinear::from_parameters(w.t()?, Some(b.clone()), LR)?;
@@ -108,14 +110,14 @@ fn part2(inputs: &Tensor<f32>, targets: &Tensor<f32>, rng: &mut StdRng) -> Resul
     let loader = || -> Result<DataLoader<f32>> {
         Ok(DataLoader::new(TensorDataset::new(vec![inputs.clone(), targets.clone()])?, 5)?.shuffle(true).seed(SEED))
     };
-    let linear = Linear::<f32>::new(3, 2, true, rng);
+    let linear = Linear::<f32>::new(3, 2, true, rng).to(inputs.device())?;
     let mut model = AutodiffLinear::new(Linear::from_parameters(linear.weight(), linear.bias())?, LR)?;
     let mut scratch = ManualLinear::from_parameters(linear.weight().t()?, linear.bias().cloned(), LR)?;
     let mut history = fit_last_batch(&mut model, &mut loader()?, true)?;
     let scratch_history = fit_last_batch(&mut scratch, &mut loader()?, false)?;
 
     println!("predictions:\n{}\ntargets:\n{targets}", model.predict(inputs)?);
-    let new_region = Tensor::new([[75.0f32, 63.0, 44.0]]);
+    let new_region = Tensor::new([[75.0f32, 63.0, 44.0]]).to(inputs.device())?;
     println!("yield for a new region (temp 75, rainfall 63, humidity 44): {}", model.predict(&new_region)?);
 
     history.valid.clear();

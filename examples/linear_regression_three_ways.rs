@@ -2,12 +2,12 @@
 //! gradients (f64), tensor autograd (f32), and the built-ins nn.Linear + MSELoss + SGD (f32). A speed test
 //! of per-step overhead as much as a tutorial. With `--features tch`, libtorch runs ways 2 and 3 too.
 //!
-//! Run: `cargo run --release --example linear_regression_three_ways [-- EPOCHS]`
+//! Run: `cargo run --release --example linear_regression_three_ways [-- EPOCHS] [--device cuda]`
 
 mod common;
 
 use common::plot::{self, Panel, Series};
-use common::{max_rel_diff, note_without_libtorch, to_f64};
+use common::{device_and_args, max_rel_diff, note_without_libtorch, to_f64};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::Instant;
@@ -18,7 +18,8 @@ use torchlet::{Element, Result, Tensor};
 const LR: f64 = 1e-4;
 
 fn main() -> Result<()> {
-    let epochs: usize = match std::env::args().nth(1) {
+    let (device, args) = device_and_args()?;
+    let epochs: usize = match args.first() {
         Some(arg) => arg.parse().map_err(|_| torchlet::Error::InvalidArgument {
             op: "linear_regression_three_ways",
             msg: format!("EPOCHS must be a whole number, got {arg:?}"),
@@ -27,15 +28,15 @@ fn main() -> Result<()> {
     };
     println!("X = [[1, 2], [3, 4], [5, 6]], w_true = [[10], [20]], y = X w_true; lr {LR}, {epochs} epochs\n");
 
-    let x64 = Tensor::<f64>::new([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
-    let y64 = x64.matmul(&Tensor::new([[10.0], [20.0]]))?;
-    let mut way1 = ManualLinear::from_parameters(Tensor::new([[0.1], [0.1]]), None, LR)?;
+    let x64 = Tensor::<f64>::new([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]).to(device)?;
+    let y64 = x64.matmul(&Tensor::new([[10.0], [20.0]]).to(device)?)?;
+    let mut way1 = ManualLinear::from_parameters(Tensor::new([[0.1], [0.1]]).to(device)?, None, LR)?;
     let (w1, c1) =
         train("way 1, hand-written gradients (f64)", &mut way1, &x64, &y64, epochs, |m| Ok(m.weight().clone()))?;
 
     let (x, y) = (cast(&x64)?, cast(&y64)?);
     // Ways 2 and 3 start from w = [[0], [0]], kept as nn.Linear's [out, in] = [1, 2].
-    let zeros = Tensor::<f32>::zeros(&[1, 2]);
+    let zeros = Tensor::<f32>::zeros(&[1, 2]).to(device)?;
     let mut way2 = TensorLinear::new(zeros.clone(), None, LR)?;
     let (w2, c2) = train("way 2, tensor autograd (f32)", &mut way2, &x, &y, epochs, |m| m.weight().t())?;
     let mut way3 = AutodiffLinear::new(Linear::from_parameters(&zeros, None)?, LR)?;
@@ -67,7 +68,7 @@ fn main() -> Result<()> {
 }
 
 fn cast(t: &Tensor<f64>) -> Result<Tensor<f32>> {
-    Tensor::from_vec(t.to_vec()?.into_iter().map(|v| v as f32).collect(), t.shape())
+    Tensor::from_vec(t.to_vec()?.into_iter().map(|v| v as f32).collect(), t.shape())?.to(t.device())
 }
 
 /// Runs `epochs` full-batch steps, printing progress, the final weights and the time per step; returns

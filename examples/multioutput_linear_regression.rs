@@ -1,11 +1,13 @@
 //! T3 — multi-output linear regression (a dense layer, five features to three targets) in f32, from
 //! scratch and with torchlet's nn/optim, side by side with libtorch when built with `--features tch`.
 //!
-//! Run: `cargo run --release --example multioutput_linear_regression`
+//! Run: `cargo run --release --example multioutput_linear_regression [-- --device cuda]`
 
 mod common;
 
-use common::{loss_panels, manual_weight_as_linear, note_without_libtorch, plot, print_summary, to_f64, Run};
+use common::{
+    device_and_args, loss_panels, manual_weight_as_linear, note_without_libtorch, plot, print_summary, to_f64, Run,
+};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use torchlet::data::{make_regression, train_test_split, DataLoader, MakeRegression, TensorDataset};
@@ -20,6 +22,7 @@ const BATCH: usize = 32;
 const SEED: u64 = 2024;
 
 fn main() -> Result<()> {
+    let (device, _) = device_and_args()?;
     let mut rng = StdRng::seed_from_u64(SEED);
     let config = MakeRegression {
         n_samples: 1_500,
@@ -32,7 +35,8 @@ fn main() -> Result<()> {
         ..Default::default()
     };
     let data = make_regression::<f32>(&config)?;
-    let [(x_train, x_valid), (y_train, y_valid)] = train_test_split([&data.x, &data.y], 0.2, true, SEED)?;
+    let (x, y) = (data.x.to(device)?, data.y.to(device)?);
+    let [(x_train, x_valid), (y_train, y_valid)] = train_test_split([&x, &y], 0.2, true, SEED)?;
     println!(
         "train x {:?} y {:?}, valid x {:?} y {:?}",
         x_train.shape(),
@@ -46,8 +50,8 @@ fn main() -> Result<()> {
         Ok((train, valid))
     };
 
-    let linear = Linear::<f32>::new(5, 3, true, &mut rng);
-    let mut scratch = ManualLinear::multi_output(5, 3, LR, &mut rng)?;
+    let linear = Linear::<f32>::new(5, 3, true, &mut rng).to(device)?;
+    let mut scratch = ManualLinear::multi_output(5, 3, LR, &mut rng)?.to(device)?;
     let mut torchish = AutodiffLinear::new(Linear::from_parameters(linear.weight(), linear.bias())?, LR)?;
     compare("before copying the parameters", &scratch, &torchish, &x_valid)?;
     scratch.copy_from_linear(&linear)?;

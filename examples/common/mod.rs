@@ -7,7 +7,7 @@ pub mod plot;
 
 use plot::{Panel, Series};
 use torchlet::regression::{History, ManualLinear};
-use torchlet::{Element, Result, Tensor};
+use torchlet::{Device, Element, Result, Tensor};
 
 /// One trained model's record, for the final comparison.
 pub struct Run {
@@ -60,6 +60,27 @@ pub fn print_summary(runs: &[Run]) {
             println!("  {:>8} vs {:<8} train loss {train:.2e}{valid}   parameters {params:.2e}", a.name, b.name);
         }
     }
+}
+
+/// The device named by `--device cpu|cuda|cuda:N` on the command line (the CPU when absent), and the other
+/// arguments in order.
+pub fn device_and_args() -> Result<(Device, Vec<String>)> {
+    let mut device = Device::Cpu;
+    let mut rest = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.strip_prefix("--device") {
+            Some("") => device = args.next().unwrap_or_default().parse()?,
+            Some(value) if value.starts_with('=') => device = value[1..].parse()?,
+            _ => rest.push(arg),
+        }
+    }
+    if device.is_cuda() {
+        // Fail here, with the reason, rather than at the first op.
+        Tensor::<f32>::full_on(&[1], 0.0, device)?;
+    }
+    println!("device: {device}");
+    Ok((device, rest))
 }
 
 /// Says loudly, once, that libtorch is not part of this run.

@@ -1,7 +1,9 @@
 //! T1 and T2, which differ only in the number of features: 10 100 samples from `make_regression`, the
 //! first 100 for training in batches of 33, the other 10 000 for validation; 16 epochs at LR 0.01, f64.
 
-use super::common::{loss_panels, manual_weight_as_linear, note_without_libtorch, plot, print_summary, to_f64, Run};
+use super::common::{
+    device_and_args, loss_panels, manual_weight_as_linear, note_without_libtorch, plot, print_summary, to_f64, Run,
+};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use torchlet::data::{make_regression, DataLoader, MakeRegression, TensorDataset};
@@ -16,6 +18,7 @@ const N_TRAIN: usize = 100;
 const SEED: u64 = 2024;
 
 pub fn run(n_features: usize) -> Result<()> {
+    let (device, _) = device_and_args()?;
     let mut rng = StdRng::seed_from_u64(SEED);
     let config = MakeRegression {
         n_samples: 10_100,
@@ -29,10 +32,11 @@ pub fn run(n_features: usize) -> Result<()> {
     };
     let data = make_regression::<f64>(&config)?;
     // T1 works with a 1-D x, as the tutorial squeezes it.
-    let x = if n_features == 1 { data.x.squeeze()? } else { data.x };
+    let x = if n_features == 1 { data.x.squeeze()? } else { data.x }.to(device)?;
+    let y = data.y.to(device)?;
     let (x_train, x_valid) = (x.narrow(0, 0, N_TRAIN)?, x.narrow(0, N_TRAIN, x.shape()[0] - N_TRAIN)?);
-    let (y_train, y_valid) = (data.y.narrow(0, 0, N_TRAIN)?, data.y.narrow(0, N_TRAIN, data.y.shape()[0] - N_TRAIN)?);
-    println!("data: x {:?}, y {:?}, bias {:.4}, coef {}", x.shape(), data.y.shape(), config.bias, data.coef);
+    let (y_train, y_valid) = (y.narrow(0, 0, N_TRAIN)?, y.narrow(0, N_TRAIN, y.shape()[0] - N_TRAIN)?);
+    println!("data: x {:?}, y {:?}, bias {:.4}, coef {}", x.shape(), y.shape(), config.bias, data.coef);
     println!("train {} samples, valid {} samples", y_train.numel(), y_valid.numel());
 
     let loaders = || -> Result<(DataLoader<f64>, DataLoader<f64>)> {
@@ -41,12 +45,13 @@ pub fn run(n_features: usize) -> Result<()> {
         Ok((train, valid))
     };
 
-    let linear = Linear::<f64>::new(n_features, 1, true, &mut rng);
+    let linear = Linear::<f64>::new(n_features, 1, true, &mut rng).to(device)?;
     let mut scratch = if n_features == 1 {
         ManualLinear::simple(LR, &mut rng)?
     } else {
         ManualLinear::multivariate(n_features, LR, &mut rng)?
-    };
+    }
+    .to(device)?;
     let mut torchish = AutodiffLinear::new(Linear::from_parameters(linear.weight(), linear.bias())?, LR)?;
     compare("before copying the parameters", &scratch, &torchish, &x_valid)?;
     scratch.copy_from_linear(&linear)?;

@@ -106,6 +106,21 @@ impl<T: Element> Linear<T> {
         self.bias.as_ref()
     }
 
+    /// A copy of this layer with its parameters on `device` (`linear.to(device)`), fresh leaves that
+    /// require grad.
+    ///
+    /// ```
+    /// use torchlet::{nn::Linear, Device, Tensor};
+    /// let model = Linear::from_parameters(&Tensor::<f32>::new([[1.0, 2.0]]), None)?.to(Device::Cpu)?;
+    /// assert_eq!(model.weight().device(), Device::Cpu);
+    /// assert!(model.to(Device::Cuda(7)).is_err() || torchlet::cuda::device_count() > 7);
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    pub fn to(&self, device: crate::Device) -> Result<Self> {
+        let bias = self.bias.as_ref().map(|b| b.to(device)).transpose()?;
+        Self::from_parameters(&self.weight.to(device)?, bias.as_ref())
+    }
+
     /// The number of input features (`linear.in_features`).
     ///
     /// ```

@@ -114,6 +114,20 @@ impl<T: Element> ManualLinear<T> {
         Ok(ManualLinear { weight: own(&weight)?, bias: bias.as_ref().map(own).transpose()?, lr: T::from_f64_lossy(lr) })
     }
 
+    /// A copy of this model with its parameters on `device`.
+    ///
+    /// ```
+    /// use torchlet::{regression::ManualLinear, Device, Tensor};
+    /// let model = ManualLinear::from_parameters(Tensor::<f64>::new([1.0]), Some(Tensor::new([0.0])), 0.1)?;
+    /// assert_eq!(model.to(Device::Cpu)?.weight().device(), Device::Cpu);
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    pub fn to(&self, device: crate::Device) -> Result<Self> {
+        let bias = self.bias.as_ref().map(|b| b.to(device)).transpose()?;
+        let lr = self.lr.to_f64().unwrap_or(f64::NAN);
+        Self::from_parameters(self.weight.to(device)?, bias, lr)
+    }
+
     /// The weight, in the tutorial's shape.
     ///
     /// ```
