@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks torchlet beside libtorch and prints markdown tables: speed (criterion, benches/*.rs) and peak
 # memory (benches/peak_memory.rs). The report is also written to $TARGET/bench-report/report.md, and the
-# raw criterion output to $TARGET/bench-report/criterion.log.
+# raw criterion output to $TARGET/bench-report/criterion.log. Takes about 5 minutes on 2 cores.
 #
 # Usage: scripts/bench-report.sh [--no-tch] [--no-peak] [CRITERION_FILTER]
 #   --no-tch    torchlet only (libtorch columns read n/a); the default when libtorch is not set up
@@ -40,21 +40,47 @@ mkdir -p "$out"
 export CRITERION_HOME="$out/criterion"
 rm -rf "$CRITERION_HOME"
 
-benches=(--bench t5_step --bench tutorial_fit --bench gemm --bench linear_step --bench elementwise)
-echo "==> cargo bench ${features[*]} ${benches[*]} -- ${filter[*]}  (log: $out/criterion.log)" >&2
-set +e
-cargo bench "${features[@]}" "${benches[@]}" -- "${filter[@]}" 2>&1 | tee "$out/criterion.log" |
-    grep --line-buffered -E '^[a-z0-9_]+/[a-z0-9_]+|^ +time:' >&2
-status=${PIPESTATUS[0]}
-set -e
-[[ $status -eq 0 ]] || { echo "cargo bench failed; see $out/criterion.log" >&2; exit 1; }
+# Build every bench binary first, then run the binaries: the report then describes one state of the
+# sources, stamped here, even while others edit them.
+executables() { # cargo bench ARGS --no-run, printing "target-name executable" per bench binary
+    cargo bench "$@" --no-run --message-format=json-render-diagnostics |
+        python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable"):
+        print(m["target"]["name"], m["executable"])'
+}
+benches=(t5_step tutorial_fit gemm linear_step elementwise)
+declare -A exe solo
+echo "==> building the benches (cargo bench ${features[*]} --no-run)" >&2
+while read -r name path; do exe[$name]=$path; done < <(executables "${features[@]}" "${benches[@]/#/--bench=}" --bench=peak_memory)
+if [[ $peak -eq 1 ]]; then
+    while read -r name path; do solo[$name]=$path; done < <(executables --bench=peak_memory)
+fi
+for b in "${benches[@]}" peak_memory; do
+    [[ -n "${exe[$b]:-}" ]] || { echo "building bench $b failed" >&2; exit 1; }
+done
+started=$(date -u '+%Y-%m-%d %H:%M UTC')
+changes=$(git status --short -- src 2>/dev/null | wc -l)
+revision="commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$([[ $changes -eq 0 ]] || echo " + $changes uncommitted change(s) in src/") at build time"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+
+: >"$out/criterion.log"
+for b in "${benches[@]}"; do
+    echo "==> $b ${filter[*]}  (log: $out/criterion.log)" >&2
+    set +e
+    "${exe[$b]}" --bench "${filter[@]}" 2>&1 | tee -a "$out/criterion.log" |
+        grep --line-buffered -E '^[a-z0-9_]+/[a-z0-9_]+|^ +time:' >&2
+    status=${PIPESTATUS[0]}
+    set -e
+    [[ $status -eq 0 ]] || { echo "bench $b failed; see $out/criterion.log" >&2; exit 1; }
+done
 
 {
     echo "# torchlet vs libtorch"
     echo
-    changes=$(git status --short -- src 2>/dev/null | wc -l)
-    echo "- when: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$([[ $changes -eq 0 ]] || echo " + $changes uncommitted change(s) in src/")"
-    echo "- machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs ($physical_cores physical cores), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "- when: $started; $revision"
+    echo "- machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs ($physical_cores physical cores); load average at start $load_start, at the end $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- threads: matrixmultiply and libtorch intra-op = $MATMUL_NUM_THREADS; features: ${features[*]:-none (libtorch n/a)}"
     echo
     python3 scripts/bench_report.py "$CRITERION_HOME"
@@ -62,7 +88,7 @@ set -e
 
 if [[ $peak -eq 1 ]]; then
     echo "==> peak memory (torchlet alone, binary without libtorch)" >&2
-    peak_solo=$(cargo bench --bench peak_memory 2>>"$out/criterion.log")
+    peak_solo=$("${solo[peak_memory]}" 2>>"$out/criterion.log")
     {
         echo
         echo "## Peak memory"
@@ -72,7 +98,7 @@ if [[ $peak -eq 1 ]]; then
     } >>"$out/report.md"
     if [[ ${#features[@]} -gt 0 ]]; then
         echo "==> peak memory (side by side, binary linked with libtorch)" >&2
-        peak_both=$(cargo bench "${features[@]}" --bench peak_memory 2>>"$out/criterion.log")
+        peak_both=$("${exe[peak_memory]}" 2>>"$out/criterion.log")
         {
             echo
             echo "Side by side (one binary linked with libtorch; compare the 'above idle' columns):"
