@@ -230,8 +230,8 @@ fn accumulate_into_grad<T: Element>(tensor: &Tensor<T>, grad: Tensor<T>) -> Resu
 
 /// A leaf and the gradient gathered for it during one backward pass.
 type LeafGrad<T> = (Tensor<T>, Option<Tensor<T>>);
-/// A node whose incoming gradient is complete, with that gradient.
-type ReadyNode<T> = (Arc<dyn Node<T>>, Tensor<T>);
+/// A node whose incoming gradient is complete, with that gradient (`None` when none reached it).
+type ReadyNode<T> = (Arc<dyn Node<T>>, Option<Tensor<T>>);
 
 /// The backward sweep behind [`Tensor::backward`].
 pub(crate) fn backward<T: Element>(root: &Tensor<T>, gradient: Option<&Tensor<T>>, retain_graph: bool) -> Result<()> {
@@ -283,38 +283,52 @@ pub(crate) fn backward<T: Element>(root: &Tensor<T>, gradient: Option<&Tensor<T>
 
     let mut grads: SmallMap<Option<Tensor<T>>> = SmallMap::default();
     let mut leaf_grads: SmallVec<[LeafGrad<T>; 4]> = SmallVec::new();
-    let mut ready: SmallVec<[ReadyNode<T>; 8]> = smallvec::smallvec![(Arc::clone(root_node), seed)];
+    let mut ready: SmallVec<[ReadyNode<T>; 8]> = smallvec::smallvec![(Arc::clone(root_node), Some(seed))];
     while let Some((node, grad)) = ready.pop() {
         let meta = node.meta();
-        if meta.retain.load(Ordering::Relaxed) {
-            *meta.retained.lock().expect("grad lock poisoned") = Some(grad.clone());
-        }
-        let needs: SmallVec<[bool; 2]> = meta.edges.iter().map(Option::is_some).collect();
-        let Some(input_grads) = node.apply(&grad, &needs, retain_graph) else {
-            return Err(Error::autograd(
-                OP,
-                format!(
-                    "trying to backward through the graph a second time ({} was already freed); \
-                     use backward_retain_graph the first time to keep it",
-                    meta.name
-                ),
-            ));
+        let input_grads = match grad {
+            Some(grad) => {
+                if meta.retain.load(Ordering::Relaxed) {
+                    *meta.retained.lock().expect("grad lock poisoned") = Some(grad.clone());
+                }
+                let needs: SmallVec<[bool; 2]> = meta.edges.iter().map(Option::is_some).collect();
+                let Some(input_grads) = node.apply(&grad, &needs, retain_graph) else {
+                    return Err(Error::autograd(
+                        OP,
+                        format!(
+                            "trying to backward through the graph a second time ({} was already freed); \
+                             use backward_retain_graph the first time to keep it",
+                            meta.name
+                        ),
+                    ));
+                };
+                input_grads?
+            }
+            // Every consumer's backward passed nothing to this node (e.g. `x * x` sends all of its gradient
+            // along the first edge): nothing flows on, but its inputs still count it as done.
+            None => Grads::new(),
         };
-        for (edge, input_grad) in meta.edges.iter().zip(input_grads?) {
-            let (Some(edge), Some(input_grad)) = (edge, input_grad) else { continue };
+        let mut input_grads = input_grads.into_iter();
+        for edge in &meta.edges {
+            let input_grad = input_grads.next().flatten();
+            let Some(edge) = edge else { continue };
             match edge {
-                Edge::Leaf(leaf) => match leaf_grads.iter_mut().find(|(t, _)| t.id() == leaf.id()) {
-                    Some((_, slot)) => accumulate(slot, input_grad)?,
-                    None => leaf_grads.push((leaf.clone(), Some(input_grad))),
-                },
+                Edge::Leaf(leaf) => {
+                    let Some(input_grad) = input_grad else { continue };
+                    match leaf_grads.iter_mut().find(|(t, _)| t.id() == leaf.id()) {
+                        Some((_, slot)) => accumulate(slot, input_grad)?,
+                        None => leaf_grads.push((leaf.clone(), Some(input_grad))),
+                    }
+                }
                 Edge::Node(child) => {
                     let id = node_id(child);
-                    accumulate(grads.entry(id), input_grad)?;
+                    if let Some(input_grad) = input_grad {
+                        accumulate(grads.entry(id), input_grad)?;
+                    }
                     let count = pending.entry(id);
                     *count -= 1;
                     if *count == 0 {
-                        let grad = grads.remove(id).flatten().expect("a gradient arrived");
-                        ready.push((Arc::clone(child), grad));
+                        ready.push((Arc::clone(child), grads.remove(id).flatten()));
                     }
                 }
             }

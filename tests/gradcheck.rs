@@ -137,6 +137,13 @@ proptest! {
     }
 
     #[test]
+    fn a_tensor_times_itself((a, b) in pair_in(-2.0, 2.0)) {
+        // x * x sends its whole gradient along one edge: leaves and inner nodes must both still get it.
+        check(std::slice::from_ref(&a), |x| x[0].try_mul(&x[0]))?;
+        check(&[a, b], |x| { let h = x[0].try_add(&x[1])?; h.try_mul(&h)?.try_mul(&x[0]) })?;
+    }
+
+    #[test]
     fn composite_graph_with_shared_inputs((a, b) in pair_in(0.5, 2.0)) {
         // a is used on several paths: its gradient must sum all of them.
         check(&[a, b], |x| x[0].try_mul(&x[1])?.try_add(&x[0].square()?)?.try_div(&x[0])?.exp()?.mean_dim(0, true))?;

@@ -51,6 +51,11 @@ struct MulBackward<T: Element> {
 impl<T: Element> BackwardOp<T> for MulBackward<T> {
     fn backward(&self, grad: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>> {
         let (a, b) = (self.lhs.get("MulBackward0")?, self.rhs.get("MulBackward0")?);
+        if a.id() == b.id() {
+            // x * x: both edges lead to the same place, so send the whole d(x²) = 2 x dy along the first.
+            let both = grad.try_mul(a)?.mul_scalar(T::from_f64_lossy(2.0))?;
+            return Ok(smallvec![Some(both), None]);
+        }
         let lhs = needs[0].then(|| grad.try_mul(b)?.sum_to_shape(a.shape())).transpose()?;
         let rhs = needs[1].then(|| grad.try_mul(a)?.sum_to_shape(b.shape())).transpose()?;
         Ok(smallvec![lhs, rhs])
