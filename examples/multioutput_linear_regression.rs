@@ -6,14 +6,15 @@
 mod common;
 
 use common::{
-    device_and_args, loss_panels, manual_weight_as_linear, note_without_libtorch, plot, print_summary, to_f64, Run,
+    device_and_args, loss_panels, manual_weight_as_linear, note_without_libtorch, plot, print_summary,
+    train_side_by_side,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use torchlet::data::{make_regression, train_test_split, DataLoader, MakeRegression, TensorDataset};
 use torchlet::metrics::l2_distance;
 use torchlet::nn::Linear;
-use torchlet::regression::{fit, AutodiffLinear, ManualLinear, Regressor};
+use torchlet::regression::{AutodiffLinear, ManualLinear, Regressor};
 use torchlet::{Result, Tensor};
 
 const LR: f64 = 0.01;
@@ -58,38 +59,8 @@ fn main() -> Result<()> {
     compare("after copying the parameters", &scratch, &torchish, &x_valid)?;
 
     let print = |epoch: usize, train: f64, valid: f64| println!("epoch: {epoch} - MSE: {train:.4} - vMSE: {valid:.4}");
-    println!("\nFrom scratch (hand-derived gradients):");
-    let (mut train, mut valid) = loaders()?;
-    let scratch_history = fit(&mut scratch, &mut train, &mut valid, EPOCHS, print)?;
-    println!("\nWith torchlet's nn.Linear + MSELoss + SGD (autograd):");
-    let (mut train, mut valid) = loaders()?;
-    let torchish_history = fit(&mut torchish, &mut train, &mut valid, EPOCHS, print)?;
+    let runs = train_side_by_side(&mut scratch, &mut torchish, &linear, (LR, EPOCHS), loaders, print)?;
     compare("after training", &scratch, &torchish, &x_valid)?;
-
-    #[cfg_attr(not(feature = "tch"), allow(unused_mut))]
-    let mut runs = vec![
-        Run {
-            name: "scratch",
-            history: scratch_history,
-            weight: to_f64(&manual_weight_as_linear(&scratch)?)?,
-            bias: to_f64(scratch.bias().expect("has a bias"))?,
-        },
-        Run {
-            name: "autograd",
-            history: torchish_history,
-            weight: to_f64(torchish.linear().weight())?,
-            bias: to_f64(torchish.linear().bias().expect("has a bias"))?,
-        },
-    ];
-    #[cfg(feature = "tch")]
-    {
-        println!("\nlibtorch (tch) from the same parameters and batches:");
-        let mut reference = torchlet::libtorch::TchLinear::from_linear(&linear, LR)?;
-        let (mut train, mut valid) = loaders()?;
-        let history = fit(&mut reference, &mut train, &mut valid, EPOCHS, print)?;
-        let bias = reference.bias()?.expect("has a bias");
-        runs.push(Run { name: "libtorch", history, weight: to_f64(&reference.weight()?)?, bias: to_f64(&bias)? });
-    }
     print_summary(&runs);
     plot::write_svg("multioutput_linear_regression", &loss_panels("T3, five features to three targets", &runs));
     note_without_libtorch();

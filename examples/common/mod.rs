@@ -6,8 +6,57 @@
 pub mod plot;
 
 use plot::{Panel, Series};
-use torchlet::regression::{History, ManualLinear};
+use torchlet::data::DataLoader;
+use torchlet::nn::Linear;
+use torchlet::regression::{fit, AutodiffLinear, History, ManualLinear};
 use torchlet::{Device, Element, Result, Tensor};
+
+/// The element types the examples train in: any of torchlet's, and one libtorch has too when it runs beside.
+#[cfg(feature = "tch")]
+pub trait ExampleElement: torchlet::libtorch::TchElement {}
+#[cfg(feature = "tch")]
+impl<T: torchlet::libtorch::TchElement> ExampleElement for T {}
+/// The element types the examples train in: any of torchlet's, and one libtorch has too when it runs beside.
+#[cfg(not(feature = "tch"))]
+pub trait ExampleElement: Element {}
+#[cfg(not(feature = "tch"))]
+impl<T: Element> ExampleElement for T {}
+
+/// Trains the scratch model and the autograd model (and, with `tch`, libtorch from `linear`'s parameters)
+/// over fresh `loaders` each, printing every epoch with `print`; returns the runs for the comparison.
+pub fn train_side_by_side<T: ExampleElement>(
+    scratch: &mut ManualLinear<T>,
+    torchish: &mut AutodiffLinear<T>,
+    linear: &Linear<T>,
+    (lr, epochs): (f64, usize),
+    loaders: impl Fn() -> Result<(DataLoader<T>, DataLoader<T>)>,
+    print: impl Fn(usize, f64, f64) + Copy,
+) -> Result<Vec<Run>> {
+    println!("\nFrom scratch (hand-derived gradients):");
+    let (mut train, mut valid) = loaders()?;
+    let history = fit(scratch, &mut train, &mut valid, epochs, print)?;
+    let bias = scratch.bias().map(to_f64).transpose()?.unwrap_or_default();
+    let mut runs = vec![Run { name: "scratch", history, weight: to_f64(&manual_weight_as_linear(scratch)?)?, bias }];
+
+    println!("\nWith torchlet's nn.Linear + MSELoss + SGD (autograd):");
+    let (mut train, mut valid) = loaders()?;
+    let history = fit(torchish, &mut train, &mut valid, epochs, print)?;
+    let bias = torchish.linear().bias().map(to_f64).transpose()?.unwrap_or_default();
+    runs.push(Run { name: "autograd", history, weight: to_f64(torchish.linear().weight())?, bias });
+
+    #[cfg(feature = "tch")]
+    {
+        println!("\nlibtorch (tch) from the same parameters and batches:");
+        let mut reference = torchlet::libtorch::TchLinear::from_linear(linear, lr)?;
+        let (mut train, mut valid) = loaders()?;
+        let history = fit(&mut reference, &mut train, &mut valid, epochs, print)?;
+        let bias = reference.bias()?.as_ref().map(to_f64).transpose()?.unwrap_or_default();
+        runs.push(Run { name: "libtorch", history, weight: to_f64(&reference.weight()?)?, bias });
+    }
+    #[cfg(not(feature = "tch"))]
+    let _ = (linear, lr);
+    Ok(runs)
+}
 
 /// One trained model's record, for the final comparison.
 pub struct Run {
