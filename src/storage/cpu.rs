@@ -48,6 +48,44 @@ fn for_each_row(a: &Layout, b: &Layout, mut f: impl FnMut(usize, usize, usize)) 
     }
 }
 
+/// The storage offset of the first element of innermost row `row` (rows counted row-major), so that chunks
+/// of rows can be walked independently, on several threads.
+fn row_start(layout: &Layout, mut row: usize) -> usize {
+    let mut offset = layout.offset;
+    for d in (0..layout.shape.len().saturating_sub(1)).rev() {
+        let size = layout.shape[d];
+        offset += (row % size) * layout.strides[d];
+        row /= size;
+    }
+    offset
+}
+
+/// The length of a view's innermost rows (1 for a scalar).
+fn row_len(layout: &Layout) -> usize {
+    layout.shape.last().copied().unwrap_or(1)
+}
+
+/// Fills `out`, row-major over the shape of the views `a` and `b`, one innermost row at a time:
+/// `fill(row, offset_a, offset_b)`. Large outputs are split into chunks of rows filled on rayon's threads.
+fn fill_rows<T: Element>(out: &mut [T], a: &Layout, b: &Layout, fill: impl Fn(&mut [T], usize, usize) + Sync) {
+    let len = row_len(a);
+    if len == 0 || out.is_empty() {
+        return;
+    }
+    if out.len() < PARALLEL_ABOVE {
+        let mut rows = out.chunks_mut(len);
+        for_each_row(a, b, |oa, ob, _| fill(rows.next().expect("one output row per view row"), oa, ob));
+        return;
+    }
+    let rows_per_chunk = (PARALLEL_ABOVE / 4).div_ceil(len);
+    out.par_chunks_mut(rows_per_chunk * len).enumerate().for_each(|(chunk, rows)| {
+        for (i, row) in rows.chunks_mut(len).enumerate() {
+            let r = chunk * rows_per_chunk + i;
+            fill(row, row_start(a, r), row_start(b, r));
+        }
+    });
+}
+
 fn last_stride(layout: &Layout) -> usize {
     layout.strides.last().copied().unwrap_or(1)
 }
@@ -64,9 +102,13 @@ fn map<T: Element>(data: &[T], layout: &Layout, f: impl Fn(T) -> T + Sync) -> Ve
         }
         return xs.iter().map(|&x| f(x)).collect();
     }
-    let mut out = Vec::with_capacity(n);
+    let mut out = vec![T::zero(); n];
     let stride = last_stride(layout);
-    for_each_row(layout, layout, |o, _, len| out.extend((0..len).map(|j| f(data[o + j * stride]))));
+    fill_rows(&mut out, layout, layout, |row, o, _| {
+        for (j, x) in row.iter_mut().enumerate() {
+            *x = f(data[o + j * stride]);
+        }
+    });
     out
 }
 
@@ -111,14 +153,18 @@ fn zip<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout, f: impl Fn(T, T) 
         }
         return a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect();
     }
-    let mut out = Vec::with_capacity(n);
+    let mut out = vec![T::zero(); n];
     let (sa, sb) = (last_stride(la), last_stride(lb));
-    for_each_row(la, lb, |oa, ob, len| {
+    fill_rows(&mut out, la, lb, |row, oa, ob| {
         if sb == 0 {
             let y = b[ob];
-            out.extend((0..len).map(|j| f(a[oa + j * sa], y)));
+            for (j, x) in row.iter_mut().enumerate() {
+                *x = f(a[oa + j * sa], y);
+            }
         } else {
-            out.extend((0..len).map(|j| f(a[oa + j * sa], b[ob + j * sb])));
+            for (j, x) in row.iter_mut().enumerate() {
+                *x = f(a[oa + j * sa], b[ob + j * sb]);
+            }
         }
     });
     out
@@ -167,12 +213,12 @@ pub(crate) fn sum_to<T: Element>(data: &[T], layout: &Layout, out_shape: &[usize
         }
         return vec![sum_slice(xs)];
     }
-    let mut out = vec![T::zero(); out_numel];
     // The output seen with the input's shape: reduced dims get stride 0, so each input element lands on
     // the output element it sums into.
     let target = Layout::contiguous(out_shape).broadcast_to(&layout.shape);
     let (si, so) = (last_stride(layout), last_stride(&target));
-    for_each_row(layout, &target, |oi, oo, len| {
+    let len = row_len(layout);
+    let add_row = |out: &mut [T], oi: usize, oo: usize| {
         if so == 0 {
             let row: T = (0..len).fold(T::zero(), |s, j| s + data[oi + j * si]);
             out[oo] = out[oo] + row;
@@ -181,7 +227,32 @@ pub(crate) fn sum_to<T: Element>(data: &[T], layout: &Layout, out_shape: &[usize
                 out[oo + j * so] = out[oo + j * so] + data[oi + j * si];
             }
         }
-    });
+    };
+    let n = layout.numel();
+    let rows = n.checked_div(len).unwrap_or(0);
+    let rows_per_chunk = (PARALLEL_ABOVE / 4).div_ceil(len.max(1));
+    let chunks = rows.div_ceil(rows_per_chunk);
+    // Large inputs reduced to a small output (a bias gradient, say): each chunk of rows sums into its own
+    // partial output on some thread, and the partials are added in chunk order, the same on any thread count.
+    if n >= PARALLEL_ABOVE && chunks > 1 && out_numel * chunks <= n {
+        let partials: Vec<Vec<T>> = (0..chunks)
+            .into_par_iter()
+            .map(|c| {
+                let mut part = vec![T::zero(); out_numel];
+                for r in c * rows_per_chunk..((c + 1) * rows_per_chunk).min(rows) {
+                    add_row(&mut part, row_start(layout, r), row_start(&target, r));
+                }
+                part
+            })
+            .collect();
+        let mut out = vec![T::zero(); out_numel];
+        for part in partials {
+            out.iter_mut().zip(part).for_each(|(o, p)| *o = *o + p);
+        }
+        return out;
+    }
+    let mut out = vec![T::zero(); out_numel];
+    for_each_row(layout, &target, |oi, oo, _| add_row(&mut out, oi, oo));
     out
 }
 
@@ -323,8 +394,24 @@ mod tests {
         let mut dst = a.clone();
         assign(&mut dst, &layout, &b, &layout, Some(BinaryOp::Mul));
         assert!(dst.iter().zip(a.iter().zip(&b)).all(|(d, (x, y))| *d == x * y));
-        // Integers times 0.5 sum exactly in f64 whatever the order, so the parallel sum must be exact.
+        // Integers times 0.5 sum exactly in f64 whatever the order, so the parallel sums must be exact.
         let total = sum_to(&a, &layout, &[1])[0];
         assert_eq!(total, a.iter().sum::<f64>());
+        let cols = 7;
+        let rows = n / cols;
+        let grid = Layout::contiguous(&[rows, cols]);
+        let by_col = sum_to(&a, &grid, &[1, cols]);
+        let by_row = sum_to(&a, &grid, &[rows, 1]);
+        for c in 0..cols {
+            assert_eq!(by_col[c], (0..rows).map(|r| a[r * cols + c]).sum::<f64>());
+        }
+        assert!((0..rows).all(|r| by_row[r] == a[r * cols..(r + 1) * cols].iter().sum::<f64>()));
+        // Strided (transposed) and broadcast operands take the row-chunked parallel path.
+        let t = grid.transpose(0, 1);
+        let moved = unary(&a, &t, UnaryOp::Identity);
+        assert!((0..cols).all(|c| (0..rows).all(|r| moved[c * rows + r] == a[r * cols + c])));
+        let row = Layout::contiguous(&[cols]).broadcast_to(&[rows, cols]);
+        let plus_row = binary(&a, &grid, &b, &row, BinaryOp::Add);
+        assert!((0..rows * cols).all(|i| plus_row[i] == a[i] + b[i % cols]));
     }
 }
