@@ -36,14 +36,7 @@ fn bench_step<T: BenchElement>(c: &mut Criterion, name: &str) -> Result<()> {
         let (_vs, tch_linear, mut opt) = common::tch_linear(linear.weight(), linear.bias(), LR)?;
         let (x, y) = (torchlet::libtorch::to_tch(&x)?, torchlet::libtorch::to_tch(&y)?);
         group.bench_function("libtorch", |b| {
-            b.iter(|| {
-                let y_hat = black_box(&x).linear(&tch_linear.ws, tch_linear.bs.as_ref());
-                let loss = y_hat.mse_loss(black_box(&y), tch::Reduction::Mean);
-                opt.zero_grad();
-                loss.backward();
-                opt.step();
-                loss.double_value(&[])
-            })
+            b.iter(|| common::tch_linear_step(&tch_linear, &mut opt, black_box(&x), black_box(&y)))
         });
     }
     group.finish();

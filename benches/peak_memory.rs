@@ -103,8 +103,8 @@ fn linear_torchlet<T: torchlet::Element>() -> Result<()> {
 mod libtorch {
     use super::{t5_steps, LINEAR_STEPS, T5_LR};
     use std::hint::black_box;
-    use tch::nn::{Module, OptimizerConfig};
-    use tch::{Device, Kind, Reduction, Tensor};
+    use tch::nn::OptimizerConfig;
+    use tch::{Device, Kind, Tensor};
     use torchlet::Result;
 
     fn t5_data() -> (Tensor, Tensor) {
@@ -125,26 +125,14 @@ mod libtorch {
                 });
                 let mut opt = tch::nn::Sgd::default().build(&vs, T5_LR).expect("libtorch SGD");
                 for _ in 0..t5_steps() {
-                    let loss = linear.forward(&x).mse_loss(&y, Reduction::Mean);
-                    opt.zero_grad();
-                    loss.backward();
-                    opt.step();
-                    black_box(loss.double_value(&[]));
+                    black_box(crate::common::tch_linear_step(&linear, &mut opt, &x, &y));
                 }
             }
             "t5_tensor_libtorch" => {
                 let (x, y) = t5_data();
                 let mut w = Tensor::zeros([1, 2], (Kind::Float, Device::Cpu)).set_requires_grad(true);
                 for _ in 0..t5_steps() {
-                    let diff = x.matmul(&w.tr()) - &y;
-                    let loss = (&diff * &diff).sum(None) / diff.numel() as f64;
-                    loss.backward();
-                    tch::no_grad(|| {
-                        let mut grad = w.grad();
-                        let _ = w.g_sub_(&(&grad * T5_LR));
-                        let _ = grad.zero_();
-                    });
-                    black_box(loss.double_value(&[]));
+                    black_box(crate::common::tch_tensor_step(&mut w, &x, &y, T5_LR));
                 }
             }
             "linear_f32_libtorch" => linear(Kind::Float),
@@ -163,11 +151,7 @@ mod libtorch {
         vs.set_kind(kind);
         let mut opt = tch::nn::Sgd::default().build(&vs, 0.01).expect("libtorch SGD");
         for _ in 0..LINEAR_STEPS {
-            let loss = linear.forward(&x).mse_loss(&y, Reduction::Mean);
-            opt.zero_grad();
-            loss.backward();
-            opt.step();
-            black_box(loss.double_value(&[]));
+            black_box(crate::common::tch_linear_step(&linear, &mut opt, &x, &y));
         }
     }
 }

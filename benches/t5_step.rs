@@ -34,14 +34,7 @@ fn builtins<T: BenchElement>(c: &mut Criterion, name: &str) -> Result<()> {
         let (_vs, linear, mut opt) = common::tch_linear(&zeros, None, T5_LR)?;
         let (x, y) = (torchlet::libtorch::to_tch(&x)?, torchlet::libtorch::to_tch(&y)?);
         group.bench_function("libtorch", |b| {
-            b.iter(|| {
-                let y_hat = black_box(&x).linear(&linear.ws, None::<&tch::Tensor>);
-                let loss = y_hat.mse_loss(black_box(&y), tch::Reduction::Mean);
-                opt.zero_grad();
-                loss.backward();
-                opt.step();
-                loss.double_value(&[])
-            })
+            b.iter(|| common::tch_linear_step(&linear, &mut opt, black_box(&x), black_box(&y)))
         });
     }
     group.finish();
@@ -59,17 +52,7 @@ fn tensor_autograd<T: BenchElement>(c: &mut Criterion, name: &str) -> Result<()>
         let mut w = torchlet::libtorch::to_tch(&zeros)?.set_requires_grad(true);
         let (x, y) = (torchlet::libtorch::to_tch(&x)?, torchlet::libtorch::to_tch(&y)?);
         group.bench_function("libtorch", |b| {
-            b.iter(|| {
-                let diff = black_box(&x).matmul(&w.tr()) - black_box(&y);
-                let loss = (&diff * &diff).sum(None) / diff.numel() as f64;
-                loss.backward();
-                tch::no_grad(|| {
-                    let mut grad = w.grad();
-                    let _ = w.g_sub_(&(&grad * T5_LR));
-                    let _ = grad.zero_();
-                });
-                loss.double_value(&[])
-            })
+            b.iter(|| common::tch_tensor_step(&mut w, black_box(&x), black_box(&y), T5_LR))
         });
     }
     group.finish();

@@ -78,3 +78,34 @@ pub fn tch_linear<T: torchlet::libtorch::TchElement>(
     let optimizer = tch::nn::Sgd::default().build(&vs, lr).expect("libtorch SGD");
     Ok((vs, linear, optimizer))
 }
+
+/// One libtorch training step of `nn.Linear` + `F.mse_loss` + SGD (`zero_grad`, `backward`, `step`); returns
+/// the loss, read back as the torchlet side reads its own.
+#[cfg(feature = "tch")]
+pub fn tch_linear_step(
+    linear: &tch::nn::Linear,
+    opt: &mut tch::nn::Optimizer,
+    x: &tch::Tensor,
+    y: &tch::Tensor,
+) -> f64 {
+    let loss = x.linear(&linear.ws, linear.bs.as_ref()).mse_loss(y, tch::Reduction::Mean);
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    loss.double_value(&[])
+}
+
+/// One libtorch step of T5's tensor-autograd way: `sum(d·d)/n` with `d = x wᵀ - y`, backward, then under
+/// no_grad `w -= lr · w.grad` and `w.grad.zero_()`; returns the loss.
+#[cfg(feature = "tch")]
+pub fn tch_tensor_step(w: &mut tch::Tensor, x: &tch::Tensor, y: &tch::Tensor, lr: f64) -> f64 {
+    let diff = x.matmul(&w.tr()) - y;
+    let loss = (&diff * &diff).sum(None) / diff.numel() as f64;
+    loss.backward();
+    tch::no_grad(|| {
+        let mut grad = w.grad();
+        let _ = w.g_sub_(&(&grad * lr));
+        let _ = grad.zero_();
+    });
+    loss.double_value(&[])
+}
