@@ -21,10 +21,10 @@ impl<T: Element> BackwardOp<T> for IndexSelectBackward {
         let mut front_shape = self.input_shape.clone();
         front_shape.swap(0, self.dim);
         let out = Tensor::full_on(&front_shape, T::zero(), grad.device())?;
-        let g = grad.relayout(grad.layout().transpose(0, self.dim));
+        let g = grad.view_with(grad.layout().transpose(0, self.dim));
         let row_len = crate::shape::numel(&front_shape[1..]);
         out.write().index_add0(row_len, &g.read(), g.layout(), &self.indices)?;
-        Ok(smallvec![Some(out.relayout(out.layout().transpose(0, self.dim)))])
+        Ok(smallvec![Some(out.view_with(out.layout().transpose(0, self.dim)))])
     }
 }
 
@@ -53,7 +53,7 @@ impl<T: Element> Tensor<T> {
         let mut front_shape = front.shape.to_vec();
         front_shape[0] = indices.len();
         let selected = Tensor::from_storage(storage, &front_shape);
-        let out = if d == 0 { selected } else { selected.relayout(selected.layout().transpose(0, d)) };
+        let out = if d == 0 { selected } else { selected.view_with(selected.layout().transpose(0, d)) };
         let (input_shape, indices) = (self.shape().to_vec(), indices.to_vec());
         Ok(record("IndexSelectBackward0", out, &[self], |_| IndexSelectBackward { input_shape, dim: d, indices }))
     }

@@ -14,7 +14,6 @@ mod view;
 
 use crate::element::Element;
 use crate::error::{Error, Result};
-use crate::shape::Layout;
 use crate::storage::Storage;
 use crate::tensor::Tensor;
 
@@ -59,10 +58,5 @@ impl<T: Element> Tensor<T> {
         aligned.extend_from_slice(shape);
         let storage = self.read().sum_to(self.layout(), &aligned)?;
         Ok(Tensor::from_storage(storage, shape))
-    }
-
-    /// A view with another layout over this storage, for ops that move no data.
-    pub(crate) fn relayout(&self, layout: Layout) -> Self {
-        self.view_with(layout)
     }
 }

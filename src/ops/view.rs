@@ -27,7 +27,7 @@ enum ViewBackward {
 impl<T: Element> BackwardOp<T> for ViewBackward {
     fn backward(&self, grad: &Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
         let g = match self {
-            ViewBackward::Transpose(a, b) => grad.relayout(grad.layout().transpose(*a, *b)),
+            ViewBackward::Transpose(a, b) => grad.view_with(grad.layout().transpose(*a, *b)),
             ViewBackward::Reshape(shape) => grad.reshape(shape)?,
             ViewBackward::Expand(shape) => grad.sum_to_shape(shape)?,
             ViewBackward::Narrow { input_shape, dim, start } => {
@@ -50,7 +50,7 @@ impl<T: Element> Tensor<T> {
         if self.rank() < 2 {
             return Ok(self.clone());
         }
-        let out = self.relayout(self.layout().transpose(a, b));
+        let out = self.view_with(self.layout().transpose(a, b));
         Ok(record("TransposeBackward0", out, &[self], |_| ViewBackward::Transpose(a, b)))
     }
 
@@ -83,10 +83,10 @@ impl<T: Element> Tensor<T> {
         let out = if self.is_contiguous() {
             let mut layout = Layout::contiguous(shape);
             layout.offset = self.layout().offset;
-            self.relayout(layout)
+            self.view_with(layout)
         } else {
             let copy = self.contiguous_copy()?;
-            copy.relayout(Layout::contiguous(shape))
+            copy.view_with(Layout::contiguous(shape))
         };
         let input_shape = self.shape().to_vec();
         Ok(record("ViewBackward0", out, &[self], |_| ViewBackward::Reshape(input_shape)))
@@ -132,7 +132,7 @@ impl<T: Element> Tensor<T> {
                 format!("start ({start}) + length ({len}) exceeds size {size} of dim {d} in shape {:?}", self.shape()),
             ));
         }
-        let out = self.relayout(self.layout().narrow(d, start, len));
+        let out = self.view_with(self.layout().narrow(d, start, len));
         let input_shape = self.shape().to_vec();
         Ok(record("NarrowBackward0", out, &[self], |_| ViewBackward::Narrow { input_shape, dim: d, start }))
     }
@@ -146,7 +146,7 @@ impl<T: Element> Tensor<T> {
         if shape == self.shape() {
             return Ok(self.clone());
         }
-        let out = self.relayout(self.layout().broadcast_to(shape));
+        let out = self.view_with(self.layout().broadcast_to(shape));
         let input_shape = self.shape().to_vec();
         Ok(record("ExpandBackward0", out, &[self], |_| ViewBackward::Expand(input_shape)))
     }
@@ -156,8 +156,7 @@ impl<T: Element> Tensor<T> {
         if self.is_contiguous() {
             return Ok(self.clone());
         }
-        let out = self.contiguous_copy()?;
-        Ok(record("CloneBackward0", out, &[self], |_| ViewBackward::Identity))
+        self.deep_clone()
     }
 
     /// A copy with its own storage that stays in the graph (`tensor.clone()`).
