@@ -10,9 +10,9 @@ step() { printf '\n==> %s\n' "$*"; }
 step "libtorch and NVRTC from PyPI wheels"
 scripts/setup-libtorch.sh
 scripts/setup-nvrtc.sh
-# NVRTC is loaded at run time by the CUDA backend; a kernel that does not compile must fail the suite.
+# NVRTC is loaded at run time by the CUDA backend; tests/cuda_kernels_compile.rs fails on a kernel that does not
+# compile, and on NVRTC missing from this path.
 export LD_LIBRARY_PATH="$PWD/.nvrtc/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export TORCHLET_REQUIRE_NVRTC=1
 
 step "cargo fmt --check"
 cargo fmt --check

@@ -13,7 +13,7 @@ use crate::device::Device;
 /// assert_eq!(err.to_string(), "matmul: shapes [3, 4] and [5, 2] cannot be multiplied");
 /// assert!(matches!(err, Error::Shape { op: "matmul", .. }));
 /// ```
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Clone, PartialEq, thiserror::Error)]
 pub enum Error {
     /// Shapes that do not fit the operation.
     #[error("{op}: {msg}")]
@@ -80,6 +80,14 @@ pub enum Error {
         /// The file, and what is wrong with it or with reading it.
         msg: String,
     },
+}
+
+/// Debug-formats as the message itself, so that `main() -> torchlet::Result<()>` and `unwrap()` print
+/// `Error: matmul: shapes [3, 4] and [5, 2] cannot be multiplied` rather than the enum's fields.
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 /// `Result` with torchlet's [`Error`].
