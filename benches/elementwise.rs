@@ -1,5 +1,5 @@
 //! Elementwise add and full sum over 10⁷ f32 (40 MB per tensor, far beyond the caches: memory-bound),
-//! torchlet (`try_add`, `sum`) beside libtorch (`+`, `sum`), no grad. Both allocate the result each call.
+//! torchlet (`add`, `sum`) beside libtorch (`+`, `sum`), no grad. Both allocate the result each call.
 //!
 //! libtorch runs with the suite's thread count (`common::set_libtorch_threads`); `libtorch_1thread` is the
 //! same call with libtorch's intra-op pool set to one thread, for comparing single-threaded kernels.
@@ -27,7 +27,7 @@ fn run(c: &mut Criterion) -> Result<()> {
 
     let mut group = c.benchmark_group("add_1e7_f32");
     group.throughput(Throughput::Elements(N as u64));
-    group.bench_function("torchlet", |bench| bench.iter(|| black_box(&a).try_add(black_box(&b)).unwrap()));
+    group.bench_function("torchlet", |bench| bench.iter(|| black_box(&a).add(black_box(&b)).unwrap()));
     #[cfg(feature = "tch")]
     {
         group.bench_function("libtorch", |bench| bench.iter(|| black_box(&ta) + black_box(&tb)));

@@ -7,6 +7,14 @@ extern "C" __global__ void FN(binary)(const T* a, Strided la, const T* b, Stride
     }
 }
 
+// out[i] = the gradient of a[view_a(i)] op b[view_b(i)] for operand `side` (0: a, 1: b), given g[view_g(i)].
+extern "C" __global__ void FN(binary_grad)(const T* a, Strided la, const T* b, Strided lb, const T* g, Strided lg,
+                                           T* out, u64 n, int op, int side) {
+    GRID_STRIDE_LOOP(i, n) {
+        out[i] = binary_grad_of(op, side, a[strided_offset(la, i)], b[strided_offset(lb, i)], g[strided_offset(lg, i)]);
+    }
+}
+
 // dst[view_d(i)] = dst[view_d(i)] op src[view_s(i)] (op < 0: plain copy) for i < n. `dst` and `src` are
 // different buffers, and the host guarantees no two elements of the dst view share an address.
 extern "C" __global__ void FN(assign)(T* dst, Strided ld, const T* src, Strided ls, u64 n, int op) {

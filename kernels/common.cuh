@@ -60,35 +60,26 @@ __device__ __forceinline__ double t_abs(double x) { return fabs(x); }
 __device__ __forceinline__ float t_pow(float x, float p) { return powf(x, p); }
 __device__ __forceinline__ double t_pow(double x, double p) { return pow(x, p); }
 
-// UnaryOp::code() in src/storage/mod.rs. `c` is the op's scalar (0 for ops without one).
-__device__ __forceinline__ T apply_unary(int op, T x, T c) {
-    switch (op) {
-        case 0: return x;                                   // Identity
-        case 1: return -x;                                  // Neg
-        case 2: return x * x;                               // Square
-        case 3: return t_sqrt(x);                           // Sqrt
-        case 4: return t_exp(x);                            // Exp
-        case 5: return t_log(x);                            // Log
-        case 6: return t_abs(x);                            // Abs
-        case 7: return x > (T)0 ? (T)1 : (x < (T)0 ? (T)-1 : x);  // Sign: 0 at ±0, NaN at NaN (torch.sign)
-        case 8: return t_pow(x, c);                         // Powf(c)
-        case 9: return x + c;                               // Add(c)
-        case 10: return x * c;                              // Mul(c)
-        case 11: return c - x;                              // RSub(c)
-        case 12: return c / x;                              // RDiv(c)
-        case 13: return x / c;                              // Div(c)
-        case 14: return c;                                  // Fill(c)
-        default: return x;                                  // unreachable: the host passes only the codes above
-    }
-}
+__device__ __forceinline__ float t_tanh(float x) { return tanhf(x); }
+__device__ __forceinline__ double t_tanh(double x) { return tanh(x); }
+__device__ __forceinline__ float t_erf(float x) { return erff(x); }
+__device__ __forceinline__ double t_erf(double x) { return erf(x); }
+__device__ __forceinline__ float t_log1p(float x) { return log1pf(x); }
+__device__ __forceinline__ double t_log1p(double x) { return log1p(x); }
+__device__ __forceinline__ float t_expm1(float x) { return expm1f(x); }
+__device__ __forceinline__ double t_expm1(double x) { return expm1(x); }
+// torch.sign: 0 at ±0, NaN at NaN.
+__device__ __forceinline__ T t_sign(T x) { return x > (T)0 ? (T)1 : (x < (T)0 ? (T)-1 : x); }
 
-// BinaryOp::code() in src/storage/mod.rs.
-__device__ __forceinline__ T apply_binary(int op, T a, T b) {
-    switch (op) {
-        case 0: return a + b;  // Add
-        case 1: return a - b;  // Sub
-        case 2: return a * b;  // Mul
-        case 3: return a / b;  // Div
-        default: return b;     // unreachable: the host passes only the codes above
-    }
-}
+// Constants of the activations (src/storage/pointwise.rs has the same).
+#define K_SQRT1_2 0.70710678118654752440    // 1/√2
+#define K_2_SQRTPI 1.12837916709551257390   // 2/√π
+#define K_SQRT_2_PI 0.79788456080286535588  // √(2/π)
+#define GELU_KAPPA 0.044715
+
+// The host appends, generated from src/storage/pointwise.rs (one `case` per op, numbered by its code):
+//     T apply_unary(int op, T x, T c)                   the forward of a unary op
+//     T unary_grad_of(int op, T s, T g, T c)            g · its derivative, s the saved input or output
+//     T apply_binary(int op, T a, T b)                  the forward of a binary op
+//     T binary_grad_of(int op, int side, T a, T b, T g) g · its derivative for operand `side` (0 lhs, 1 rhs)
+// and the counts N_UNARY_OPS and N_BINARY_OPS.

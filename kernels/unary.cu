@@ -7,6 +7,13 @@ extern "C" __global__ void FN(unary)(const T* x, Strided lx, T* out, u64 n, int 
     }
 }
 
+// out[i] = g[view_g(i)] · op'(s[view_s(i)]), the gradient of a unary op from its saved input or output `s`.
+extern "C" __global__ void FN(unary_grad)(const T* s, Strided ls, const T* g, Strided lg, T* out, u64 n, int op, T c) {
+    GRID_STRIDE_LOOP(i, n) {
+        out[i] = unary_grad_of(op, s[strided_offset(ls, i)], g[strided_offset(lg, i)], c);
+    }
+}
+
 // x[view(i)] = op(x[view(i)]) for i < n. The host guarantees the view has no two elements at one address.
 extern "C" __global__ void FN(map_inplace)(T* x, Strided lx, u64 n, int op, T c) {
     GRID_STRIDE_LOOP(i, n) {

@@ -210,7 +210,7 @@ fn node_id<T: Element>(node: &Arc<dyn Node<T>>) -> usize {
 fn accumulate<T: Element>(slot: &mut Option<Tensor<T>>, grad: Tensor<T>) -> Result<()> {
     *slot = Some(match slot.take() {
         None => grad,
-        Some(sum) => sum.try_add(&grad)?,
+        Some(sum) => sum.add(&grad)?,
     });
     Ok(())
 }

@@ -44,3 +44,10 @@ pub fn nvrtc_available() -> bool {
 pub fn compile_kernels<T: crate::Element>(arch: &str) -> crate::Result<Vec<&'static str>> {
     crate::storage::cuda::check_kernels::<T>(arch)
 }
+
+/// The CUDA C source of torchlet's kernels for element type `T`, exactly as NVRTC compiles it: kernels/*.cu
+/// behind the declarations of kernels/common.cuh and the pointwise and reduction ops generated from their
+/// tables. Available in every build (it needs no CUDA); the CPU emulation of the kernels compiles it too.
+pub fn kernel_source<T: crate::Element>() -> String {
+    crate::storage::kernel_source::full_source::<T>()
+}

@@ -1,6 +1,6 @@
 //! Printing tensors as PyTorch prints them: `tensor([[ 73.,  67.], [ 91.,  88.]], requires_grad=True)`.
 
-use crate::element::Element;
+use crate::element::{DType, Element};
 use crate::tensor::Tensor;
 use std::fmt;
 
@@ -119,8 +119,8 @@ impl<T: Element> fmt::Display for Tensor<T> {
         if self.device().is_cuda() {
             write!(f, ", device='{}'", self.device())?;
         }
-        if T::TORCH_DTYPE != "torch.float32" {
-            write!(f, ", dtype={}", T::TORCH_DTYPE)?;
+        if T::DTYPE != DType::F32 {
+            write!(f, ", dtype={}", T::DTYPE)?;
         }
         match self.grad_fn_name() {
             Some(name) => write!(f, ", grad_fn=<{name}>")?,

@@ -16,7 +16,64 @@ pub trait DeviceElement {}
 #[cfg(not(feature = "cuda"))]
 impl<T> DeviceElement for T {}
 
-/// A floating-point element type of a tensor (`f32` or `f64`).
+/// The element type of a tensor, as a value (torch's `tensor.dtype`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DType {
+    /// `f32` (`torch.float32`).
+    F32,
+    /// `f64` (`torch.float64`).
+    F64,
+}
+
+impl DType {
+    /// The name torch gives this dtype (`torch.float32`, `torch.float64`).
+    pub fn torch_name(self) -> &'static str {
+        match self {
+            DType::F32 => "torch.float32",
+            DType::F64 => "torch.float64",
+        }
+    }
+
+    /// The safetensors name of this dtype (`F32`, `F64`).
+    pub fn safetensors_name(self) -> &'static str {
+        match self {
+            DType::F32 => "F32",
+            DType::F64 => "F64",
+        }
+    }
+
+    /// The C type of this element in the CUDA kernels (`float`, `double`).
+    pub fn c_type(self) -> &'static str {
+        match self {
+            DType::F32 => "float",
+            DType::F64 => "double",
+        }
+    }
+
+    /// The suffix of this dtype's CUDA kernels (`unary_f32`, `unary_f64`).
+    pub fn kernel_suffix(self) -> &'static str {
+        match self {
+            DType::F32 => "f32",
+            DType::F64 => "f64",
+        }
+    }
+}
+
+impl std::fmt::Display for DType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.torch_name())
+    }
+}
+
+mod sealed {
+    /// Only `f32` and `f64` are elements: the kernels exist for these two alone.
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// A floating-point element type of a tensor (`f32` or `f64`); sealed, since every kernel is written for
+/// exactly these two.
 ///
 /// Generic code over both takes a `T: Element`:
 ///
@@ -27,16 +84,17 @@ impl<T> DeviceElement for T {}
 /// }
 /// assert_eq!(halve(&Tensor::new([2.0f32]))?.to_vec()?, vec![1.0]);
 /// assert_eq!(halve(&Tensor::new([3.0f64]))?.to_vec()?, vec![1.5]);
-/// assert_eq!(<f64 as Element>::TORCH_DTYPE, "torch.float64");
+/// assert_eq!(<f64 as Element>::DTYPE, torchlet::element::DType::F64);
 /// # Ok::<(), torchlet::Error>(())
 /// ```
 pub trait Element:
-    Float + FromPrimitive + ToPrimitive + Debug + Display + Default + Send + Sync + 'static + DeviceElement
+    sealed::Sealed + Float + FromPrimitive + ToPrimitive + Debug + Display + Default + Send + Sync + 'static + DeviceElement
 {
-    /// The name torch gives this dtype (`torch.float32`, `torch.float64`).
-    const TORCH_DTYPE: &'static str;
-    /// The C type of this element in the CUDA kernels.
-    const C_TYPE: &'static str;
+    /// This type as a [`DType`] value.
+    const DTYPE: DType;
+
+    /// The error function, erf(x) (for the exact GELU).
+    fn erf(self) -> Self;
 
     /// Converts an `f64` constant (a learning rate, `1/n`, ...) to this type.
     fn from_f64_lossy(v: f64) -> Self;
@@ -70,10 +128,13 @@ pub trait Element:
 }
 
 macro_rules! impl_element {
-    ($t:ty, $torch:literal, $c:literal, $gemm:path) => {
+    ($t:ty, $dtype:expr, $erf:path, $gemm:path) => {
         impl Element for $t {
-            const TORCH_DTYPE: &'static str = $torch;
-            const C_TYPE: &'static str = $c;
+            const DTYPE: DType = $dtype;
+
+            fn erf(self) -> Self {
+                $erf(self)
+            }
 
             fn from_f64_lossy(v: f64) -> Self {
                 v as $t
@@ -112,5 +173,5 @@ macro_rules! impl_element {
     };
 }
 
-impl_element!(f32, "torch.float32", "float", matrixmultiply::sgemm);
-impl_element!(f64, "torch.float64", "double", matrixmultiply::dgemm);
+impl_element!(f32, DType::F32, libm::erff, matrixmultiply::sgemm);
+impl_element!(f64, DType::F64, libm::erf, matrixmultiply::dgemm);

@@ -33,7 +33,7 @@
 //! | `torch.zeros(2, 3)` / `torch.ones(2, 3)` | [`Tensor::zeros`]`(&[2, 3])` / [`Tensor::ones`]`(&[2, 3])` |
 //! | `torch.manual_seed(0); torch.randn(2, 3)` | [`Tensor::randn`]`(&[2, 3], &mut StdRng::seed_from_u64(0))` |
 //! | `w.requires_grad_(True)` | `w.requires_grad_(true)?` |
-//! | `a + b`, `a - b`, `a * b`, `a / b` | `&a + &b`, ... or [`a.try_add(&b)?`](Tensor::try_add), ... |
+//! | `a + b`, `a - b`, `a * b`, `a / b` | `&a + &b`, ... or [`a.add(&b)?`](Tensor::add), ... |
 //! | `a * 2`, `x ** 2`, `x.sum()`, `x.mean()` | `&a * 2.0`, `x.square()?`, `x.sum()?`, `x.mean()?` |
 //! | `x.sum(dim=0, keepdim=True)` | `x.sum_dim(0, true)?` |
 //! | `x @ w.t()` / `torch.matmul(x, w)` | [`x.matmul(&w.t()?)?`](Tensor::matmul) |
@@ -107,12 +107,7 @@ pub mod tensor;
 
 pub use autograd::{enable_grad, is_grad_enabled, no_grad, GradModeGuard};
 pub use device::Device;
-pub use element::Element;
+pub use element::{DType, Element};
 pub use error::{Error, Result};
+pub use ops::GeluApproximate;
 pub use tensor::{Tensor, TensorData};
-
-/// The error for a CUDA device asked of a build without the `cuda` feature.
-#[cfg(not(feature = "cuda"))]
-pub(crate) fn cuda_unavailable(ordinal: usize) -> Error {
-    Error::Cuda(format!("device cuda:{ordinal} requested, but torchlet was built without the `cuda` feature"))
-}

@@ -134,6 +134,23 @@ impl Layout {
     }
 }
 
+/// Fails when two elements of the view share an address (a broadcast dim): an in-place write through it
+/// would write some elements twice. torch refuses these writes with the same message.
+pub(crate) fn check_no_overlap(op: &'static str, layout: &Layout) -> Result<()> {
+    let empty = layout.numel() == 0;
+    if !empty && layout.shape.iter().zip(&layout.strides).any(|(&size, &stride)| size > 1 && stride == 0) {
+        return Err(Error::invalid(
+            op,
+            format!(
+                "unsupported operation: more than one element of the written-to tensor (shape {:?}, strides {:?}) \
+                 refers to a single memory location. Please clone() the tensor before performing the operation.",
+                layout.shape, layout.strides
+            ),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@ use crate::device::Device;
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::shape::{self, Layout};
+use crate::storage::cpu::CpuStorage;
 use crate::storage::Storage;
 use rand::Rng;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -136,7 +137,7 @@ impl<T: Element> Tensor<T> {
     /// ```
     pub fn new(data: impl TensorData<T>) -> Self {
         let (data, shape) = data.into_data();
-        Self::from_storage(Storage::Cpu(data), &shape)
+        Self::from_storage(Storage::Cpu(CpuStorage(data)), &shape)
     }
 
     /// A tensor of `shape` over row-major `data`; fails when the lengths differ.
@@ -153,7 +154,7 @@ impl<T: Element> Tensor<T> {
                 format!("{} elements cannot fill shape {shape:?} ({} elements)", data.len(), shape::numel(shape)),
             ));
         }
-        Ok(Self::from_storage(Storage::Cpu(data), shape))
+        Ok(Self::from_storage(Storage::Cpu(CpuStorage(data)), shape))
     }
 
     /// Like [`Tensor::from_vec`], copying from a slice.
@@ -163,12 +164,12 @@ impl<T: Element> Tensor<T> {
 
     /// A 0-dimensional tensor holding `value`.
     pub fn scalar(value: T) -> Self {
-        Self::from_storage(Storage::Cpu(vec![value]), &[])
+        Self::from_storage(Storage::Cpu(CpuStorage(vec![value])), &[])
     }
 
     /// A tensor of `shape` filled with `value` (`torch.full`).
     pub fn full(shape: &[usize], value: T) -> Self {
-        Self::from_storage(Storage::Cpu(vec![value; shape::numel(shape)]), shape)
+        Self::from_storage(Storage::Cpu(CpuStorage(vec![value; shape::numel(shape)])), shape)
     }
 
     /// A tensor of `shape` filled with `value` on `device`.
@@ -216,13 +217,13 @@ impl<T: Element> Tensor<T> {
     /// Draws from U(lo, hi) (`torch.empty(shape).uniform_(lo, hi)`), from the given rng.
     pub fn rand_uniform<R: Rng + ?Sized>(shape: &[usize], lo: T, hi: T, rng: &mut R) -> Self {
         let data = (0..shape::numel(shape)).map(|_| T::sample_uniform(lo, hi, rng)).collect();
-        Self::from_storage(Storage::Cpu(data), shape)
+        Self::from_storage(Storage::Cpu(CpuStorage(data)), shape)
     }
 
     /// Draws from N(0, 1) (`torch.randn`), from the given rng.
     pub fn randn<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> Self {
         let data = (0..shape::numel(shape)).map(|_| T::sample_standard_normal(rng)).collect();
-        Self::from_storage(Storage::Cpu(data), shape)
+        Self::from_storage(Storage::Cpu(CpuStorage(data)), shape)
     }
 
     // ---- accessors ----------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ fn a_stored_gradient_does_not_alias_other_tensors() {
     // The gradient of a + b reaches both leaves as the same tensor; accumulating into one must not
     // change the other.
     let (a, b) = (leaf(&[1.0]), leaf(&[2.0]));
-    a.try_add(&b).unwrap().sum().unwrap().backward().unwrap();
+    a.add(&b).unwrap().sum().unwrap().backward().unwrap();
     a.square().unwrap().sum().unwrap().backward().unwrap();
     assert_eq!(a.grad().unwrap().to_vec().unwrap(), vec![3.0]);
     assert_eq!(b.grad().unwrap().to_vec().unwrap(), vec![1.0]);
@@ -59,7 +59,7 @@ fn detach_shares_data_but_cuts_the_graph() {
     let w = leaf(&[1.0, 2.0]);
     let d = w.detach();
     assert!(!d.requires_grad());
-    let loss = w.try_mul(&d).unwrap().sum().unwrap();
+    let loss = w.mul(&d).unwrap().sum().unwrap();
     loss.backward().unwrap();
     // Only the tracked factor contributes: d/dw (w * const) = const = w's values.
     assert_eq!(w.grad().unwrap().to_vec().unwrap(), vec![1.0, 2.0]);
@@ -71,7 +71,7 @@ fn detach_shares_data_but_cuts_the_graph() {
 fn an_in_place_change_of_a_saved_tensor_fails_backward() {
     let x = leaf(&[1.0, 2.0]);
     let w = leaf(&[3.0, 4.0]);
-    let loss = x.try_mul(&w).unwrap().sum().unwrap();
+    let loss = x.mul(&w).unwrap().sum().unwrap();
     no_grad(|| w.sub_(&Tensor::new([1.0, 1.0])).unwrap());
     let err = loss.backward().unwrap_err().to_string();
     assert!(err.contains("modified by an in-place operation"), "{err}");
@@ -105,7 +105,7 @@ fn backward_of_a_non_scalar_needs_a_gradient() {
 fn broadcasting_backward_reduces_to_each_input_shape() {
     let a = Tensor::<f64>::ones(&[3, 1]).requires_grad_(true).unwrap();
     let b = Tensor::<f64>::ones(&[4]).requires_grad_(true).unwrap();
-    a.try_add(&b).unwrap().sum().unwrap().backward().unwrap();
+    a.add(&b).unwrap().sum().unwrap().backward().unwrap();
     let (ga, gb) = (a.grad().unwrap(), b.grad().unwrap());
     assert_eq!((ga.shape(), gb.shape()), (&[3, 1][..], &[4][..]));
     assert_eq!(ga.to_vec().unwrap(), vec![4.0; 3]);
@@ -133,7 +133,7 @@ fn non_leaf_gradients_are_kept_only_when_asked() {
     let h = &w * 2.0;
     let kept = &w * 3.0;
     kept.retain_grad();
-    h.try_add(&kept).unwrap().square().unwrap().sum().unwrap().backward().unwrap();
+    h.add(&kept).unwrap().square().unwrap().sum().unwrap().backward().unwrap();
     assert!(h.grad().is_none());
     // d/dk sum((h + k)²) = 2 (h + k) = 2 * 5w
     assert_eq!(kept.grad().unwrap().to_vec().unwrap(), vec![10.0, 20.0]);

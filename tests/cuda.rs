@@ -23,7 +23,7 @@ fn gpu(test: &str) -> Device {
 
 /// Tolerance relative to max(1, |cpu value|): CUDA's exp/log/pow and summation order differ by a few ulps.
 fn tol<T: Element>() -> f64 {
-    if T::C_TYPE == "float" {
+    if T::DTYPE == torchlet::DType::F32 {
         2e-5
     } else {
         1e-12
@@ -37,7 +37,7 @@ fn assert_close<T: Element>(what: &str, cpu: &Tensor<T>, gpu: &Tensor<T>, tol: f
     for (i, (x, y)) in a.iter().zip(&b).enumerate() {
         let (x, y) = (x.to_f64().unwrap(), y.to_f64().unwrap());
         let same = (x.is_nan() && y.is_nan()) || x == y || (x - y).abs() <= tol * x.abs().max(1.0);
-        assert!(same, "{what} ({}): element {i} is {y} on the GPU but {x} on the CPU", T::C_TYPE);
+        assert!(same, "{what} ({}): element {i} is {y} on the GPU but {x} on the CPU", T::DTYPE);
     }
 }
 
@@ -134,24 +134,24 @@ fn elementwise_cases<T: Element>() -> Vec<Case<T>> {
         case("exp of a transposed view", &[&[4, 6]], |x| x[0].t()?.exp()),
         case("square of a narrowed view", &[&[5, 6]], |x| x[0].narrow(1, 1, 3)?.square()),
         // Broadcasting, with the backward summing back to each operand's shape.
-        case("add [3,1] + [4]", &[&[3, 1], &[4]], |x| x[0].try_add(&x[1])),
-        case("sub [2,3,4] - [3,1]", &[&[2, 3, 4], &[3, 1]], |x| x[0].try_sub(&x[1])),
-        case("mul [5] * []", &[&[5], &[]], |x| x[0].try_mul(&x[1])),
-        case("mul [4,1,3] * [1,5,1]", &[&[4, 1, 3], &[1, 5, 1]], |x| x[0].try_mul(&x[1])),
-        case("add of transposed + row", &[&[4, 3], &[4]], |x| x[0].t()?.try_add(&x[1].unsqueeze(0)?.t()?.t()?)),
-        case("x * x (one storage twice)", &[&[3, 3]], |x| x[0].try_mul(&x[0])),
+        case("add [3,1] + [4]", &[&[3, 1], &[4]], |x| x[0].add(&x[1])),
+        case("sub [2,3,4] - [3,1]", &[&[2, 3, 4], &[3, 1]], |x| x[0].sub(&x[1])),
+        case("mul [5] * []", &[&[5], &[]], |x| x[0].mul(&x[1])),
+        case("mul [4,1,3] * [1,5,1]", &[&[4, 1, 3], &[1, 5, 1]], |x| x[0].mul(&x[1])),
+        case("add of transposed + row", &[&[4, 3], &[4]], |x| x[0].t()?.add(&x[1].unsqueeze(0)?.t()?.t()?)),
+        case("x * x (one storage twice)", &[&[3, 3]], |x| x[0].mul(&x[0])),
         case("operators", &[&[2, 3], &[3]], |x| Ok(-(&(&(&x[0] * &x[1]) - &x[1]) * c::<T>(2.0)))),
     ];
-    let mut div = case("div [2,3] / [2,1]", &[&[2, 3], &[2, 1]], |x| x[0].try_div(&x[1]));
+    let mut div = case("div [2,3] / [2,1]", &[&[2, 3], &[2, 1]], |x| x[0].div(&x[1]));
     div.positive = true;
     cases.push(div);
     // A rank-6 view that merges to a few dims, and a wide broadcast.
-    cases.push(case("rank-6 broadcast add", &[&[2, 1, 3, 1, 2, 2], &[3, 4, 2, 1]], |x| x[0].try_add(&x[1])));
+    cases.push(case("rank-6 broadcast add", &[&[2, 1, 3, 1, 2, 2], &[3, 4, 2, 1]], |x| x[0].add(&x[1])));
     cases
 }
 
 fn reduction_and_view_cases<T: Element>() -> Vec<Case<T>> {
-    let long_sum_slack = if T::C_TYPE == "float" { 10.0 } else { 100.0 };
+    let long_sum_slack = if T::DTYPE == torchlet::DType::F32 { 10.0 } else { 100.0 };
     let mut cases = vec![
         case("sum", &[&[3, 4, 5]], |x| x[0].sum()),
         case("sum_dim 0", &[&[3, 4, 5]], |x| x[0].sum_dim(0, false)),
@@ -205,7 +205,7 @@ fn matmul_cases<T: Element>() -> Vec<Case<T>> {
             x[0].expand(&[4, 5])?.matmul(&x[1])
         }),
         case("x . x^T (one storage twice)", &[&[4, 6]], |x| x[0].matmul(&x[0].t()?)),
-        case("linear layer x W^T + b", &[&[8, 3], &[2, 3], &[2]], |x| x[0].matmul(&x[1].t()?)?.try_add(&x[2])),
+        case("linear layer x W^T + b", &[&[8, 3], &[2, 3], &[2]], |x| x[0].matmul(&x[1].t()?)?.add(&x[2])),
         case("larger matmul", &[&[64, 130], &[130, 33]], |x| x[0].matmul(&x[1])),
     ]
 }
@@ -283,7 +283,7 @@ fn training_loop<T: Element>(dev: Device) {
         let b = Tensor::<T>::full_on(&[1], c(0.0), device).unwrap().requires_grad_(true).unwrap();
         let mut loss = Tensor::scalar(c(0.0));
         for _ in 0..25 {
-            loss = x.matmul(&w).unwrap().try_add(&b).unwrap().try_sub(&y).unwrap().square().unwrap().mean().unwrap();
+            loss = x.matmul(&w).unwrap().add(&b).unwrap().sub(&y).unwrap().square().unwrap().mean().unwrap();
             loss.backward().unwrap();
             for p in [&w, &b] {
                 let g = p.grad().unwrap();
@@ -336,7 +336,7 @@ fn cuda_mixed_device_ops() {
     let cpu = Tensor::new([1.0f32, 2.0]);
     let gpu = cpu.to(dev).unwrap();
     for (op, result) in [
-        ("add", cpu.try_add(&gpu).map(|_| ())),
+        ("add", cpu.add(&gpu).map(|_| ())),
         ("matmul", gpu.matmul(&cpu).map(|_| ())),
         ("add_", gpu.add_(&cpu).map(|_| ())),
     ] {

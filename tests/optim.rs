@@ -95,7 +95,7 @@ fn every_option_follows_the_rule_with_autograd_gradients() -> Result<()> {
         let (mut hand, mut buf) = (start, None);
         for step in 0..8 {
             opt.zero_grad();
-            let loss = theta.square()?.try_mul(&a)?.sum()?.try_add(&theta.try_mul(&c)?.sum()?)?;
+            let loss = theta.square()?.mul(&a)?.sum()?.add(&theta.mul(&c)?.sum()?)?;
             loss.backward()?;
             opt.step()?;
             let g = problem_grad(&hand);

@@ -79,7 +79,7 @@ mod parity {
         let mut theirs = sgd.build(&vs, config.lr).unwrap();
         let (tx, ty) = (to_tch(&x).unwrap(), to_tch(&y).unwrap());
         for step in 1..=6 {
-            let loss = x.matmul(&w).unwrap().try_sub(&y).unwrap().square().unwrap().sum().unwrap();
+            let loss = x.matmul(&w).unwrap().sub(&y).unwrap().square().unwrap().sum().unwrap();
             ours.zero_grad();
             loss.backward().unwrap();
             ours.step().unwrap();

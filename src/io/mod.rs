@@ -31,43 +31,26 @@ mod safetensors;
 pub use self::csv::{read_csv, read_csv_from, write_csv};
 pub use self::safetensors::{load_parameters, load_safetensors, save_parameters, save_safetensors};
 
-use crate::element::Element;
-use crate::error::{Error, Result};
-
-/// The two element types a file can hold; the library's `Element` is implemented for exactly these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    F32,
-    F64,
-}
-
-/// Which of the two float types `T` is. `Element` is public, so a third implementor is refused here rather
-/// than written with a wrong byte width.
-fn kind<T: Element>(op: &'static str) -> Result<Kind> {
-    match T::TORCH_DTYPE {
-        "torch.float32" => Ok(Kind::F32),
-        "torch.float64" => Ok(Kind::F64),
-        other => Err(Error::invalid(op, format!("element type {other} cannot be stored (only f32 and f64)"))),
-    }
-}
+use crate::element::{DType, Element};
+use crate::error::Error;
 
 /// The values as little-endian bytes, the byte order safetensors prescribes.
-fn to_le_bytes<T: Element>(values: &[T], kind: Kind) -> Vec<u8> {
+fn to_le_bytes<T: Element>(values: &[T], kind: DType) -> Vec<u8> {
     // `to_f32` of an f32 and `to_f64` of an f64 are exact (NaN included), so nothing is rounded.
     match kind {
-        Kind::F32 => values.iter().flat_map(|v| v.to_f32().unwrap_or(f32::NAN).to_le_bytes()).collect(),
-        Kind::F64 => values.iter().flat_map(|v| v.to_f64().unwrap_or(f64::NAN).to_le_bytes()).collect(),
+        DType::F32 => values.iter().flat_map(|v| v.to_f32().unwrap_or(f32::NAN).to_le_bytes()).collect(),
+        DType::F64 => values.iter().flat_map(|v| v.to_f64().unwrap_or(f64::NAN).to_le_bytes()).collect(),
     }
 }
 
 /// The values of little-endian bytes; the caller has checked that `bytes` holds whole elements.
-fn from_le_bytes<T: Element>(bytes: &[u8], kind: Kind) -> Vec<T> {
+fn from_le_bytes<T: Element>(bytes: &[u8], kind: DType) -> Vec<T> {
     match kind {
-        Kind::F32 => bytes
+        DType::F32 => bytes
             .chunks_exact(4)
             .map(|c| T::from_f32(f32::from_le_bytes([c[0], c[1], c[2], c[3]])).unwrap_or_else(T::nan))
             .collect(),
-        Kind::F64 => bytes
+        DType::F64 => bytes
             .chunks_exact(8)
             .map(|c| {
                 let v = f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);

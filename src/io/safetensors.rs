@@ -1,9 +1,9 @@
 //! Parameters in the safetensors format: a JSON header (names, dtypes, shapes, offsets) and the raw
 //! little-endian data, readable by `safetensors.torch.load_file` and by tch's `Tensor::read_safetensors`.
 
-use super::{from_le_bytes, io_error, kind, to_le_bytes, Kind};
+use super::{from_le_bytes, io_error, to_le_bytes};
 use crate::autograd::no_grad;
-use crate::element::Element;
+use crate::element::{DType, Element};
 use crate::error::{Error, Result};
 use crate::nn::Module;
 use crate::tensor::Tensor;
@@ -11,10 +11,10 @@ use ::safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
-fn dtype_of(kind: Kind) -> Dtype {
+fn dtype_of(kind: DType) -> Dtype {
     match kind {
-        Kind::F32 => Dtype::F32,
-        Kind::F64 => Dtype::F64,
+        DType::F32 => Dtype::F32,
+        DType::F64 => Dtype::F64,
     }
 }
 
@@ -43,7 +43,7 @@ fn write<'a, T: Element>(
     op: &'static str,
     tensors: impl IntoIterator<Item = (&'a str, &'a Tensor<T>)>,
 ) -> Result<()> {
-    let kind = kind::<T>(op)?;
+    let kind = T::DTYPE;
     let mut seen = BTreeSet::new();
     let mut owned = Vec::new();
     for (name, tensor) in tensors {
@@ -104,8 +104,8 @@ fn read_entries(path: &Path, op: &'static str) -> Result<Vec<Entry>> {
 }
 
 /// Checks that `entry` holds elements of type `T`; `what` says what was expected of it, for the message.
-fn check_dtype<T: Element>(op: &'static str, path: &Path, entry: &Entry, what: &str) -> Result<Kind> {
-    let kind = kind::<T>(op)?;
+fn check_dtype<T: Element>(op: &'static str, path: &Path, entry: &Entry, what: &str) -> Result<DType> {
+    let kind = T::DTYPE;
     if entry.dtype == dtype_of(kind) {
         return Ok(kind);
     }
@@ -120,13 +120,13 @@ fn check_dtype<T: Element>(op: &'static str, path: &Path, entry: &Entry, what: &
             entry.name,
             path.display(),
             entry.dtype,
-            T::TORCH_DTYPE,
+            T::DTYPE.torch_name(),
             dtype_of(kind)
         ),
     ))
 }
 
-fn to_tensor<T: Element>(entry: &Entry, kind: Kind) -> Result<Tensor<T>> {
+fn to_tensor<T: Element>(entry: &Entry, kind: DType) -> Result<Tensor<T>> {
     // safetensors has checked that the data is exactly shape × dtype size, so this cannot truncate.
     Tensor::from_vec(from_le_bytes(&entry.data, kind), &entry.shape)
 }

@@ -1,10 +1,64 @@
-//! The mean squared error loss: `F.mse_loss` and the `nn.MSELoss` module, over the fused `mse_loss` op.
+//! The mean squared error loss: `F.mse_loss` as one recorded op with its backward, and the `nn.MSELoss`
+//! module over it.
 
+use crate::autograd::{record, BackwardOp, Grads, Saved};
 use crate::element::Element;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::ops::with_storages;
+use crate::shape::Layout;
+use crate::storage::{BinaryOp, UnaryOp};
 use crate::tensor::Tensor;
+use smallvec::smallvec;
 
-pub use crate::ops::Reduction;
+/// How a loss reduces its elementwise values (torch's `reduction=` argument).
+///
+/// ```
+/// use torchlet::nn::Reduction;
+/// assert_eq!(Reduction::default(), Reduction::Mean);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Reduction {
+    /// No reduction: the elementwise losses, with the input's shape (`'none'`).
+    None,
+    /// The mean over all elements, a 0-D tensor (`'mean'`, the default).
+    #[default]
+    Mean,
+    /// The sum over all elements, a 0-D tensor (`'sum'`).
+    Sum,
+}
+
+/// Keeps the forward's difference `input - target`, all the backward needs, and the inputs' versions, so an
+/// in-place change of either after the forward is caught as torch catches it.
+struct MseLossBackward<T: Element> {
+    diff: Tensor<T>,
+    input: Saved<T>,
+    target: Saved<T>,
+    reduction: Reduction,
+}
+
+impl<T: Element> BackwardOp<T> for MseLossBackward<T> {
+    fn backward(&self, grad: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>> {
+        self.input.get("MseLossBackward0")?;
+        self.target.get("MseLossBackward0")?;
+        // d/dinput (input - target)² = 2 (input - target), scaled by the incoming gradient (and 1/n for mean).
+        let mut scale = T::from_f64_lossy(2.0);
+        if self.reduction == Reduction::Mean {
+            scale = scale / T::from_usize(self.diff.numel()).unwrap_or_else(T::nan);
+        }
+        // torch's order, `norm * diff * grad`, on raw storage: one tensor made instead of two.
+        let shape = self.diff.shape();
+        let scaled = self.diff.read().unary(self.diff.layout(), UnaryOp::Mul, scale)?;
+        let d_input = scaled.binary(
+            &Layout::contiguous(shape),
+            &grad.read(),
+            &grad.layout().broadcast_to(shape),
+            BinaryOp::Mul,
+        )?;
+        let d_input = Tensor::from_storage(d_input, shape);
+        let d_target = needs[1].then(|| d_input.neg()).transpose()?;
+        Ok(smallvec![needs[0].then_some(d_input), d_target])
+    }
+}
 
 /// The mean squared error (`torch.nn.functional.mse_loss`): `(input - target)²`, reduced as asked.
 ///
@@ -23,7 +77,39 @@ pub use crate::ops::Reduction;
 /// # Ok::<(), torchlet::Error>(())
 /// ```
 pub fn mse_loss<T: Element>(input: &Tensor<T>, target: &Tensor<T>, reduction: Reduction) -> Result<Tensor<T>> {
-    input.mse_loss(target, reduction)
+    if input.shape() != target.shape() {
+        return Err(Error::shape(
+            "mse_loss",
+            format!(
+                "input shape {:?} and target shape {:?} differ; torchlet does not broadcast a loss's operands \
+                 (torch only warns), reshape one of them",
+                input.shape(),
+                target.shape()
+            ),
+        ));
+    }
+    let layout = Layout::contiguous(input.shape());
+    let diff = with_storages(input, target, |a, b| a.binary(input.layout(), b, target.layout(), BinaryOp::Sub))?;
+    // The intermediate squares and sum stay raw storage; only the result becomes a tensor.
+    let squared = diff.unary(&layout, UnaryOp::Square, T::zero())?;
+    let out = match reduction {
+        Reduction::None => Tensor::from_storage(squared, input.shape()),
+        Reduction::Sum | Reduction::Mean => {
+            let mut total = squared.sum_to(&layout, &vec![1; input.rank()])?;
+            if reduction == Reduction::Mean {
+                let n = T::from_usize(input.numel()).unwrap_or_else(T::nan);
+                total = total.unary(&Layout::contiguous(&[]), UnaryOp::Div, n)?;
+            }
+            Tensor::from_storage(total, &[])
+        }
+    };
+    let diff = Tensor::from_storage(diff, input.shape());
+    Ok(record("MseLossBackward0", out, &[input, target], |_| MseLossBackward {
+        diff,
+        input: Saved::input(input),
+        target: Saved::input(target),
+        reduction,
+    }))
 }
 
 /// The mean squared error loss as a module (`torch.nn.MSELoss`), with a [`Reduction`] (mean by default).

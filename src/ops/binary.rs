@@ -1,113 +1,165 @@
-//! Elementwise tensor–tensor arithmetic with NumPy broadcasting. The backward of a broadcast operand sums
-//! the gradient back to its shape.
+//! Elementwise tensor–tensor ops with NumPy broadcasting, each one entry of the pointwise table
+//! (src/storage/pointwise.rs). The backward of a broadcast operand sums the gradient back to its shape.
 
-use super::{same_device, with_storages};
+use super::with_storages;
 use crate::autograd::{record, BackwardOp, Grads, Saved};
 use crate::element::Element;
 use crate::error::Result;
 use crate::shape::broadcast_shapes;
-use crate::storage::BinaryOp;
+use crate::storage::{BinaryOp, Side};
 use crate::tensor::Tensor;
 use smallvec::smallvec;
 
 /// The result of `lhs op rhs` over the broadcast shape, with no history.
 fn forward<T: Element>(name: &'static str, lhs: &Tensor<T>, rhs: &Tensor<T>, op: BinaryOp) -> Result<Tensor<T>> {
-    same_device(name, lhs, rhs)?;
     let shape = broadcast_shapes(name, lhs.shape(), rhs.shape())?;
     let (la, lb) = (lhs.layout().broadcast_to(&shape), rhs.layout().broadcast_to(&shape));
     let storage = with_storages(lhs, rhs, |a, b| a.binary(&la, b, &lb, op))?;
     Ok(Tensor::from_storage(storage, &shape))
 }
 
-struct AddBackward {
+/// `a ± b`: the gradient (negated for the rhs of a difference) summed back to each operand's shape; nothing
+/// is saved.
+struct SumBackward {
     shapes: [Vec<usize>; 2],
+    rhs_negated: bool,
 }
 
-impl<T: Element> BackwardOp<T> for AddBackward {
+impl<T: Element> BackwardOp<T> for SumBackward {
     fn backward(&self, grad: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>> {
         let lhs = needs[0].then(|| grad.sum_to_shape(&self.shapes[0])).transpose()?;
-        let rhs = needs[1].then(|| grad.sum_to_shape(&self.shapes[1])).transpose()?;
+        let rhs = needs[1]
+            .then(|| {
+                if self.rhs_negated {
+                    grad.neg()?.sum_to_shape(&self.shapes[1])
+                } else {
+                    grad.sum_to_shape(&self.shapes[1])
+                }
+            })
+            .transpose()?;
         Ok(smallvec![lhs, rhs])
     }
 }
 
-struct SubBackward {
-    shapes: [Vec<usize>; 2],
-}
-
-impl<T: Element> BackwardOp<T> for SubBackward {
-    fn backward(&self, grad: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>> {
-        let lhs = needs[0].then(|| grad.sum_to_shape(&self.shapes[0])).transpose()?;
-        let rhs = needs[1].then(|| grad.neg()?.sum_to_shape(&self.shapes[1])).transpose()?;
-        Ok(smallvec![lhs, rhs])
-    }
-}
-
-struct MulBackward<T: Element> {
+/// Every other differentiable binary op: both operands saved, each gradient one `binary_grad` pass.
+struct PointwiseBackward<T: Element> {
+    name: &'static str,
+    op: BinaryOp,
     lhs: Saved<T>,
     rhs: Saved<T>,
 }
 
-impl<T: Element> BackwardOp<T> for MulBackward<T> {
+impl<T: Element> BackwardOp<T> for PointwiseBackward<T> {
     fn backward(&self, grad: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>> {
-        let (a, b) = (self.lhs.get("MulBackward0")?, self.rhs.get("MulBackward0")?);
+        let (a, b) = (self.lhs.get(self.name)?, self.rhs.get(self.name)?);
+        let shape = grad.shape();
+        let (la, lb) = (a.layout().broadcast_to(shape), b.layout().broadcast_to(shape));
+        let side_grad = |side: Side| -> Result<Tensor<T>> {
+            let storage = with_storages(a, b, |sa, sb| {
+                let g = grad.read();
+                sa.binary_grad(&la, sb, &lb, &g, grad.layout(), self.op, side)
+            })?;
+            Ok(Tensor::from_storage(storage, shape))
+        };
         if a.id() == b.id() {
-            // x * x: both edges lead to the same place, so send the whole d(x²) = 2 x dy along the first.
-            let both = grad.try_mul(a)?.mul_scalar(T::from_f64_lossy(2.0))?;
+            // `x op x`: both edges lead to the same place, so send the sum of both gradients along the first.
+            let both = side_grad(Side::Lhs)?.add(&side_grad(Side::Rhs)?)?;
             return Ok(smallvec![Some(both), None]);
         }
-        let lhs = needs[0].then(|| grad.try_mul(b)?.sum_to_shape(a.shape())).transpose()?;
-        let rhs = needs[1].then(|| grad.try_mul(a)?.sum_to_shape(b.shape())).transpose()?;
-        Ok(smallvec![lhs, rhs])
-    }
-}
-
-struct DivBackward<T: Element> {
-    lhs: Saved<T>,
-    rhs: Saved<T>,
-}
-
-impl<T: Element> BackwardOp<T> for DivBackward<T> {
-    fn backward(&self, grad: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>> {
-        let (a, b) = (self.lhs.get("DivBackward0")?, self.rhs.get("DivBackward0")?);
-        let lhs = needs[0].then(|| grad.try_div(b)?.sum_to_shape(a.shape())).transpose()?;
-        // d(a/b)/db = -a / b^2
-        let rhs =
-            needs[1].then(|| grad.try_mul(a)?.try_div(&b.square()?)?.neg()?.sum_to_shape(b.shape())).transpose()?;
+        let lhs = needs[0].then(|| side_grad(Side::Lhs)?.sum_to_shape(a.shape())).transpose()?;
+        let rhs = needs[1].then(|| side_grad(Side::Rhs)?.sum_to_shape(b.shape())).transpose()?;
         Ok(smallvec![lhs, rhs])
     }
 }
 
 impl<T: Element> Tensor<T> {
+    /// `lhs op rhs` with broadcasting, recorded as `name` with the op's gradient.
+    fn binary_op(&self, name: &'static str, grad_fn: &'static str, rhs: &Tensor<T>, op: BinaryOp) -> Result<Self> {
+        let out = forward(name, self, rhs, op)?;
+        Ok(record(grad_fn, out, &[self, rhs], |_| PointwiseBackward {
+            name: grad_fn,
+            op,
+            lhs: Saved::input(self),
+            rhs: Saved::input(rhs),
+        }))
+    }
+
+    /// `lhs op rhs` for a comparison: a 0/1 tensor of the element type, never recorded (torch's comparisons
+    /// return booleans, which have no gradient).
+    fn compare(&self, name: &'static str, rhs: &Tensor<T>, op: BinaryOp) -> Result<Self> {
+        forward(name, self, rhs, op)
+    }
+
     /// `self + rhs` with broadcasting (`torch.add`); `&a + &b` is the panicking form.
-    pub fn try_add(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
+    pub fn add(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
         let out = forward("add", self, rhs, BinaryOp::Add)?;
         let shapes = [self.shape().to_vec(), rhs.shape().to_vec()];
-        Ok(record("AddBackward0", out, &[self, rhs], |_| AddBackward { shapes }))
+        Ok(record("AddBackward0", out, &[self, rhs], |_| SumBackward { shapes, rhs_negated: false }))
     }
 
     /// `self - rhs` with broadcasting (`torch.sub`); `&a - &b` is the panicking form.
-    pub fn try_sub(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
+    pub fn sub(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
         let out = forward("sub", self, rhs, BinaryOp::Sub)?;
         let shapes = [self.shape().to_vec(), rhs.shape().to_vec()];
-        Ok(record("SubBackward0", out, &[self, rhs], |_| SubBackward { shapes }))
+        Ok(record("SubBackward0", out, &[self, rhs], |_| SumBackward { shapes, rhs_negated: true }))
     }
 
     /// `self * rhs` elementwise with broadcasting (`torch.mul`); `&a * &b` is the panicking form.
-    pub fn try_mul(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
-        let out = forward("mul", self, rhs, BinaryOp::Mul)?;
-        Ok(record("MulBackward0", out, &[self, rhs], |_| MulBackward {
-            lhs: Saved::input(self),
-            rhs: Saved::input(rhs),
-        }))
+    pub fn mul(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
+        self.binary_op("mul", "MulBackward0", rhs, BinaryOp::Mul)
     }
 
     /// `self / rhs` elementwise with broadcasting (`torch.div`); `&a / &b` is the panicking form.
-    pub fn try_div(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
-        let out = forward("div", self, rhs, BinaryOp::Div)?;
-        Ok(record("DivBackward0", out, &[self, rhs], |_| DivBackward {
-            lhs: Saved::input(self),
-            rhs: Saved::input(rhs),
-        }))
+    pub fn div(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
+        self.binary_op("div", "DivBackward0", rhs, BinaryOp::Div)
+    }
+
+    /// The larger of each pair of elements, with broadcasting (`torch.maximum`); NaN if either is NaN, and a
+    /// tie sends half the gradient to each side, as torch.
+    pub fn maximum(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
+        self.binary_op("maximum", "MaximumBackward0", rhs, BinaryOp::Maximum)
+    }
+
+    /// The smaller of each pair of elements, with broadcasting (`torch.minimum`).
+    pub fn minimum(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
+        self.binary_op("minimum", "MinimumBackward0", rhs, BinaryOp::Minimum)
+    }
+
+    /// `1` where `self == rhs`, else `0`, with broadcasting (`torch.eq`). Comparisons return a tensor of the
+    /// same element type holding 0 and 1 (torch returns `bool`), with no gradient; use it as a mask with
+    /// [`Tensor::where_`] or multiply by it.
+    ///
+    /// ```
+    /// let (a, b) = (torchlet::Tensor::new([1.0, 2.0, 3.0]), torchlet::Tensor::new([1.0, 0.0, 3.0]));
+    /// assert_eq!(a.eq(&b)?.to_vec()?, vec![1.0, 0.0, 1.0]);
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    pub fn eq(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
+        self.compare("eq", rhs, BinaryOp::Eq)
+    }
+
+    /// `1` where `self != rhs` (NaN included), else `0` (`torch.ne`).
+    pub fn ne(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
+        self.compare("ne", rhs, BinaryOp::Ne)
+    }
+
+    /// `1` where `self < rhs`, else `0` (`torch.lt`).
+    pub fn lt(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
+        self.compare("lt", rhs, BinaryOp::Lt)
+    }
+
+    /// `1` where `self <= rhs`, else `0` (`torch.le`).
+    pub fn le(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
+        self.compare("le", rhs, BinaryOp::Le)
+    }
+
+    /// `1` where `self > rhs`, else `0` (`torch.gt`).
+    pub fn gt(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
+        self.compare("gt", rhs, BinaryOp::Gt)
+    }
+
+    /// `1` where `self >= rhs`, else `0` (`torch.ge`).
+    pub fn ge(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
+        self.compare("ge", rhs, BinaryOp::Ge)
     }
 }

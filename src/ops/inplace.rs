@@ -1,7 +1,6 @@
 //! In-place updates (`add_`, `sub_`, `mul_`, `zero_`, `copy_`, ...), for optimizers and the tutorials'
 //! `w -= lr * grad`. Each bumps the storage's version, so a backward that saved the old values fails loudly.
 
-use super::same_device;
 use crate::autograd::is_grad_enabled;
 use crate::element::Element;
 use crate::error::{Error, Result};
@@ -61,7 +60,6 @@ impl<T: Element> Tensor<T> {
     /// `self op= src` elementwise, `src` broadcast to `self`'s shape.
     fn assign_from(&self, op_name: &'static str, src: &Tensor<T>, op: Option<BinaryOp>) -> Result<&Self> {
         self.check_inplace(op_name, Some(src))?;
-        same_device(op_name, self, src)?;
         self.check_fits(op_name, src)?;
         self.assign_untracked(src, op)?;
         Ok(self)
@@ -81,9 +79,9 @@ impl<T: Element> Tensor<T> {
         self.assign_untracked(grad, Some(BinaryOp::Add))
     }
 
-    fn map_from(&self, op_name: &'static str, op: UnaryOp<T>) -> Result<&Self> {
+    fn map_from(&self, op_name: &'static str, op: UnaryOp, c: T) -> Result<&Self> {
         self.check_inplace(op_name, None)?;
-        self.write().map_inplace(self.layout(), op)?;
+        self.write().map_inplace(self.layout(), op, c)?;
         self.bump_version();
         Ok(self)
     }
@@ -106,9 +104,8 @@ impl<T: Element> Tensor<T> {
     pub fn add_scaled_(&self, src: &Tensor<T>, alpha: T) -> Result<&Self> {
         const OP: &str = "add_";
         self.check_inplace(OP, Some(src))?;
-        same_device(OP, self, src)?;
         self.check_fits(OP, src)?;
-        let scaled = src.read().unary(src.layout(), UnaryOp::Mul(alpha))?;
+        let scaled = src.read().unary(src.layout(), UnaryOp::Mul, alpha)?;
         let scaled_layout = Layout::contiguous(src.shape()).broadcast_to(self.shape());
         self.write().assign(self.layout(), &scaled, &scaled_layout, Some(BinaryOp::Add))?;
         self.bump_version();
@@ -147,17 +144,17 @@ impl<T: Element> Tensor<T> {
 
     /// `self *= c` in place (`tensor.mul_(c)`).
     pub fn mul_scalar_(&self, c: T) -> Result<&Self> {
-        self.map_from("mul_", UnaryOp::Mul(c))
+        self.map_from("mul_", UnaryOp::Mul, c)
     }
 
     /// `self += c` in place (`tensor.add_(c)`).
     pub fn add_scalar_(&self, c: T) -> Result<&Self> {
-        self.map_from("add_", UnaryOp::Add(c))
+        self.map_from("add_", UnaryOp::Add, c)
     }
 
     /// Sets every element to `value` (`tensor.fill_`).
     pub fn fill_(&self, value: T) -> Result<&Self> {
-        self.map_from("fill_", UnaryOp::Fill(value))
+        self.map_from("fill_", UnaryOp::Fill, value)
     }
 
     /// Sets every element to zero (`tensor.zero_()`), e.g. `w.grad().unwrap().zero_()`.

@@ -1,6 +1,6 @@
 //! Matrix products with torch's 1-D/2-D rules; transposed operands are passed to the GEMM by strides.
 
-use super::{same_device, with_storages};
+use super::with_storages;
 use crate::autograd::{record, BackwardOp, Grads, Saved};
 use crate::element::Element;
 use crate::error::{Error, Result};
@@ -24,7 +24,6 @@ impl<T: Element> BackwardOp<T> for MmBackward<T> {
 impl<T: Element> Tensor<T> {
     /// The product of two 2-D tensors `[m, k] x [k, n] -> [m, n]` (`torch.mm`).
     pub fn mm(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
-        same_device("matmul", self, rhs)?;
         let (a, b) = (self.shape(), rhs.shape());
         if a.len() != 2 || b.len() != 2 || a[1] != b[0] {
             return Err(Error::shape("matmul", format!("shapes {a:?} and {b:?} cannot be multiplied")));

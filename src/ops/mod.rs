@@ -2,30 +2,21 @@
 //! records, beside it, the backward that maps the output's gradient to its inputs' gradients.
 
 mod binary;
-mod fused;
 mod index;
 mod inplace;
+mod linear;
 mod matmul;
 mod operators;
 mod reduce;
-mod scalar;
 mod unary;
 mod view;
 
 use crate::element::Element;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::storage::Storage;
 use crate::tensor::Tensor;
 
-pub use fused::Reduction;
-
-/// Fails unless both tensors are on the same device.
-pub(crate) fn same_device<T: Element>(op: &'static str, a: &Tensor<T>, b: &Tensor<T>) -> Result<()> {
-    if a.device() != b.device() {
-        return Err(Error::DeviceMismatch { op, lhs: a.device(), rhs: b.device() });
-    }
-    Ok(())
-}
+pub use unary::GeluApproximate;
 
 /// Runs `f` on the storages of `a` and `b`, taking the lock once when they share a buffer.
 pub(crate) fn with_storages<T: Element, R>(
@@ -44,7 +35,7 @@ pub(crate) fn with_storages<T: Element, R>(
 impl<T: Element> Tensor<T> {
     /// A contiguous copy with no history, whatever this tensor's layout.
     pub(crate) fn contiguous_copy(&self) -> Result<Self> {
-        let storage = self.read().unary(self.layout(), crate::storage::UnaryOp::Identity)?;
+        let storage = self.read().copy(self.layout())?;
         Ok(Tensor::from_storage(storage, self.shape()))
     }
 

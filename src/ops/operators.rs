@@ -1,5 +1,6 @@
 //! `std::ops` operators on tensors (`&a + &b`, `&a * 2.0`, `2.0 * &a`, `-&a`). They cannot return a
-//! `Result`, so on an error they panic with the same message the `try_` method returns.
+//! `Result`, so on an error they panic with the same message the method of the same name returns
+//! (`a.add(&b)?`).
 
 use crate::element::Element;
 use crate::tensor::Tensor;
@@ -10,50 +11,50 @@ fn unwrap_op<T>(result: crate::Result<T>) -> T {
 }
 
 macro_rules! tensor_op {
-    ($trait:ident, $method:ident, $try:ident, $scalar:ident) => {
+    ($trait:ident, $method:ident, $scalar:ident) => {
         impl<T: Element> $trait<&Tensor<T>> for &Tensor<T> {
             type Output = Tensor<T>;
             fn $method(self, rhs: &Tensor<T>) -> Tensor<T> {
-                unwrap_op(self.$try(rhs))
+                unwrap_op(Tensor::$method(&self, rhs))
             }
         }
         impl<T: Element> $trait<Tensor<T>> for Tensor<T> {
             type Output = Tensor<T>;
             fn $method(self, rhs: Tensor<T>) -> Tensor<T> {
-                unwrap_op(self.$try(&rhs))
+                unwrap_op(Tensor::$method(&self, &rhs))
             }
         }
         impl<T: Element> $trait<&Tensor<T>> for Tensor<T> {
             type Output = Tensor<T>;
             fn $method(self, rhs: &Tensor<T>) -> Tensor<T> {
-                unwrap_op(self.$try(rhs))
+                unwrap_op(Tensor::$method(&self, rhs))
             }
         }
         impl<T: Element> $trait<Tensor<T>> for &Tensor<T> {
             type Output = Tensor<T>;
             fn $method(self, rhs: Tensor<T>) -> Tensor<T> {
-                unwrap_op(self.$try(&rhs))
+                unwrap_op(Tensor::$method(&self, &rhs))
             }
         }
         impl<T: Element> $trait<T> for &Tensor<T> {
             type Output = Tensor<T>;
             fn $method(self, rhs: T) -> Tensor<T> {
-                unwrap_op(self.$scalar(rhs))
+                unwrap_op(Tensor::$scalar(&self, rhs))
             }
         }
         impl<T: Element> $trait<T> for Tensor<T> {
             type Output = Tensor<T>;
             fn $method(self, rhs: T) -> Tensor<T> {
-                unwrap_op(self.$scalar(rhs))
+                unwrap_op(Tensor::$scalar(&self, rhs))
             }
         }
     };
 }
 
-tensor_op!(Add, add, try_add, add_scalar);
-tensor_op!(Sub, sub, try_sub, sub_scalar);
-tensor_op!(Mul, mul, try_mul, mul_scalar);
-tensor_op!(Div, div, try_div, div_scalar);
+tensor_op!(Add, add, add_scalar);
+tensor_op!(Sub, sub, sub_scalar);
+tensor_op!(Mul, mul, mul_scalar);
+tensor_op!(Div, div, div_scalar);
 
 /// `scalar op tensor` for the concrete element types (a blanket impl over `T` is not allowed).
 macro_rules! scalar_lhs_ops {

@@ -1,98 +1,225 @@
-//! Elementwise functions of one tensor: neg, square, sqrt, exp, log, abs, powers.
+//! Elementwise functions of one tensor (neg, exp, powers, activations, arithmetic with a scalar), each one
+//! entry of the pointwise table (src/storage/pointwise.rs) recorded here with its grad_fn name. Their
+//! backward is one primitive for all: `g · f'(x or y)` in one pass and one allocation.
 
+use super::with_storages;
 use crate::autograd::{record, BackwardOp, Grads, Saved};
 use crate::element::Element;
 use crate::error::Result;
-use crate::storage::UnaryOp;
+use crate::storage::{Saves, UnaryOp};
 use crate::tensor::Tensor;
 use smallvec::smallvec;
 
-/// `op` applied to every element, with no history.
-pub(crate) fn map<T: Element>(x: &Tensor<T>, op: UnaryOp<T>) -> Result<Tensor<T>> {
-    let storage = x.read().unary(x.layout(), op)?;
+/// `op(x, c)` of every element, with no history.
+pub(crate) fn map<T: Element>(x: &Tensor<T>, op: UnaryOp, c: T) -> Result<Tensor<T>> {
+    let storage = x.read().unary(x.layout(), op, c)?;
     Ok(Tensor::from_storage(storage, x.shape()))
 }
 
-/// The backward of each unary op, with what it saved.
-enum UnaryBackward<T: Element> {
-    Neg,
-    /// d(x²) = 2x
-    Square(Saved<T>),
-    /// d(√x) = 1 / (2√x), from the saved output
-    Sqrt(Saved<T>),
-    /// d(eˣ) = eˣ, the saved output
-    Exp(Saved<T>),
-    /// d(ln x) = 1 / x
-    Log(Saved<T>),
-    /// d|x| = sign(x) (0 at 0, as torch)
-    Abs(Saved<T>),
-    /// d(xᵖ) = p xᵖ⁻¹
-    Pow(Saved<T>, T),
+/// The backward of every unary op: the op, its scalar and what it saved.
+struct UnaryBackward<T: Element> {
+    name: &'static str,
+    op: UnaryOp,
+    c: T,
+    saved: Option<Saved<T>>,
 }
 
 impl<T: Element> BackwardOp<T> for UnaryBackward<T> {
     fn backward(&self, grad: &Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
-        let g = match self {
-            UnaryBackward::Neg => grad.neg()?,
-            UnaryBackward::Square(x) => grad.try_mul(&x.get("PowBackward0")?.mul_scalar(T::from_f64_lossy(2.0))?)?,
-            UnaryBackward::Sqrt(out) => grad.try_div(&out.get("SqrtBackward0")?.mul_scalar(T::from_f64_lossy(2.0))?)?,
-            UnaryBackward::Exp(out) => grad.try_mul(out.get("ExpBackward0")?)?,
-            UnaryBackward::Log(x) => grad.try_div(x.get("LogBackward0")?)?,
-            UnaryBackward::Abs(x) => grad.try_mul(&map(x.get("AbsBackward0")?, UnaryOp::Sign)?)?,
-            UnaryBackward::Pow(x, p) => {
-                let x = x.get("PowBackward0")?;
-                grad.try_mul(&x.powf(*p - T::one())?.mul_scalar(*p)?)?
-            }
+        // `x + c` passes its gradient through untouched: no kernel, no copy.
+        if matches!(self.op, UnaryOp::Add | UnaryOp::Identity) {
+            return Ok(smallvec![Some(grad.clone())]);
+        }
+        let saved = match &self.saved {
+            Some(saved) => saved.get(self.name)?,
+            None => grad,
         };
-        Ok(smallvec![Some(g)])
+        let storage = with_storages(saved, grad, |s, g| {
+            s.unary_grad(saved.layout(), g, &grad.layout().broadcast_to(saved.shape()), self.op, self.c)
+        })?;
+        Ok(smallvec![Some(Tensor::from_storage(storage, saved.shape()))])
     }
 }
 
 impl<T: Element> Tensor<T> {
+    /// `op(self, c)` elementwise, recorded as `name` with the op's gradient.
+    pub(crate) fn pointwise(&self, name: &'static str, op: UnaryOp, c: T) -> Result<Self> {
+        let out = map(self, op, c)?;
+        Ok(record(name, out, &[self], |out| {
+            let saved = match op.saves() {
+                Saves::Nothing => None,
+                Saves::Input => Some(Saved::input(self)),
+                Saves::Output => Some(Saved::output(out)),
+            };
+            UnaryBackward { name, op, c, saved }
+        }))
+    }
+
     /// `-self` (`torch.neg`); `-&a` is the operator form.
     pub fn neg(&self) -> Result<Self> {
-        let out = map(self, UnaryOp::Neg)?;
-        Ok(record("NegBackward0", out, &[self], |_| UnaryBackward::Neg))
+        self.pointwise("NegBackward0", UnaryOp::Neg, T::zero())
     }
 
     /// `self * self` elementwise (`torch.square`).
     pub fn square(&self) -> Result<Self> {
-        let out = map(self, UnaryOp::Square)?;
-        Ok(record("PowBackward0", out, &[self], |_| UnaryBackward::Square(Saved::input(self))))
+        self.pointwise("PowBackward0", UnaryOp::Square, T::zero())
     }
 
     /// Elementwise square root (`torch.sqrt`).
     pub fn sqrt(&self) -> Result<Self> {
-        let out = map(self, UnaryOp::Sqrt)?;
-        Ok(record("SqrtBackward0", out, &[self], |out| UnaryBackward::Sqrt(Saved::output(out))))
+        self.pointwise("SqrtBackward0", UnaryOp::Sqrt, T::zero())
     }
 
     /// Elementwise `e^x` (`torch.exp`).
     pub fn exp(&self) -> Result<Self> {
-        let out = map(self, UnaryOp::Exp)?;
-        Ok(record("ExpBackward0", out, &[self], |out| UnaryBackward::Exp(Saved::output(out))))
+        self.pointwise("ExpBackward0", UnaryOp::Exp, T::zero())
     }
 
     /// Elementwise natural logarithm (`torch.log`).
     pub fn log(&self) -> Result<Self> {
-        let out = map(self, UnaryOp::Log)?;
-        Ok(record("LogBackward0", out, &[self], |_| UnaryBackward::Log(Saved::input(self))))
+        self.pointwise("LogBackward0", UnaryOp::Log, T::zero())
     }
 
     /// Elementwise absolute value (`torch.abs`); its gradient at 0 is 0, as torch's.
     pub fn abs(&self) -> Result<Self> {
-        let out = map(self, UnaryOp::Abs)?;
-        Ok(record("AbsBackward0", out, &[self], |_| UnaryBackward::Abs(Saved::input(self))))
+        self.pointwise("AbsBackward0", UnaryOp::Abs, T::zero())
     }
 
-    /// Elementwise `x^p` for a real exponent (`torch.pow(x, p)`).
+    /// Elementwise sign (`torch.sign`): -1, 0 or 1 (NaN stays NaN); its gradient is 0.
+    pub fn sign(&self) -> Result<Self> {
+        self.pointwise("SignBackward0", UnaryOp::Sign, T::zero())
+    }
+
+    /// Elementwise `x^p` for a real exponent (`torch.pow(x, p)`); for `p = 0` the gradient is 0 everywhere.
     pub fn powf(&self, p: T) -> Result<Self> {
-        let out = map(self, UnaryOp::Powf(p))?;
-        Ok(record("PowBackward0", out, &[self], |_| UnaryBackward::Pow(Saved::input(self), p)))
+        self.pointwise("PowBackward0", UnaryOp::Powf, p)
     }
 
     /// Elementwise `x^n` for an integer exponent (`x ** n`).
     pub fn powi(&self, n: i32) -> Result<Self> {
         self.powf(T::from_i32(n).unwrap_or_else(T::nan))
     }
+
+    /// `max(x, 0)` elementwise (`torch.relu`); NaN stays NaN and the gradient at 0 is 0.
+    ///
+    /// ```
+    /// let x = torchlet::Tensor::new([-1.0, 0.0, 2.0]).requires_grad_(true)?;
+    /// let y = x.relu()?;
+    /// y.sum()?.backward()?;
+    /// assert_eq!(y.to_vec()?, vec![0.0, 0.0, 2.0]);
+    /// assert_eq!(x.grad().unwrap().to_vec()?, vec![0.0, 0.0, 1.0]);
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    pub fn relu(&self) -> Result<Self> {
+        self.pointwise("ReluBackward0", UnaryOp::Relu, T::zero())
+    }
+
+    /// `x` where positive, else `negative_slope · x` (`F.leaky_relu`; torch's default slope is 0.01).
+    pub fn leaky_relu(&self, negative_slope: T) -> Result<Self> {
+        self.pointwise("LeakyReluBackward0", UnaryOp::LeakyRelu, negative_slope)
+    }
+
+    /// The logistic function `1 / (1 + e^-x)` elementwise (`torch.sigmoid`).
+    pub fn sigmoid(&self) -> Result<Self> {
+        self.pointwise("SigmoidBackward0", UnaryOp::Sigmoid, T::zero())
+    }
+
+    /// Hyperbolic tangent elementwise (`torch.tanh`).
+    pub fn tanh(&self) -> Result<Self> {
+        self.pointwise("TanhBackward0", UnaryOp::Tanh, T::zero())
+    }
+
+    /// GELU elementwise (`F.gelu`): the exact `x Φ(x)` with erf, or torch's `approximate="tanh"` form.
+    pub fn gelu(&self, approximate: GeluApproximate) -> Result<Self> {
+        match approximate {
+            GeluApproximate::None => self.pointwise("GeluBackward0", UnaryOp::Gelu, T::zero()),
+            GeluApproximate::Tanh => self.pointwise("GeluBackward0", UnaryOp::GeluTanh, T::zero()),
+        }
+    }
+
+    /// SiLU (swish), `x σ(x)` elementwise (`F.silu`).
+    pub fn silu(&self) -> Result<Self> {
+        self.pointwise("SiluBackward0", UnaryOp::Silu, T::zero())
+    }
+
+    /// `ln(1 + e^{βx}) / β`, linear where `βx > threshold` (`F.softplus`; torch's defaults are β = 1 and
+    /// threshold 20).
+    pub fn softplus(&self, beta: T, threshold: T) -> Result<Self> {
+        if beta == T::one() {
+            return self.pointwise("SoftplusBackward0", UnaryOp::Softplus, threshold);
+        }
+        self.mul_scalar(beta)?.pointwise("SoftplusBackward0", UnaryOp::Softplus, threshold)?.div_scalar(beta)
+    }
+
+    /// ELU, `x` where positive else `α (e^x - 1)` (`F.elu`; torch's default α is 1).
+    pub fn elu(&self, alpha: T) -> Result<Self> {
+        self.pointwise("EluBackward0", UnaryOp::Elu, alpha)
+    }
+
+    /// Each element limited to `[min, max]` (`torch.clamp`; either bound may be absent). NaN stays NaN, and
+    /// the gradient passes where `min ≤ x ≤ max`, both ends included, as in torch.
+    ///
+    /// ```
+    /// let x = torchlet::Tensor::new([-2.0, 0.5, 3.0]);
+    /// assert_eq!(x.clamp(Some(-1.0), Some(1.0))?.to_vec()?, vec![-1.0, 0.5, 1.0]);
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    pub fn clamp(&self, min: Option<T>, max: Option<T>) -> Result<Self> {
+        match (min, max) {
+            (Some(lo), Some(hi)) => self.clamp_min(lo)?.clamp_max(hi),
+            (Some(lo), None) => self.clamp_min(lo),
+            (None, Some(hi)) => self.clamp_max(hi),
+            (None, None) => Err(crate::Error::invalid("clamp", "at least one of min and max must be given")),
+        }
+    }
+
+    /// `max(x, min)` elementwise (`torch.clamp_min`).
+    pub fn clamp_min(&self, min: T) -> Result<Self> {
+        self.pointwise("ClampMinBackward0", UnaryOp::ClampMin, min)
+    }
+
+    /// `min(x, max)` elementwise (`torch.clamp_max`).
+    pub fn clamp_max(&self, max: T) -> Result<Self> {
+        self.pointwise("ClampMaxBackward0", UnaryOp::ClampMax, max)
+    }
+
+    /// `self + c` (`&a + c` is the operator form).
+    pub fn add_scalar(&self, c: T) -> Result<Self> {
+        self.pointwise("AddBackward0", UnaryOp::Add, c)
+    }
+
+    /// `self - c`.
+    pub fn sub_scalar(&self, c: T) -> Result<Self> {
+        self.pointwise("SubBackward0", UnaryOp::Add, -c)
+    }
+
+    /// `c - self` (`c - &a`).
+    pub fn rsub_scalar(&self, c: T) -> Result<Self> {
+        self.pointwise("RsubBackward1", UnaryOp::RSub, c)
+    }
+
+    /// `self * c` (`&a * c`, `c * &a`).
+    pub fn mul_scalar(&self, c: T) -> Result<Self> {
+        self.pointwise("MulBackward0", UnaryOp::Mul, c)
+    }
+
+    /// `self / c` (`&a / c`).
+    pub fn div_scalar(&self, c: T) -> Result<Self> {
+        self.pointwise("DivBackward0", UnaryOp::Div, c)
+    }
+
+    /// `c / self` (`c / &a`).
+    pub fn rdiv_scalar(&self, c: T) -> Result<Self> {
+        self.pointwise("DivBackward0", UnaryOp::RDiv, c)
+    }
+}
+
+/// Which GELU [`Tensor::gelu`] computes (torch's `approximate=` argument).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum GeluApproximate {
+    /// The exact `x Φ(x)`, with erf (`'none'`, the default).
+    #[default]
+    None,
+    /// `½ x (1 + tanh(√(2/π) (x + 0.044715 x³)))` (`'tanh'`).
+    Tanh,
 }

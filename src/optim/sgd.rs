@@ -224,7 +224,7 @@ fn tensor_update<T: Element>(
 ) -> Result<()> {
     let mut g = if c.maximize { grad.neg()? } else { grad.clone() };
     if c.use_weight_decay {
-        g = g.try_add(&p.mul_scalar(c.weight_decay)?)?;
+        g = g.add(&p.mul_scalar(c.weight_decay)?)?;
     }
     if c.use_momentum {
         let buf = match slot {
@@ -234,7 +234,7 @@ fn tensor_update<T: Element>(
                 buf
             }
         };
-        g = if c.nesterov { g.try_add(&buf.mul_scalar(c.momentum)?)? } else { buf.clone() };
+        g = if c.nesterov { g.add(&buf.mul_scalar(c.momentum)?)? } else { buf.clone() };
     }
     p.add_scaled_(&g, -c.lr)?;
     Ok(())

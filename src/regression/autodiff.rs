@@ -185,7 +185,7 @@ impl<T: Element> Regressor<T> for TensorLinear<T> {
     fn predict(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
         let xw = x.matmul(&self.weight.t()?)?;
         match &self.bias {
-            Some(b) => xw.try_add(b),
+            Some(b) => xw.add(b),
             None => Ok(xw),
         }
     }
@@ -194,8 +194,8 @@ impl<T: Element> Regressor<T> for TensorLinear<T> {
     fn train_step(&mut self, x: &Tensor<T>, y: &Tensor<T>) -> Result<T> {
         let y_hat = self.predict(x)?;
         super::manual::check_target("TensorLinear::train_step", &y_hat, y)?;
-        let diff = y_hat.try_sub(y)?;
-        let loss = diff.try_mul(&diff)?.sum()?.div_scalar(T::from_usize(diff.numel()).unwrap_or_else(T::nan))?;
+        let diff = y_hat.sub(y)?;
+        let loss = diff.mul(&diff)?.sum()?.div_scalar(T::from_usize(diff.numel()).unwrap_or_else(T::nan))?;
         loss.backward()?;
         self.descend()?;
         loss.item()

@@ -204,7 +204,7 @@ impl<T: Element> ManualLinear<T> {
     fn gradients_at(&self, x: &Tensor<T>, y_hat: &Tensor<T>, y: &Tensor<T>) -> Result<(Tensor<T>, Option<Tensor<T>>)> {
         check_target("ManualLinear::gradients", y_hat, y)?;
         let n = T::from_usize(y.numel()).unwrap_or_else(T::nan);
-        let delta = y_hat.try_sub(y)?.mul_scalar(T::from_f64_lossy(2.0))?.div_scalar(n)?;
+        let delta = y_hat.sub(y)?.mul_scalar(T::from_f64_lossy(2.0))?.div_scalar(n)?;
         let weight_grad = match x.rank() {
             1 => delta.matmul(x)?.reshape(self.weight.shape())?,
             _ => x.t()?.matmul(&delta)?,
@@ -233,11 +233,11 @@ pub(crate) fn check_target<T: Element>(op: &'static str, y_hat: &Tensor<T>, y: &
 impl<T: Element> Regressor<T> for ManualLinear<T> {
     fn predict(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
         let xw = match x.rank() {
-            1 => x.try_mul(&self.weight)?,
+            1 => x.mul(&self.weight)?,
             _ => x.matmul(&self.weight)?,
         };
         match &self.bias {
-            Some(b) => xw.try_add(b),
+            Some(b) => xw.add(b),
             None => Ok(xw),
         }
     }

@@ -80,7 +80,7 @@ pub trait Regressor<T: Element> {
 /// ```
 pub fn mse<T: Element>(y_hat: &Tensor<T>, y: &Tensor<T>) -> Result<T> {
     manual::check_target("mse", y_hat, y)?;
-    no_grad(|| y_hat.try_sub(y)?.square()?.mean()?.item())
+    no_grad(|| y_hat.sub(y)?.square()?.mean()?.item())
 }
 
 /// Per-epoch losses of a [`fit`], in f64 whatever the model's element type.

@@ -3,8 +3,12 @@
 //! Every kernel has a fast path for contiguous operands and a general path that walks the view row by row,
 //! so the inner loop is a plain strided loop the compiler can vectorise.
 
-use super::{BinaryOp, UnaryOp};
+use super::backend::BackendStorage;
+use super::pointwise::{BinaryOp, Map1, Map2, Map3, Side, UnaryOp};
+use super::reduce::ReduceOp;
+use crate::device::Device;
 use crate::element::Element;
+use crate::error::{Error, Result};
 use crate::shape::{Dims, Layout};
 use rayon::prelude::*;
 use smallvec::SmallVec;
@@ -13,22 +17,28 @@ use smallvec::SmallVec;
 /// rayon's threads; below it, the split costs more than it saves.
 const PARALLEL_ABOVE: usize = 1 << 18;
 
-/// Calls `f(offset_a, offset_b, len)` for each innermost row of two views of the same shape; the rows are
-/// walked in row-major order and their element strides are the views' last strides.
-fn for_each_row(a: &Layout, b: &Layout, mut f: impl FnMut(usize, usize, usize)) {
-    let rank = a.shape.len();
+/// A buffer of elements in host memory.
+#[derive(Debug, Clone)]
+pub(crate) struct CpuStorage<T>(pub(crate) Vec<T>);
+
+/// Calls `f(offsets, len)` for each innermost row of `N` views of the same shape, `offsets[i]` being the
+/// storage offset of the row's first element in view `i`; the rows are walked in row-major order and their
+/// element strides are the views' last strides.
+fn for_each_row<const N: usize>(views: [&Layout; N], mut f: impl FnMut([usize; N], usize)) {
+    let shape = &views[0].shape;
+    let rank = shape.len();
+    let mut offsets = views.map(|l| l.offset);
     if rank == 0 {
-        f(a.offset, b.offset, 1);
+        f(offsets, 1);
         return;
     }
-    let len = a.shape[rank - 1];
-    if len == 0 || a.shape.contains(&0) {
+    let len = shape[rank - 1];
+    if len == 0 || shape.contains(&0) {
         return;
     }
     let mut index: Dims = SmallVec::from_elem(0, rank - 1);
-    let (mut oa, mut ob) = (a.offset, b.offset);
     loop {
-        f(oa, ob, len);
+        f(offsets, len);
         let mut dim = rank - 1;
         loop {
             if dim == 0 {
@@ -36,13 +46,15 @@ fn for_each_row(a: &Layout, b: &Layout, mut f: impl FnMut(usize, usize, usize)) 
             }
             dim -= 1;
             index[dim] += 1;
-            oa += a.strides[dim];
-            ob += b.strides[dim];
-            if index[dim] < a.shape[dim] {
+            for (o, l) in offsets.iter_mut().zip(&views) {
+                *o += l.strides[dim];
+            }
+            if index[dim] < shape[dim] {
                 break;
             }
-            oa -= a.strides[dim] * index[dim];
-            ob -= b.strides[dim] * index[dim];
+            for (o, l) in offsets.iter_mut().zip(&views) {
+                *o -= l.strides[dim] * index[dim];
+            }
             index[dim] = 0;
         }
     }
@@ -65,23 +77,27 @@ fn row_len(layout: &Layout) -> usize {
     layout.shape.last().copied().unwrap_or(1)
 }
 
-/// Fills `out`, row-major over the shape of the views `a` and `b`, one innermost row at a time:
-/// `fill(row, offset_a, offset_b)`. Large outputs are split into chunks of rows filled on rayon's threads.
-fn fill_rows<T: Element>(out: &mut [T], a: &Layout, b: &Layout, fill: impl Fn(&mut [T], usize, usize) + Sync) {
-    let len = row_len(a);
+/// Fills `out`, row-major over the shape of the views, one innermost row at a time: `fill(row, offsets)`.
+/// Large outputs are split into chunks of rows filled on rayon's threads.
+fn fill_rows<T: Element, const N: usize>(
+    out: &mut [T],
+    views: [&Layout; N],
+    fill: impl Fn(&mut [T], [usize; N]) + Sync,
+) {
+    let len = row_len(views[0]);
     if len == 0 || out.is_empty() {
         return;
     }
     if out.len() < PARALLEL_ABOVE {
         let mut rows = out.chunks_mut(len);
-        for_each_row(a, b, |oa, ob, _| fill(rows.next().expect("one output row per view row"), oa, ob));
+        for_each_row(views, |offsets, _| fill(rows.next().expect("one output row per view row"), offsets));
         return;
     }
     let rows_per_chunk = (PARALLEL_ABOVE / 4).div_ceil(len);
     out.par_chunks_mut(rows_per_chunk * len).enumerate().for_each(|(chunk, rows)| {
         for (i, row) in rows.chunks_mut(len).enumerate() {
             let r = chunk * rows_per_chunk + i;
-            fill(row, row_start(a, r), row_start(b, r));
+            fill(row, views.map(|l| row_start(l, r)));
         }
     });
 }
@@ -104,42 +120,12 @@ fn map<T: Element>(data: &[T], layout: &Layout, f: impl Fn(T) -> T + Sync) -> Ve
     }
     let mut out = vec![T::zero(); n];
     let stride = last_stride(layout);
-    fill_rows(&mut out, layout, layout, |row, o, _| {
+    fill_rows(&mut out, [layout], |row, [o]| {
         for (j, x) in row.iter_mut().enumerate() {
             *x = f(data[o + j * stride]);
         }
     });
     out
-}
-
-pub(crate) fn unary<T: Element>(data: &[T], layout: &Layout, op: UnaryOp<T>) -> Vec<T> {
-    let zero = T::zero();
-    match op {
-        UnaryOp::Identity => map(data, layout, |x| x),
-        UnaryOp::Neg => map(data, layout, |x| -x),
-        UnaryOp::Square => map(data, layout, |x| x * x),
-        UnaryOp::Sqrt => map(data, layout, |x| x.sqrt()),
-        UnaryOp::Exp => map(data, layout, |x| x.exp()),
-        UnaryOp::Log => map(data, layout, |x| x.ln()),
-        UnaryOp::Abs => map(data, layout, |x| x.abs()),
-        // torch.sign: 0 at 0 (and NaN at NaN), unlike f64::signum.
-        UnaryOp::Sign => map(data, layout, |x| {
-            if x > zero {
-                T::one()
-            } else if x < zero {
-                -T::one()
-            } else {
-                x
-            }
-        }),
-        UnaryOp::Powf(p) => map(data, layout, |x| x.powf(p)),
-        UnaryOp::Add(c) => map(data, layout, |x| x + c),
-        UnaryOp::Mul(c) => map(data, layout, |x| x * c),
-        UnaryOp::RSub(c) => map(data, layout, |x| c - x),
-        UnaryOp::RDiv(c) => map(data, layout, |x| c / x),
-        UnaryOp::Div(c) => map(data, layout, |x| x / c),
-        UnaryOp::Fill(c) => vec![c; layout.numel()],
-    }
 }
 
 fn zip<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout, f: impl Fn(T, T) -> T + Sync) -> Vec<T> {
@@ -155,7 +141,7 @@ fn zip<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout, f: impl Fn(T, T) 
     }
     let mut out = vec![T::zero(); n];
     let (sa, sb) = (last_stride(la), last_stride(lb));
-    fill_rows(&mut out, la, lb, |row, oa, ob| {
+    fill_rows(&mut out, [la, lb], |row, [oa, ob]| {
         if sb == 0 {
             let y = b[ob];
             for (j, x) in row.iter_mut().enumerate() {
@@ -170,61 +156,150 @@ fn zip<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout, f: impl Fn(T, T) 
     out
 }
 
-pub(crate) fn binary<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout, op: BinaryOp) -> Vec<T> {
-    match op {
-        BinaryOp::Add => zip(a, la, b, lb, |x, y| x + y),
-        BinaryOp::Sub => zip(a, la, b, lb, |x, y| x - y),
-        BinaryOp::Mul => zip(a, la, b, lb, |x, y| x * y),
-        BinaryOp::Div => zip(a, la, b, lb, |x, y| x / y),
+/// `f(a, b, c)` over three views of one shape, contiguous.
+fn zip3<T: Element>(views: [(&[T], &Layout); 3], f: impl Fn(T, T, T) -> T + Sync) -> Vec<T> {
+    let [(a, la), (b, lb), (c, lc)] = views;
+    let n = la.numel();
+    let mut out = vec![T::zero(); n];
+    let (sa, sb, sc) = (last_stride(la), last_stride(lb), last_stride(lc));
+    fill_rows(&mut out, [la, lb, lc], |row, [oa, ob, oc]| {
+        for (j, x) in row.iter_mut().enumerate() {
+            *x = f(a[oa + j * sa], b[ob + j * sb], c[oc + j * sc]);
+        }
+    });
+    out
+}
+
+/// The CPU kernels as [`Map1`]/[`Map2`]/[`Map3`] visitors: each op's closure is its own type, so every op
+/// gets its own loop with the function inlined.
+struct MapView<'a, T>(&'a [T], &'a Layout);
+
+impl<T: Element> Map1<T> for MapView<'_, T> {
+    type Output = Vec<T>;
+    fn run<F: Fn(T) -> T + Sync + Send + Copy>(self, f: F) -> Vec<T> {
+        map(self.0, self.1, f)
     }
 }
 
-/// Sum of a contiguous slice with 32 independent accumulators: enough separate add chains to keep the
-/// vector units busy instead of waiting on each add's latency, and more accurate than one running sum since
-/// each accumulator sees a 32nd of the terms. The accumulators are then added pairwise.
-fn sum_slice<T: Element>(xs: &[T]) -> T {
+struct ZipViews<'a, T>([(&'a [T], &'a Layout); 2]);
+
+impl<T: Element> Map2<T> for ZipViews<'_, T> {
+    type Output = Vec<T>;
+    fn run<F: Fn(T, T) -> T + Sync + Send + Copy>(self, f: F) -> Vec<T> {
+        let [(a, la), (b, lb)] = self.0;
+        zip(a, la, b, lb, f)
+    }
+}
+
+struct Zip3Views<'a, T>([(&'a [T], &'a Layout); 3]);
+
+impl<T: Element> Map3<T> for Zip3Views<'_, T> {
+    type Output = Vec<T>;
+    fn run<F: Fn(T, T, T) -> T + Sync + Send + Copy>(self, f: F) -> Vec<T> {
+        zip3(self.0, f)
+    }
+}
+
+/// `dst = f(dst, src)` over a destination view.
+struct AssignViews<'a, T> {
+    dst: &'a mut [T],
+    ld: &'a Layout,
+    src: &'a [T],
+    ls: &'a Layout,
+}
+
+impl<T: Element> Map2<T> for AssignViews<'_, T> {
+    type Output = ();
+    fn run<F: Fn(T, T) -> T + Sync + Send + Copy>(self, f: F) {
+        assign_with(self.dst, self.ld, self.src, self.ls, f)
+    }
+}
+
+/// `x = f(x)` over a view, in place.
+struct MapInPlace<'a, T>(&'a mut [T], &'a Layout);
+
+impl<T: Element> Map1<T> for MapInPlace<'_, T> {
+    type Output = ();
+    fn run<F: Fn(T) -> T + Sync + Send + Copy>(self, f: F) {
+        let (dst, ld) = (self.0, self.1);
+        if ld.is_contiguous() {
+            dst[ld.offset..ld.offset + ld.numel()].iter_mut().for_each(|x| *x = f(*x));
+            return;
+        }
+        let stride = last_stride(ld);
+        for_each_row([ld], |[o], len| (0..len).for_each(|j| dst[o + j * stride] = f(dst[o + j * stride])));
+    }
+}
+
+/// A reduction of a view (see [`reduce_to`]) with the combine `f` and its identity.
+struct ReduceView<'a, T> {
+    data: &'a [T],
+    layout: &'a Layout,
+    out_shape: &'a [usize],
+    identity: T,
+}
+
+impl<T: Element> Map2<T> for ReduceView<'_, T> {
+    type Output = Vec<T>;
+    fn run<F: Fn(T, T) -> T + Sync + Send + Copy>(self, f: F) -> Vec<T> {
+        reduce_to(self.data, self.layout, self.out_shape, self.identity, f)
+    }
+}
+
+/// A contiguous slice reduced with 32 independent accumulators: enough separate chains to keep the vector
+/// units busy instead of waiting on each operation's latency (and, for sums, more accurate than one running
+/// sum, since each accumulator sees a 32nd of the terms). The accumulators are then combined pairwise.
+fn reduce_slice<T: Element>(xs: &[T], identity: T, f: impl Fn(T, T) -> T) -> T {
     const LANES: usize = 32;
-    let mut acc = [T::zero(); LANES];
+    let mut acc = [identity; LANES];
     let chunks = xs.chunks_exact(LANES);
     let tail = chunks.remainder();
     for chunk in chunks {
         for (a, &x) in acc.iter_mut().zip(chunk) {
-            *a = *a + x;
+            *a = f(*a, x);
         }
     }
     let mut width = LANES;
     while width > 1 {
         width /= 2;
         for i in 0..width {
-            acc[i] = acc[i] + acc[i + width];
+            acc[i] = f(acc[i], acc[i + width]);
         }
     }
-    tail.iter().fold(acc[0], |s, &x| s + x)
+    tail.iter().fold(acc[0], |s, &x| f(s, x))
 }
 
-pub(crate) fn sum_to<T: Element>(data: &[T], layout: &Layout, out_shape: &[usize]) -> Vec<T> {
+/// Reduces a view over the dims where `out_shape` (same rank) has size 1, in an order fixed by the shapes
+/// alone, so results do not depend on the thread count.
+fn reduce_to<T: Element>(
+    data: &[T],
+    layout: &Layout,
+    out_shape: &[usize],
+    identity: T,
+    f: impl Fn(T, T) -> T + Sync + Copy,
+) -> Vec<T> {
     let out_numel = crate::shape::numel(out_shape);
     if out_numel == 1 && layout.is_contiguous() {
         let xs = &data[layout.offset..layout.offset + layout.numel()];
         if xs.len() >= PARALLEL_ABOVE {
-            // Fixed chunks summed in parallel, then their sums in order: the same result on any thread count.
-            let partial: Vec<T> = xs.par_chunks(PARALLEL_ABOVE / 4).map(sum_slice).collect();
-            return vec![sum_slice(&partial)];
+            // Fixed chunks reduced in parallel, then their results in order: the same on any thread count.
+            let partial: Vec<T> = xs.par_chunks(PARALLEL_ABOVE / 4).map(|c| reduce_slice(c, identity, f)).collect();
+            return vec![reduce_slice(&partial, identity, f)];
         }
-        return vec![sum_slice(xs)];
+        return vec![reduce_slice(xs, identity, f)];
     }
     // The output seen with the input's shape: reduced dims get stride 0, so each input element lands on
-    // the output element it sums into.
+    // the output element it reduces into.
     let target = Layout::contiguous(out_shape).broadcast_to(&layout.shape);
     let (si, so) = (last_stride(layout), last_stride(&target));
     let len = row_len(layout);
     let add_row = |out: &mut [T], oi: usize, oo: usize| {
         if so == 0 {
-            let row: T = (0..len).fold(T::zero(), |s, j| s + data[oi + j * si]);
-            out[oo] = out[oo] + row;
+            let row: T = (0..len).fold(identity, |s, j| f(s, data[oi + j * si]));
+            out[oo] = f(out[oo], row);
         } else {
             for j in 0..len {
-                out[oo + j * so] = out[oo + j * so] + data[oi + j * si];
+                out[oo + j * so] = f(out[oo + j * so], data[oi + j * si]);
             }
         }
     };
@@ -232,40 +307,41 @@ pub(crate) fn sum_to<T: Element>(data: &[T], layout: &Layout, out_shape: &[usize
     let rows = n.checked_div(len).unwrap_or(0);
     let rows_per_chunk = (PARALLEL_ABOVE / 4).div_ceil(len.max(1));
     let chunks = rows.div_ceil(rows_per_chunk);
-    // Large inputs reduced to a small output (a bias gradient, say): each chunk of rows sums into its own
-    // partial output on some thread, and the partials are added in chunk order, the same on any thread count.
+    // Large inputs reduced to a small output (a bias gradient, say): each chunk of rows reduces into its own
+    // partial output on some thread, and the partials are combined in chunk order.
     if n >= PARALLEL_ABOVE && chunks > 1 && out_numel * chunks <= n {
         let partials: Vec<Vec<T>> = (0..chunks)
             .into_par_iter()
             .map(|c| {
-                let mut part = vec![T::zero(); out_numel];
+                let mut part = vec![identity; out_numel];
                 for r in c * rows_per_chunk..((c + 1) * rows_per_chunk).min(rows) {
                     add_row(&mut part, row_start(layout, r), row_start(&target, r));
                 }
                 part
             })
             .collect();
-        let mut out = vec![T::zero(); out_numel];
+        let mut out = vec![identity; out_numel];
         for part in partials {
-            out.iter_mut().zip(part).for_each(|(o, p)| *o = *o + p);
+            out.iter_mut().zip(part).for_each(|(o, p)| *o = f(*o, p));
         }
         return out;
     }
-    let mut out = vec![T::zero(); out_numel];
-    for_each_row(layout, &target, |oi, oo, _| add_row(&mut out, oi, oo));
+    let mut out = vec![identity; out_numel];
+    for_each_row([layout, &target], |[oi, oo], _| add_row(&mut out, oi, oo));
     out
 }
 
 /// Products with at most this many multiply-adds skip the GEMM (`m * k * n`).
 const SMALL_GEMM: usize = 4096;
 
-pub(crate) fn matmul<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> Vec<T> {
+fn matmul<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> Result<Vec<T>> {
     let (m, k, n) = (la.shape[0], la.shape[1], lb.shape[1]);
-    let mut out = vec![T::zero(); m * n];
+    let size = m.checked_mul(n).ok_or_else(|| Error::shape("matmul", format!("a [{m}, {n}] result is too large")))?;
+    let mut out = vec![T::zero(); size];
     if m == 0 || n == 0 || k == 0 {
-        return out;
+        return Ok(out);
     }
-    if m * k * n <= SMALL_GEMM {
+    if m.saturating_mul(k).saturating_mul(n) <= SMALL_GEMM {
         // Below this size the GEMM's packing and dispatch cost more than the arithmetic.
         let (a_rows, a_cols, b_rows, b_cols) = (la.strides[0], la.strides[1], lb.strides[0], lb.strides[1]);
         for i in 0..m {
@@ -274,11 +350,13 @@ pub(crate) fn matmul<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> 
                 out[i * n + j] = (0..k).fold(T::zero(), |acc, p| acc + a[a0 + p * a_cols] * b[b0 + p * b_rows]);
             }
         }
-        return out;
+        return Ok(out);
     }
     // Check that both views lie inside their buffers before handing raw pointers to the GEMM.
     let last = |l: &Layout| l.offset + (l.shape[0] - 1) * l.strides[0] + (l.shape[1] - 1) * l.strides[1];
-    assert!(last(la) < a.len() && last(lb) < b.len(), "matmul: view exceeds its storage");
+    if last(la) >= a.len() || last(lb) >= b.len() {
+        return Err(Error::shape("matmul", "an operand's view exceeds its storage"));
+    }
     let stride = |s: usize| s as isize;
     // SAFETY: the asserts above keep every strided read of A and B inside `a` and `b`; C is the fresh,
     // contiguous m x n buffer `out`, which overlaps neither input.
@@ -298,30 +376,7 @@ pub(crate) fn matmul<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> 
             1,
         );
     }
-    out
-}
-
-pub(crate) fn index_select0<T: Element>(data: &[T], layout: &Layout, indices: &[usize]) -> Vec<T> {
-    let row_len = crate::shape::numel(&layout.shape[1..]);
-    let mut out = Vec::with_capacity(indices.len() * row_len);
-    for &i in indices {
-        let row = layout.narrow(0, i, 1);
-        if row.is_contiguous() {
-            out.extend_from_slice(&data[row.offset..row.offset + row_len]);
-        } else {
-            out.extend(map(data, &row, |x| x));
-        }
-    }
-    out
-}
-
-pub(crate) fn index_add0<T: Element>(dst: &mut [T], row_len: usize, src: &[T], layout: &Layout, indices: &[usize]) {
-    let src = map(src, layout, |x| x);
-    for (row, &i) in src.chunks_exact(row_len.max(1)).zip(indices) {
-        for (d, &s) in dst[i * row_len..(i + 1) * row_len].iter_mut().zip(row) {
-            *d = *d + s;
-        }
-    }
+    Ok(out)
 }
 
 fn assign_with<T: Element>(dst: &mut [T], ld: &Layout, src: &[T], ls: &Layout, f: impl Fn(T, T) -> T + Sync) {
@@ -338,7 +393,7 @@ fn assign_with<T: Element>(dst: &mut [T], ld: &Layout, src: &[T], ls: &Layout, f
         return;
     }
     let (sd, ss) = (last_stride(ld), last_stride(ls));
-    for_each_row(ld, ls, |od, os, len| {
+    for_each_row([ld, ls], |[od, os], len| {
         for j in 0..len {
             let x = &mut dst[od + j * sd];
             *x = f(*x, src[os + j * ss]);
@@ -346,34 +401,92 @@ fn assign_with<T: Element>(dst: &mut [T], ld: &Layout, src: &[T], ls: &Layout, f
     });
 }
 
-pub(crate) fn assign<T: Element>(dst: &mut [T], ld: &Layout, src: &[T], ls: &Layout, op: Option<BinaryOp>) {
-    match op {
-        None => assign_with(dst, ld, src, ls, |_, y| y),
-        Some(BinaryOp::Add) => assign_with(dst, ld, src, ls, |x, y| x + y),
-        Some(BinaryOp::Sub) => assign_with(dst, ld, src, ls, |x, y| x - y),
-        Some(BinaryOp::Mul) => assign_with(dst, ld, src, ls, |x, y| x * y),
-        Some(BinaryOp::Div) => assign_with(dst, ld, src, ls, |x, y| x / y),
+impl<T: Element> BackendStorage<T> for CpuStorage<T> {
+    fn device(&self) -> Device {
+        Device::Cpu
     }
-}
 
-pub(crate) fn map_inplace<T: Element>(dst: &mut [T], ld: &Layout, op: UnaryOp<T>) {
-    let stride = last_stride(ld);
-    let mut apply = |f: &dyn Fn(T) -> T| {
-        if ld.is_contiguous() {
-            dst[ld.offset..ld.offset + ld.numel()].iter_mut().for_each(|x| *x = f(*x));
-        } else {
-            for_each_row(ld, ld, |o, _, len| (0..len).for_each(|j| dst[o + j * stride] = f(dst[o + j * stride])));
+    fn to_vec(&self, layout: &Layout) -> Result<Vec<T>> {
+        if layout.is_contiguous() {
+            return Ok(self.0[layout.offset..layout.offset + layout.numel()].to_vec());
         }
-    };
-    match op {
-        UnaryOp::Fill(c) => apply(&|_| c),
-        UnaryOp::Mul(c) => apply(&|x| x * c),
-        UnaryOp::Add(c) => apply(&|x| x + c),
-        // The remaining maps have no in-place use; compute them out of place and copy back.
-        other => {
-            let values = unary(dst, ld, other);
-            assign_with(dst, ld, &values, &Layout::contiguous(&ld.shape), |_, y| y);
+        Ok(map(&self.0, layout, |x| x))
+    }
+
+    fn unary(&self, layout: &Layout, op: UnaryOp, c: T) -> Result<Self> {
+        if op == UnaryOp::Fill {
+            return Ok(CpuStorage(vec![c; layout.numel()]));
         }
+        Ok(CpuStorage(op.forward(c, MapView(&self.0, layout))))
+    }
+
+    fn unary_grad(&self, layout: &Layout, grad: &Self, grad_layout: &Layout, op: UnaryOp, c: T) -> Result<Self> {
+        Ok(CpuStorage(op.gradient(c, ZipViews([(&self.0, layout), (&grad.0, grad_layout)]))))
+    }
+
+    fn binary(&self, lhs: &Layout, rhs: &Self, rhs_layout: &Layout, op: BinaryOp) -> Result<Self> {
+        Ok(CpuStorage(op.forward(ZipViews([(&self.0, lhs), (&rhs.0, rhs_layout)]))))
+    }
+
+    fn binary_grad(
+        &self,
+        lhs: &Layout,
+        rhs: &Self,
+        rhs_layout: &Layout,
+        grad: &Self,
+        grad_layout: &Layout,
+        op: BinaryOp,
+        side: Side,
+    ) -> Result<Self> {
+        let views = [(self.0.as_slice(), lhs), (rhs.0.as_slice(), rhs_layout), (grad.0.as_slice(), grad_layout)];
+        Ok(CpuStorage(op.gradient(side, Zip3Views(views))))
+    }
+
+    fn reduce_to(&self, layout: &Layout, out_shape: &[usize], op: ReduceOp) -> Result<Self> {
+        let kernel = ReduceView { data: &self.0, layout, out_shape, identity: op.identity() };
+        Ok(CpuStorage(op.combine(kernel)))
+    }
+
+    fn matmul(&self, lhs: &Layout, rhs: &Self, rhs_layout: &Layout) -> Result<Self> {
+        matmul(&self.0, lhs, &rhs.0, rhs_layout).map(CpuStorage)
+    }
+
+    fn index_select0(&self, layout: &Layout, indices: &[usize]) -> Result<Self> {
+        let row_len = crate::shape::numel(&layout.shape[1..]);
+        let mut out = Vec::with_capacity(indices.len() * row_len);
+        for &i in indices {
+            let row = layout.narrow(0, i, 1);
+            if row.is_contiguous() {
+                out.extend_from_slice(&self.0[row.offset..row.offset + row_len]);
+            } else {
+                out.extend(map(&self.0, &row, |x| x));
+            }
+        }
+        Ok(CpuStorage(out))
+    }
+
+    fn index_add0(&mut self, row_len: usize, src: &Self, src_layout: &Layout, indices: &[usize]) -> Result<()> {
+        let src = map(&src.0, src_layout, |x| x);
+        for (row, &i) in src.chunks_exact(row_len.max(1)).zip(indices) {
+            for (d, &s) in self.0[i * row_len..(i + 1) * row_len].iter_mut().zip(row) {
+                *d = *d + s;
+            }
+        }
+        Ok(())
+    }
+
+    fn assign(&mut self, dst: &Layout, src: &Self, src_layout: &Layout, op: Option<BinaryOp>) -> Result<()> {
+        let views = AssignViews { dst: &mut self.0, ld: dst, src: &src.0, ls: src_layout };
+        match op {
+            None => assign_with(views.dst, dst, views.src, src_layout, |_, y| y),
+            Some(op) => op.forward(views),
+        }
+        Ok(())
+    }
+
+    fn map_inplace(&mut self, dst: &Layout, op: UnaryOp, c: T) -> Result<()> {
+        op.forward(c, MapInPlace(&mut self.0, dst));
+        Ok(())
     }
 }
 
@@ -382,36 +495,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parallel_kernels_match_plain_loops() {
+    fn parallel_kernels_match_plain_loops() -> Result<()> {
         let n = PARALLEL_ABOVE * 2 + 3;
-        let a: Vec<f64> = (0..n).map(|i| (i % 97) as f64 * 0.5 - 7.0).collect();
-        let b: Vec<f64> = (0..n).map(|i| (i % 13) as f64 + 1.0).collect();
+        let a = CpuStorage((0..n).map(|i| (i % 97) as f64 * 0.5 - 7.0).collect::<Vec<_>>());
+        let b = CpuStorage((0..n).map(|i| (i % 13) as f64 + 1.0).collect::<Vec<_>>());
         let layout = Layout::contiguous(&[n]);
-        let sum = binary(&a, &layout, &b, &layout, BinaryOp::Add);
-        assert!(sum.iter().zip(a.iter().zip(&b)).all(|(s, (x, y))| *s == x + y));
-        let neg = unary(&a, &layout, UnaryOp::Neg);
-        assert!(neg.iter().zip(&a).all(|(m, x)| *m == -x));
+        let sum = a.binary(&layout, &b, &layout, BinaryOp::Add)?.0;
+        assert!(sum.iter().zip(a.0.iter().zip(&b.0)).all(|(s, (x, y))| *s == x + y));
+        let neg = a.unary(&layout, UnaryOp::Neg, 0.0)?.0;
+        assert!(neg.iter().zip(&a.0).all(|(m, x)| *m == -x));
         let mut dst = a.clone();
-        assign(&mut dst, &layout, &b, &layout, Some(BinaryOp::Mul));
-        assert!(dst.iter().zip(a.iter().zip(&b)).all(|(d, (x, y))| *d == x * y));
+        dst.assign(&layout, &b, &layout, Some(BinaryOp::Mul))?;
+        assert!(dst.0.iter().zip(a.0.iter().zip(&b.0)).all(|(d, (x, y))| *d == x * y));
         // Integers times 0.5 sum exactly in f64 whatever the order, so the parallel sums must be exact.
-        let total = sum_to(&a, &layout, &[1])[0];
-        assert_eq!(total, a.iter().sum::<f64>());
+        let total = a.reduce_to(&layout, &[1], ReduceOp::Sum)?.0[0];
+        assert_eq!(total, a.0.iter().sum::<f64>());
+        let max = a.reduce_to(&layout, &[1], ReduceOp::Max)?.0[0];
+        assert_eq!(max, a.0.iter().copied().fold(f64::NEG_INFINITY, f64::max));
         let cols = 7;
         let rows = n / cols;
         let grid = Layout::contiguous(&[rows, cols]);
-        let by_col = sum_to(&a, &grid, &[1, cols]);
-        let by_row = sum_to(&a, &grid, &[rows, 1]);
+        let by_col = a.reduce_to(&grid, &[1, cols], ReduceOp::Sum)?.0;
+        let by_row = a.reduce_to(&grid, &[rows, 1], ReduceOp::Sum)?.0;
         for c in 0..cols {
-            assert_eq!(by_col[c], (0..rows).map(|r| a[r * cols + c]).sum::<f64>());
+            assert_eq!(by_col[c], (0..rows).map(|r| a.0[r * cols + c]).sum::<f64>());
         }
-        assert!((0..rows).all(|r| by_row[r] == a[r * cols..(r + 1) * cols].iter().sum::<f64>()));
+        assert!((0..rows).all(|r| by_row[r] == a.0[r * cols..(r + 1) * cols].iter().sum::<f64>()));
+        let min_by_col = a.reduce_to(&grid, &[1, cols], ReduceOp::Min)?.0;
+        for c in 0..cols {
+            assert_eq!(min_by_col[c], (0..rows).map(|r| a.0[r * cols + c]).fold(f64::INFINITY, f64::min));
+        }
         // Strided (transposed) and broadcast operands take the row-chunked parallel path.
         let t = grid.transpose(0, 1);
-        let moved = unary(&a, &t, UnaryOp::Identity);
-        assert!((0..cols).all(|c| (0..rows).all(|r| moved[c * rows + r] == a[r * cols + c])));
+        let moved = a.unary(&t, UnaryOp::Identity, 0.0)?.0;
+        assert!((0..cols).all(|c| (0..rows).all(|r| moved[c * rows + r] == a.0[r * cols + c])));
         let row = Layout::contiguous(&[cols]).broadcast_to(&[rows, cols]);
-        let plus_row = binary(&a, &grid, &b, &row, BinaryOp::Add);
-        assert!((0..rows * cols).all(|i| plus_row[i] == a[i] + b[i % cols]));
+        let plus_row = a.binary(&grid, &b, &row, BinaryOp::Add)?.0;
+        assert!((0..rows * cols).all(|i| plus_row[i] == a.0[i] + b.0[i % cols]));
+        // Three strided operands: the gradient of a product for its lhs is g · rhs.
+        let g = CpuStorage(vec![2.0; n]);
+        let grad = a.binary_grad(&grid, &b, &row, &g, &grid, BinaryOp::Mul, Side::Lhs)?.0;
+        assert!((0..rows * cols).all(|i| grad[i] == 2.0 * b.0[i % cols]));
+        Ok(())
     }
 }

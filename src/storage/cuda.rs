@@ -16,13 +16,16 @@ pub(crate) use device::device_count;
 pub(crate) use kernels::{check_all as check_kernels, nvrtc_present};
 
 use self::device::{driver_error, launch_cfg, CudaDevice};
-use self::layout::{check_in_bounds, check_no_overlap, Strided};
-use super::{BinaryOp, UnaryOp};
+use self::layout::{check_in_bounds, Strided};
+use super::backend::BackendStorage;
+use super::pointwise::{BinaryOp, Side, UnaryOp};
+use super::reduce::ReduceOp;
 use crate::device::Device;
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::shape::Layout;
 use cudarc::driver::{CudaSlice, PushKernelArg};
+use device::launch;
 use std::sync::Arc;
 
 /// A buffer of `len` elements on one CUDA device.
@@ -35,28 +38,7 @@ pub(crate) struct CudaStorage<T: Element> {
 
 impl<T: Element> std::fmt::Debug for CudaStorage<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CudaStorage<{}>(cuda:{}, {} elements)", T::C_TYPE, self.dev.ordinal, self.len)
-    }
-}
-
-/// The scalar an op carries (0 for the ops without one).
-fn scalar<T: Element>(op: UnaryOp<T>) -> T {
-    match op {
-        UnaryOp::Powf(c)
-        | UnaryOp::Add(c)
-        | UnaryOp::Mul(c)
-        | UnaryOp::RSub(c)
-        | UnaryOp::RDiv(c)
-        | UnaryOp::Div(c)
-        | UnaryOp::Fill(c) => c,
-        UnaryOp::Identity
-        | UnaryOp::Neg
-        | UnaryOp::Square
-        | UnaryOp::Sqrt
-        | UnaryOp::Exp
-        | UnaryOp::Log
-        | UnaryOp::Abs
-        | UnaryOp::Sign => T::zero(),
+        write!(f, "CudaStorage<{}>(cuda:{}, {} elements)", T::DTYPE.c_type(), self.dev.ordinal, self.len)
     }
 }
 
@@ -64,17 +46,6 @@ impl<T: Element> CudaStorage<T> {
     /// A storage on the same device as `self`.
     fn derived(&self, data: CudaSlice<T>, len: usize) -> Self {
         CudaStorage { data, len, dev: Arc::clone(&self.dev) }
-    }
-
-    pub fn device(&self) -> Device {
-        Device::Cuda(self.dev.ordinal)
-    }
-
-    fn same_device(&self, op: &'static str, other: &Self) -> Result<()> {
-        if self.dev.ordinal != other.dev.ordinal {
-            return Err(Error::DeviceMismatch { op, lhs: self.device(), rhs: other.device() });
-        }
-        Ok(())
     }
 
     /// `n` copies of `value` on `cuda:{ordinal}`.
@@ -87,13 +58,10 @@ impl<T: Element> CudaStorage<T> {
         // SAFETY: the `fill` kernel below writes all n elements before anything can read them.
         let mut data = unsafe { dev.alloc_uninit::<T>(n) }?;
         if n > 0 {
-            let f = dev.function::<T>("fill")?;
             let n64 = n as u64;
-            let mut launch = dev.stream.launch_builder(&f);
-            launch.arg(&mut data).arg(&n64).arg(&value);
             // SAFETY: the arguments match `fill(T* out, u64 n, T value)` in kernels/unary.cu, and `data` holds n
             // elements of T.
-            unsafe { launch.launch(launch_cfg(n)) }.map_err(|e| driver_error("full", e))?;
+            unsafe { launch!(dev, "full", "fill", launch_cfg(n), [&mut data, &n64, &value]) }?;
         }
         Ok(CudaStorage { data, len: n, dev })
     }
@@ -108,9 +76,14 @@ impl<T: Element> CudaStorage<T> {
         };
         Ok(CudaStorage { data, len: host.len(), dev })
     }
+}
 
-    /// The elements of a view, row-major, on the host.
-    pub fn to_vec(&self, layout: &Layout) -> Result<Vec<T>> {
+impl<T: Element> BackendStorage<T> for CudaStorage<T> {
+    fn device(&self) -> Device {
+        Device::Cuda(self.dev.ordinal)
+    }
+
+    fn to_vec(&self, layout: &Layout) -> Result<Vec<T>> {
         let n = layout.numel();
         if n == 0 {
             return Ok(Vec::new());
@@ -119,7 +92,7 @@ impl<T: Element> CudaStorage<T> {
         let copied = if layout.is_contiguous() {
             self.dev.stream.clone_dtoh(&self.data.slice(layout.offset..layout.offset + n))
         } else {
-            let packed = self.unary(layout, UnaryOp::Identity)?;
+            let packed = self.unary(layout, UnaryOp::Identity, T::zero())?;
             self.dev.stream.clone_dtoh(&packed.data.slice(..n))
         };
         let host = copied.map_err(|e| driver_error("copy to the host", e))?;
@@ -127,8 +100,7 @@ impl<T: Element> CudaStorage<T> {
         Ok(host)
     }
 
-    /// `op` of every element of a view, contiguous.
-    pub fn unary(&self, layout: &Layout, op: UnaryOp<T>) -> Result<Self> {
+    fn unary(&self, layout: &Layout, op: UnaryOp, c: T) -> Result<Self> {
         const OP: &str = "unary op";
         let n = layout.numel();
         if n == 0 {
@@ -136,22 +108,44 @@ impl<T: Element> CudaStorage<T> {
         }
         check_in_bounds(OP, layout, self.len)?;
         let lx = Strided::of(OP, layout)?;
-        let f = self.dev.function::<T>("unary")?;
         // SAFETY: the `unary` kernel below writes all n elements before anything can read them.
         let mut out = unsafe { self.dev.alloc_uninit::<T>(n) }?;
-        let (n64, code, c) = (n as u64, op.code(), scalar(op));
-        let mut launch = self.dev.stream.launch_builder(&f);
-        launch.arg(&self.data).arg(&lx).arg(&mut out).arg(&n64).arg(&code).arg(&c);
+        let (n64, code) = (n as u64, op.code());
         // SAFETY: the arguments match `unary(const T* x, Strided lx, T* out, u64 n, int op, T c)`; every
         // element of `lx` lies inside `self.data` (checked above) and `out` holds n elements.
-        unsafe { launch.launch(launch_cfg(n)) }.map_err(|e| driver_error(OP, e))?;
+        unsafe { launch!(self.dev, OP, "unary", launch_cfg(n), [&self.data, &lx, &mut out, &n64, &code, &c]) }?;
         Ok(self.derived(out, n))
     }
 
-    /// `lhs op rhs` for two views of one (broadcast) shape, contiguous.
-    pub fn binary(&self, lhs: &Layout, rhs: &Self, rhs_layout: &Layout, op: BinaryOp) -> Result<Self> {
+    fn unary_grad(&self, layout: &Layout, grad: &Self, grad_layout: &Layout, op: UnaryOp, c: T) -> Result<Self> {
+        const OP: &str = "backward";
+        let [ls, lg] = Strided::joint(OP, [layout, grad_layout])?;
+        let n = layout.numel();
+        if n == 0 {
+            return Ok(self.derived(self.dev.alloc_zeros(0)?, 0));
+        }
+        check_in_bounds(OP, layout, self.len)?;
+        check_in_bounds(OP, grad_layout, grad.len)?;
+        // SAFETY: the `unary_grad` kernel below writes all n elements before anything can read them.
+        let mut out = unsafe { self.dev.alloc_uninit::<T>(n) }?;
+        let (n64, code) = (n as u64, op.code());
+        // SAFETY: the arguments match `unary_grad(const T* s, Strided ls, const T* g, Strided lg, T* out, u64 n,
+        // int op, T c)`; both views lie inside their buffers (checked above; they may be one buffer, only read),
+        // and `out` is a fresh buffer of n elements.
+        unsafe {
+            launch!(
+                self.dev,
+                OP,
+                "unary_grad",
+                launch_cfg(n),
+                [&self.data, &ls, &grad.data, &lg, &mut out, &n64, &code, &c]
+            )
+        }?;
+        Ok(self.derived(out, n))
+    }
+
+    fn binary(&self, lhs: &Layout, rhs: &Self, rhs_layout: &Layout, op: BinaryOp) -> Result<Self> {
         const OP: &str = "binary op";
-        self.same_device(OP, rhs)?;
         let [la, lb] = Strided::joint(OP, [lhs, rhs_layout])?;
         let n = lhs.numel();
         if n == 0 {
@@ -159,26 +153,64 @@ impl<T: Element> CudaStorage<T> {
         }
         check_in_bounds(OP, lhs, self.len)?;
         check_in_bounds(OP, rhs_layout, rhs.len)?;
-        let f = self.dev.function::<T>("binary")?;
         // SAFETY: the `binary` kernel below writes all n elements before anything can read them.
         let mut out = unsafe { self.dev.alloc_uninit::<T>(n) }?;
         let (n64, code) = (n as u64, op.code());
-        let mut launch = self.dev.stream.launch_builder(&f);
-        launch.arg(&self.data).arg(&la).arg(&rhs.data).arg(&lb).arg(&mut out).arg(&n64).arg(&code);
         // SAFETY: the arguments match `binary(const T* a, Strided la, const T* b, Strided lb, T* out, u64 n,
         // int op)`; both views lie inside their buffers (checked above; they may be one buffer, only read), and
         // `out` is a fresh buffer of n elements.
-        unsafe { launch.launch(launch_cfg(n)) }.map_err(|e| driver_error(OP, e))?;
+        unsafe {
+            launch!(self.dev, OP, "binary", launch_cfg(n), [&self.data, &la, &rhs.data, &lb, &mut out, &n64, &code])
+        }?;
         Ok(self.derived(out, n))
     }
 
-    /// The `[m, n]` product of two strided 2-D views.
-    pub fn matmul(&self, lhs: &Layout, rhs: &Self, rhs_layout: &Layout) -> Result<Self> {
+    fn binary_grad(
+        &self,
+        lhs: &Layout,
+        rhs: &Self,
+        rhs_layout: &Layout,
+        grad: &Self,
+        grad_layout: &Layout,
+        op: BinaryOp,
+        side: Side,
+    ) -> Result<Self> {
+        const OP: &str = "backward";
+        let [la, lb, lg] = Strided::joint(OP, [lhs, rhs_layout, grad_layout])?;
+        let n = lhs.numel();
+        if n == 0 {
+            return Ok(self.derived(self.dev.alloc_zeros(0)?, 0));
+        }
+        check_in_bounds(OP, lhs, self.len)?;
+        check_in_bounds(OP, rhs_layout, rhs.len)?;
+        check_in_bounds(OP, grad_layout, grad.len)?;
+        // SAFETY: the `binary_grad` kernel below writes all n elements before anything can read them.
+        let mut out = unsafe { self.dev.alloc_uninit::<T>(n) }?;
+        let (n64, code, side) = (n as u64, op.code(), i32::from(side == Side::Rhs));
+        // SAFETY: the arguments match `binary_grad(const T* a, Strided la, const T* b, Strided lb, const T* g,
+        // Strided lg, T* out, u64 n, int op, int side)`; the three views lie inside their buffers (checked above;
+        // they are only read) and `out` is a fresh buffer of n elements.
+        unsafe {
+            launch!(
+                self.dev,
+                OP,
+                "binary_grad",
+                launch_cfg(n),
+                [&self.data, &la, &rhs.data, &lb, &grad.data, &lg, &mut out, &n64, &code, &side]
+            )
+        }?;
+        Ok(self.derived(out, n))
+    }
+
+    fn reduce_to(&self, layout: &Layout, out_shape: &[usize], op: ReduceOp) -> Result<Self> {
+        self.reduce_view(layout, out_shape, op)
+    }
+
+    fn matmul(&self, lhs: &Layout, rhs: &Self, rhs_layout: &Layout) -> Result<Self> {
         matmul::matmul(self, lhs, rhs, rhs_layout)
     }
 
-    /// Rows `indices` of dim 0 of a view, contiguous.
-    pub fn index_select0(&self, layout: &Layout, indices: &[usize]) -> Result<Self> {
+    fn index_select0(&self, layout: &Layout, indices: &[usize]) -> Result<Self> {
         const OP: &str = "index_select";
         let Some(&rows) = layout.shape.first() else {
             return Err(Error::shape(OP, "cannot index a 0-D tensor"));
@@ -195,24 +227,27 @@ impl<T: Element> CudaStorage<T> {
         let rest = Strided::from_dims(OP, &layout.shape[1..], &layout.strides[1..], layout.offset)?;
         let idx: Vec<u64> = indices.iter().map(|&i| i as u64).collect();
         let idx = self.dev.stream.clone_htod(&idx).map_err(|e| driver_error(OP, e))?;
-        let f = self.dev.function::<T>("index_select0")?;
         // SAFETY: the `index_select0` kernel below writes all n elements before anything can read them.
         let mut out = unsafe { self.dev.alloc_uninit::<T>(n) }?;
         let (stride0, n64, row_len64) = (layout.strides[0] as u64, n as u64, row_len as u64);
-        let mut launch = self.dev.stream.launch_builder(&f);
-        launch.arg(&self.data).arg(&rest).arg(&stride0).arg(&idx).arg(&mut out).arg(&n64).arg(&row_len64);
         // SAFETY: the arguments match `index_select0(const T* x, Strided rest, u64 stride0, const u64* idx,
         // T* out, u64 n, u64 row_len)`; every index is below the size of dim 0 (checked above), so each read is
         // an element of the view, which lies inside `self.data`; `idx` holds n / row_len indices and `out` n
         // elements.
-        unsafe { launch.launch(launch_cfg(n)) }.map_err(|e| driver_error(OP, e))?;
+        unsafe {
+            launch!(
+                self.dev,
+                OP,
+                "index_select0",
+                launch_cfg(n),
+                [&self.data, &rest, &stride0, &idx, &mut out, &n64, &row_len64]
+            )
+        }?;
         Ok(self.derived(out, n))
     }
 
-    /// Adds row `i` of the view `src_layout` of `src` into row `indices[i]` of this contiguous buffer.
-    pub fn index_add0(&mut self, row_len: usize, src: &Self, src_layout: &Layout, indices: &[usize]) -> Result<()> {
+    fn index_add0(&mut self, row_len: usize, src: &Self, src_layout: &Layout, indices: &[usize]) -> Result<()> {
         const OP: &str = "index_add";
-        self.same_device(OP, src)?;
         if src_layout.numel() != indices.len() * row_len {
             return Err(Error::shape(
                 OP,
@@ -245,23 +280,26 @@ impl<T: Element> CudaStorage<T> {
         plan.extend(starts);
         plan.extend(order.iter().map(|&i| i as u64));
         let plan = self.dev.stream.clone_htod(&plan).map_err(|e| driver_error(OP, e))?;
-        let f = self.dev.function::<T>("index_add0")?;
         let (n_targets64, row_len64) = (n_targets as u64, row_len as u64);
-        let mut launch = self.dev.stream.launch_builder(&f);
-        launch.arg(&mut self.data).arg(&src.data).arg(&ls).arg(&plan).arg(&n_targets64).arg(&row_len64);
         // SAFETY: the arguments match `index_add0(T* dst, const T* src, Strided ls, const u64* plan,
         // u64 n_targets, u64 row_len)`; `plan` is laid out as the kernel reads it (targets, n_targets + 1 starts,
         // one source row per index); every target row lies inside `self.data` (indices checked above) and
         // every source element inside `src.data` (view checked above); `self` and `src` are distinct buffers and
         // distinct targets make each destination element one thread's.
-        unsafe { launch.launch(launch_cfg(n_targets * row_len)) }.map_err(|e| driver_error(OP, e))?;
+        unsafe {
+            launch!(
+                self.dev,
+                OP,
+                "index_add0",
+                launch_cfg(n_targets * row_len),
+                [&mut self.data, &src.data, &ls, &plan, &n_targets64, &row_len64]
+            )
+        }?;
         Ok(())
     }
 
-    /// `dst op= src` elementwise over the view `dst`, `src` already broadcast to its shape (`None`: copy).
-    pub fn assign(&mut self, dst: &Layout, src: &Self, src_layout: &Layout, op: Option<BinaryOp>) -> Result<()> {
+    fn assign(&mut self, dst: &Layout, src: &Self, src_layout: &Layout, op: Option<BinaryOp>) -> Result<()> {
         const OP: &str = "in-place op";
-        self.same_device(OP, src)?;
         let [ld, ls] = Strided::joint(OP, [dst, src_layout])?;
         let n = dst.numel();
         if n == 0 {
@@ -269,35 +307,27 @@ impl<T: Element> CudaStorage<T> {
         }
         check_in_bounds(OP, dst, self.len)?;
         check_in_bounds(OP, src_layout, src.len)?;
-        check_no_overlap(OP, dst)?;
-        let f = self.dev.function::<T>("assign")?;
         let (n64, code) = (n as u64, op.map_or(-1, BinaryOp::code));
-        let mut launch = self.dev.stream.launch_builder(&f);
-        launch.arg(&mut self.data).arg(&ld).arg(&src.data).arg(&ls).arg(&n64).arg(&code);
         // SAFETY: the arguments match `assign(T* dst, Strided ld, const T* src, Strided ls, u64 n, int op)`; both
         // views lie inside their buffers (checked above), which are distinct (`&mut self` and `&src`), and no two
-        // elements of the dst view share an address, so each is one thread's.
-        unsafe { launch.launch(launch_cfg(n)) }.map_err(|e| driver_error(OP, e))?;
+        // elements of the dst view share an address (`Storage::assign` checks that), so each is one thread's.
+        unsafe { launch!(self.dev, OP, "assign", launch_cfg(n), [&mut self.data, &ld, &src.data, &ls, &n64, &code]) }?;
         Ok(())
     }
 
-    /// `x = op(x)` over the view `dst`, in place.
-    pub fn map_inplace(&mut self, dst: &Layout, op: UnaryOp<T>) -> Result<()> {
+    fn map_inplace(&mut self, dst: &Layout, op: UnaryOp, c: T) -> Result<()> {
         const OP: &str = "in-place op";
         let n = dst.numel();
         if n == 0 {
             return Ok(());
         }
         check_in_bounds(OP, dst, self.len)?;
-        check_no_overlap(OP, dst)?;
         let lx = Strided::of(OP, dst)?;
-        let f = self.dev.function::<T>("map_inplace")?;
-        let (n64, code, c) = (n as u64, op.code(), scalar(op));
-        let mut launch = self.dev.stream.launch_builder(&f);
-        launch.arg(&mut self.data).arg(&lx).arg(&n64).arg(&code).arg(&c);
+        let (n64, code) = (n as u64, op.code());
         // SAFETY: the arguments match `map_inplace(T* x, Strided lx, u64 n, int op, T c)`; the view lies inside
-        // `self.data` and has no two elements at one address (both checked above), so each is one thread's.
-        unsafe { launch.launch(launch_cfg(n)) }.map_err(|e| driver_error(OP, e))?;
+        // `self.data` (checked above) and has no two elements at one address (`Storage::map_inplace` checks that),
+        // so each is one thread's.
+        unsafe { launch!(self.dev, OP, "map_inplace", launch_cfg(n), [&mut self.data, &lx, &n64, &code, &c]) }?;
         Ok(())
     }
 }

@@ -1,99 +1,52 @@
 //! Device storage: a flat buffer of elements on one device, and the primitive kernels over strided views of it.
 //!
 //! This is the bottom layer: it knows layouts and elements, nothing of autograd. Every tensor op is built
-//! from the few primitives here, so a backend (CPU, CUDA) implements only these.
+//! from the few primitives of [`BackendStorage`], which each device implements; [`Storage`] holds either
+//! device's buffer, dispatches to it, and is the one place that checks operands share a device.
+//!
+//! The pointwise ops and reductions are declared once, in [`pointwise`] and [`reduce`].
 
+mod backend;
 pub(crate) mod cpu;
 #[cfg(feature = "cuda")]
 pub(crate) mod cuda;
+#[cfg(not(feature = "cuda"))]
+#[path = "cuda_absent.rs"]
+pub(crate) mod cuda;
+pub(crate) mod kernel_source;
+pub(crate) mod pointwise;
+pub(crate) mod reduce;
 
+pub(crate) use backend::BackendStorage;
+pub(crate) use pointwise::{BinaryOp, Saves, Side, UnaryOp};
+pub(crate) use reduce::ReduceOp;
+
+use self::cpu::CpuStorage;
+use self::cuda::CudaStorage;
 use crate::device::Device;
 use crate::element::Element;
 use crate::error::{Error, Result};
-use crate::shape::Layout;
-
-/// An elementwise function of one operand (scalars travel inside the op).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum UnaryOp<T> {
-    Identity,
-    Neg,
-    Square,
-    Sqrt,
-    Exp,
-    Log,
-    Abs,
-    Sign,
-    Powf(T),
-    Add(T),
-    Mul(T),
-    /// `c - x`
-    RSub(T),
-    /// `c / x`
-    RDiv(T),
-    /// `x / c`
-    Div(T),
-    /// `c` everywhere (fills and zeroing).
-    Fill(T),
-}
-
-impl<T> UnaryOp<T> {
-    /// The op's code in the CUDA kernels (kernels/unary.cu keeps the same numbering).
-    #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
-    pub fn code(&self) -> i32 {
-        match self {
-            UnaryOp::Identity => 0,
-            UnaryOp::Neg => 1,
-            UnaryOp::Square => 2,
-            UnaryOp::Sqrt => 3,
-            UnaryOp::Exp => 4,
-            UnaryOp::Log => 5,
-            UnaryOp::Abs => 6,
-            UnaryOp::Sign => 7,
-            UnaryOp::Powf(_) => 8,
-            UnaryOp::Add(_) => 9,
-            UnaryOp::Mul(_) => 10,
-            UnaryOp::RSub(_) => 11,
-            UnaryOp::RDiv(_) => 12,
-            UnaryOp::Div(_) => 13,
-            UnaryOp::Fill(_) => 14,
-        }
-    }
-}
-
-/// An elementwise function of two operands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BinaryOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-}
-
-impl BinaryOp {
-    /// The op's code in the CUDA kernels (kernels/binary.cu keeps the same numbering).
-    #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
-    pub fn code(self) -> i32 {
-        self as i32
-    }
-}
+use crate::shape::{check_no_overlap, Layout};
 
 /// A buffer of elements on one device.
 #[derive(Debug)]
 pub(crate) enum Storage<T: Element> {
-    Cpu(Vec<T>),
-    #[cfg(feature = "cuda")]
-    Cuda(cuda::CudaStorage<T>),
+    Cpu(CpuStorage<T>),
+    Cuda(CudaStorage<T>),
 }
 
-/// Applies `$body` to the backend storage of both operands, or fails when their devices differ.
-macro_rules! same_device {
-    ($op:expr, $a:expr, $b:expr, |$x:ident, $y:ident| $cpu:expr $(, cuda |$cx:ident, $cy:ident| $cuda:expr)?) => {
-        match ($a, $b) {
-            (Storage::Cpu($x), Storage::Cpu($y)) => $cpu,
-            $(#[cfg(feature = "cuda")]
-            (Storage::Cuda($cx), Storage::Cuda($cy)) => $cuda,)?
-            #[allow(unreachable_patterns)]
-            (a, b) => Err(Error::DeviceMismatch { op: $op, lhs: a.device(), rhs: b.device() }),
+/// The backends of several operands, once they are known to share one device.
+enum Backends<'a, T: Element, const N: usize> {
+    Cpu([&'a CpuStorage<T>; N]),
+    Cuda([&'a CudaStorage<T>; N]),
+}
+
+/// Applies `$f` to the backend of one storage, wrapping a backend result back into a `Storage`.
+macro_rules! on_backend {
+    ($storage:expr, |$b:ident| $f:expr) => {
+        match $storage {
+            Storage::Cpu($b) => $f.map(Storage::Cpu),
+            Storage::Cuda($b) => $f.map(Storage::Cuda),
         }
     };
 }
@@ -101,140 +54,183 @@ macro_rules! same_device {
 impl<T: Element> Storage<T> {
     pub fn device(&self) -> Device {
         match self {
-            Storage::Cpu(_) => Device::Cpu,
-            #[cfg(feature = "cuda")]
+            Storage::Cpu(s) => s.device(),
             Storage::Cuda(s) => s.device(),
+        }
+    }
+
+    /// The backends of two operands, or the error naming `op` and both devices: with [`Storage::triple`], the
+    /// one device check of every primitive of several operands.
+    fn pair<'a>(op: &'static str, a: &'a Self, b: &'a Self) -> Result<Backends<'a, T, 2>> {
+        match (a, b) {
+            (Storage::Cpu(x), Storage::Cpu(y)) => Ok(Backends::Cpu([x, y])),
+            (Storage::Cuda(x), Storage::Cuda(y)) if x.device() == y.device() => Ok(Backends::Cuda([x, y])),
+            _ => Err(Error::DeviceMismatch { op, lhs: a.device(), rhs: b.device() }),
+        }
+    }
+
+    /// [`Storage::pair`] for three operands.
+    fn triple<'a>(op: &'static str, a: &'a Self, b: &'a Self, c: &'a Self) -> Result<Backends<'a, T, 3>> {
+        match (Self::pair(op, a, b)?, Self::pair(op, a, c)?) {
+            (Backends::Cpu([x, y]), Backends::Cpu([_, z])) => Ok(Backends::Cpu([x, y, z])),
+            (Backends::Cuda([x, y]), Backends::Cuda([_, z])) => Ok(Backends::Cuda([x, y, z])),
+            _ => Err(Error::DeviceMismatch { op, lhs: a.device(), rhs: c.device() }),
         }
     }
 
     /// A fresh buffer of `n` copies of `value` on `device`.
     pub fn full(n: usize, value: T, device: Device) -> Result<Self> {
         match device {
-            Device::Cpu => Ok(Storage::Cpu(vec![value; n])),
-            Device::Cuda(ordinal) => Self::cuda_full(n, value, ordinal),
+            Device::Cpu => {
+                let mut data = Vec::new();
+                data.try_reserve_exact(n).map_err(|_| too_large("full", n))?;
+                data.resize(n, value);
+                Ok(Storage::Cpu(CpuStorage(data)))
+            }
+            Device::Cuda(ordinal) => CudaStorage::full(n, value, ordinal).map(Storage::Cuda),
         }
-    }
-
-    #[cfg(feature = "cuda")]
-    fn cuda_full(n: usize, value: T, ordinal: usize) -> Result<Self> {
-        cuda::CudaStorage::full(n, value, ordinal).map(Storage::Cuda)
-    }
-
-    #[cfg(not(feature = "cuda"))]
-    fn cuda_full(_n: usize, _value: T, ordinal: usize) -> Result<Self> {
-        Err(crate::cuda_unavailable(ordinal))
     }
 
     /// Host data moved to `device`.
     pub fn from_vec(data: Vec<T>, device: Device) -> Result<Self> {
         match device {
-            Device::Cpu => Ok(Storage::Cpu(data)),
-            #[cfg(feature = "cuda")]
-            Device::Cuda(ordinal) => cuda::CudaStorage::from_host(&data, ordinal).map(Storage::Cuda),
-            #[cfg(not(feature = "cuda"))]
-            Device::Cuda(ordinal) => Err(crate::cuda_unavailable(ordinal)),
+            Device::Cpu => Ok(Storage::Cpu(CpuStorage(data))),
+            Device::Cuda(ordinal) => CudaStorage::from_host(&data, ordinal).map(Storage::Cuda),
         }
     }
 
     /// The elements of a view, in row-major order, on the host.
     pub fn to_vec(&self, layout: &Layout) -> Result<Vec<T>> {
         match self {
-            Storage::Cpu(data) => Ok(cpu::unary(data, layout, UnaryOp::Identity)),
-            #[cfg(feature = "cuda")]
+            Storage::Cpu(s) => s.to_vec(layout),
             Storage::Cuda(s) => s.to_vec(layout),
         }
     }
 
-    /// `op` applied to every element of a view; the result is contiguous.
-    pub fn unary(&self, layout: &Layout, op: UnaryOp<T>) -> Result<Self> {
-        match self {
-            Storage::Cpu(data) => Ok(Storage::Cpu(cpu::unary(data, layout, op))),
-            #[cfg(feature = "cuda")]
-            Storage::Cuda(s) => s.unary(layout, op).map(Storage::Cuda),
+    /// `op(x, c)` applied to every element of a view; the result is contiguous.
+    pub fn unary(&self, layout: &Layout, op: UnaryOp, c: T) -> Result<Self> {
+        on_backend!(self, |s| s.unary(layout, op, c))
+    }
+
+    /// A contiguous copy of a view.
+    pub fn copy(&self, layout: &Layout) -> Result<Self> {
+        self.unary(layout, UnaryOp::Identity, T::zero())
+    }
+
+    /// `g · op'(s)`: a unary op's gradient from its saved view (this storage) and the incoming gradient.
+    pub fn unary_grad(&self, layout: &Layout, grad: &Self, grad_layout: &Layout, op: UnaryOp, c: T) -> Result<Self> {
+        match Self::pair("backward", self, grad)? {
+            Backends::Cpu([s, g]) => s.unary_grad(layout, g, grad_layout, op, c).map(Storage::Cpu),
+            Backends::Cuda([s, g]) => s.unary_grad(layout, g, grad_layout, op, c).map(Storage::Cuda),
         }
     }
 
     /// `lhs op rhs` for two views already broadcast to the same shape; the result is contiguous.
     pub fn binary(&self, lhs: &Layout, rhs: &Self, rhs_layout: &Layout, op: BinaryOp) -> Result<Self> {
-        same_device!(
-            "binary op",
-            self,
-            rhs,
-            |a, b| Ok(Storage::Cpu(cpu::binary(a, lhs, b, rhs_layout, op))),
-            cuda | a,
-            b | a.binary(lhs, b, rhs_layout, op).map(Storage::Cuda)
-        )
+        match Self::pair(binary_name(op), self, rhs)? {
+            Backends::Cpu([a, b]) => a.binary(lhs, b, rhs_layout, op).map(Storage::Cpu),
+            Backends::Cuda([a, b]) => a.binary(lhs, b, rhs_layout, op).map(Storage::Cuda),
+        }
+    }
+
+    /// The gradient of `lhs op rhs` for operand `side`, all three views of the broadcast shape.
+    #[allow(clippy::too_many_arguments)]
+    pub fn binary_grad(
+        &self,
+        lhs: &Layout,
+        rhs: &Self,
+        rhs_layout: &Layout,
+        grad: &Self,
+        grad_layout: &Layout,
+        op: BinaryOp,
+        side: Side,
+    ) -> Result<Self> {
+        match Self::triple("backward", self, rhs, grad)? {
+            Backends::Cpu([a, b, g]) => a.binary_grad(lhs, b, rhs_layout, g, grad_layout, op, side).map(Storage::Cpu),
+            Backends::Cuda([a, b, g]) => a.binary_grad(lhs, b, rhs_layout, g, grad_layout, op, side).map(Storage::Cuda),
+        }
+    }
+
+    /// Reduces a view with `op` over the dims where `out_shape` (same rank) has size 1; contiguous.
+    pub fn reduce_to(&self, layout: &Layout, out_shape: &[usize], op: ReduceOp) -> Result<Self> {
+        on_backend!(self, |s| s.reduce_to(layout, out_shape, op))
     }
 
     /// Sums a view over the dims where `out_shape` (same rank) has size 1; the result is contiguous.
     pub fn sum_to(&self, layout: &Layout, out_shape: &[usize]) -> Result<Self> {
-        match self {
-            Storage::Cpu(data) => Ok(Storage::Cpu(cpu::sum_to(data, layout, out_shape))),
-            #[cfg(feature = "cuda")]
-            Storage::Cuda(s) => s.sum_to(layout, out_shape).map(Storage::Cuda),
-        }
+        self.reduce_to(layout, out_shape, ReduceOp::Sum)
     }
 
     /// The `[m, n]` product of two strided 2-D views `[m, k]` and `[k, n]`.
     pub fn matmul(&self, lhs: &Layout, rhs: &Self, rhs_layout: &Layout) -> Result<Self> {
-        same_device!(
-            "matmul",
-            self,
-            rhs,
-            |a, b| Ok(Storage::Cpu(cpu::matmul(a, lhs, b, rhs_layout))),
-            cuda | a,
-            b | a.matmul(lhs, b, rhs_layout).map(Storage::Cuda)
-        )
+        match Self::pair("matmul", self, rhs)? {
+            Backends::Cpu([a, b]) => a.matmul(lhs, b, rhs_layout).map(Storage::Cpu),
+            Backends::Cuda([a, b]) => a.matmul(lhs, b, rhs_layout).map(Storage::Cuda),
+        }
     }
 
     /// Rows `indices` of dim 0 of a view; the result is contiguous.
     pub fn index_select0(&self, layout: &Layout, indices: &[usize]) -> Result<Self> {
-        match self {
-            Storage::Cpu(data) => Ok(Storage::Cpu(cpu::index_select0(data, layout, indices))),
-            #[cfg(feature = "cuda")]
-            Storage::Cuda(s) => s.index_select0(layout, indices).map(Storage::Cuda),
-        }
+        on_backend!(self, |s| s.index_select0(layout, indices))
     }
 
-    /// Adds row `i` of the contiguous `src` into row `indices[i]` of this contiguous buffer.
+    /// Adds row `i` of the view `src_layout` of `src` into row `indices[i]` of this contiguous buffer.
     pub fn index_add0(&mut self, row_len: usize, src: &Self, src_layout: &Layout, indices: &[usize]) -> Result<()> {
-        same_device!(
-            "index_add",
-            self,
-            src,
-            |a, b| {
-                cpu::index_add0(a, row_len, b, src_layout, indices);
-                Ok(())
-            },
-            cuda | a,
-            b | a.index_add0(row_len, b, src_layout, indices)
-        )
-    }
-
-    /// `dst op= src` elementwise over the view `dst`, with `src` already broadcast to its shape.
-    pub fn assign(&mut self, dst: &Layout, src: &Self, src_layout: &Layout, op: Option<BinaryOp>) -> Result<()> {
-        same_device!(
-            "in-place op",
-            self,
-            src,
-            |a, b| {
-                cpu::assign(a, dst, b, src_layout, op);
-                Ok(())
-            },
-            cuda | a,
-            b | a.assign(dst, b, src_layout, op)
-        )
-    }
-
-    /// `x = op(x)` over the view `dst`, in place.
-    pub fn map_inplace(&mut self, dst: &Layout, op: UnaryOp<T>) -> Result<()> {
-        match self {
-            Storage::Cpu(data) => {
-                cpu::map_inplace(data, dst, op);
-                Ok(())
-            }
-            #[cfg(feature = "cuda")]
-            Storage::Cuda(s) => s.map_inplace(dst, op),
+        const OP: &str = "index_add";
+        check_devices(OP, self, src)?;
+        match (self, src) {
+            (Storage::Cpu(d), Storage::Cpu(s)) => d.index_add0(row_len, s, src_layout, indices),
+            (Storage::Cuda(d), Storage::Cuda(s)) => d.index_add0(row_len, s, src_layout, indices),
+            (d, s) => Err(Error::DeviceMismatch { op: OP, lhs: d.device(), rhs: s.device() }),
         }
     }
+
+    /// `dst op= src` elementwise over the view `dst`, with `src` (another buffer) already broadcast to its
+    /// shape. Refuses a destination view with two elements at one address, as torch does.
+    pub fn assign(&mut self, dst: &Layout, src: &Self, src_layout: &Layout, op: Option<BinaryOp>) -> Result<()> {
+        const OP: &str = "in-place op";
+        check_no_overlap(OP, dst)?;
+        check_devices(OP, self, src)?;
+        match (self, src) {
+            (Storage::Cpu(d), Storage::Cpu(s)) => d.assign(dst, s, src_layout, op),
+            (Storage::Cuda(d), Storage::Cuda(s)) => d.assign(dst, s, src_layout, op),
+            (d, s) => Err(Error::DeviceMismatch { op: OP, lhs: d.device(), rhs: s.device() }),
+        }
+    }
+
+    /// `x = op(x, c)` over the view `dst`, in place; refuses a view with two elements at one address.
+    pub fn map_inplace(&mut self, dst: &Layout, op: UnaryOp, c: T) -> Result<()> {
+        check_no_overlap("in-place op", dst)?;
+        match self {
+            Storage::Cpu(s) => s.map_inplace(dst, op, c),
+            Storage::Cuda(s) => s.map_inplace(dst, op, c),
+        }
+    }
+}
+
+/// The device check for primitives that write into one operand.
+fn check_devices<T: Element>(op: &'static str, dst: &Storage<T>, src: &Storage<T>) -> Result<()> {
+    Storage::pair(op, dst, src).map(|_| ())
+}
+
+/// The name errors give a binary op.
+fn binary_name(op: BinaryOp) -> &'static str {
+    match op {
+        BinaryOp::Add => "add",
+        BinaryOp::Sub => "sub",
+        BinaryOp::Mul => "mul",
+        BinaryOp::Div => "div",
+        BinaryOp::Maximum => "maximum",
+        BinaryOp::Minimum => "minimum",
+        BinaryOp::Eq => "eq",
+        BinaryOp::Ne => "ne",
+        BinaryOp::Lt => "lt",
+        BinaryOp::Le => "le",
+        BinaryOp::Gt => "gt",
+        BinaryOp::Ge => "ge",
+    }
+}
+
+pub(crate) fn too_large(op: &'static str, n: usize) -> Error {
+    Error::invalid(op, format!("cannot allocate {n} elements"))
 }

@@ -45,10 +45,10 @@ fn mixed_devices() {
     let gpu = Tensor::<f64>::new([3.0, 4.0]).to(Device::Cuda(0)).unwrap();
     let before = snapshot(&[&cpu, &gpu]);
     for (op, result) in [
-        ("add", cpu.try_add(&gpu).map(|_| ())),
-        ("sub", gpu.try_sub(&cpu).map(|_| ())),
-        ("mul", cpu.try_mul(&gpu).map(|_| ())),
-        ("div", gpu.try_div(&cpu).map(|_| ())),
+        ("add", cpu.add(&gpu).map(|_| ())),
+        ("sub", gpu.sub(&cpu).map(|_| ())),
+        ("mul", cpu.mul(&gpu).map(|_| ())),
+        ("div", gpu.div(&cpu).map(|_| ())),
         ("matmul", cpu.matmul(&gpu).map(|_| ())),
         ("copy_", gpu.copy_(&cpu.detach()).map(|_| ())),
     ] {

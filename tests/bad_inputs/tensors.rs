@@ -31,10 +31,10 @@ macro_rules! binary_shape_mismatch {
 }
 
 binary_shape_mismatch! {
-    add_shapes_that_do_not_broadcast: try_add names "add";
-    sub_shapes_that_do_not_broadcast: try_sub names "sub";
-    mul_shapes_that_do_not_broadcast: try_mul names "mul";
-    div_shapes_that_do_not_broadcast: try_div names "div";
+    add_shapes_that_do_not_broadcast: add names "add";
+    sub_shapes_that_do_not_broadcast: sub names "sub";
+    mul_shapes_that_do_not_broadcast: mul names "mul";
+    div_shapes_that_do_not_broadcast: div names "div";
 }
 
 #[test]

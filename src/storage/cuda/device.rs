@@ -121,7 +121,7 @@ pub(crate) fn get(ordinal: usize) -> Result<Arc<CudaDevice>> {
 impl CudaDevice {
     /// The kernel `name` for `T` (`unary` → `unary_f32`), compiling and loading the module on first use.
     pub(crate) fn function<T: Element>(&self, name: &'static str) -> Result<CudaFunction> {
-        let suffix = kernels::suffix::<T>()?;
+        let suffix = T::DTYPE.kernel_suffix();
         let module = {
             let mut modules = lock(&self.modules);
             match modules.get(suffix) {
@@ -131,11 +131,12 @@ impl CudaDevice {
                         Error::Cuda(msg) => Error::Cuda(format!("cuda:{}: {msg}", self.ordinal)),
                         other => other,
                     })?;
-                    let load =
-                        |e| driver_error(&format!("loading the {} kernels on cuda:{}", T::C_TYPE, self.ordinal), e);
+                    let load = |e| {
+                        driver_error(&format!("loading the {} kernels on cuda:{}", T::DTYPE.c_type(), self.ordinal), e)
+                    };
                     let module = self.stream.context().load_module(ptx).map_err(load)?;
                     let mut functions = HashMap::new();
-                    for &kernel in kernels::KERNELS {
+                    for &kernel in crate::storage::kernel_source::KERNELS {
                         functions.insert(kernel, module.load_function(&format!("{kernel}_{suffix}")).map_err(load)?);
                     }
                     let functions = Arc::new(functions);
@@ -188,6 +189,20 @@ impl CudaDevice {
         self.stream.synchronize().map_err(|e| driver_error(op, e))
     }
 }
+
+/// Launches kernel `$name` for the element type `T` in scope, with `$cfg` and the arguments in order; a
+/// driver error names `$op`. It expands to the unsafe launch itself, so it sits in an `unsafe` block whose
+/// SAFETY comment shows that the arguments match the kernel's parameters and that every view the kernel
+/// reads or writes lies inside its buffer.
+macro_rules! launch {
+    ($dev:expr, $op:expr, $name:literal, $cfg:expr, [$($arg:expr),* $(,)?]) => {{
+        let function = $dev.function::<T>($name)?;
+        let mut builder = $dev.stream.launch_builder(&function);
+        $(builder.arg($arg);)*
+        builder.launch($cfg).map(|_| ()).map_err(|e| $crate::storage::cuda::device::driver_error($op, e))
+    }};
+}
+pub(crate) use launch;
 
 /// The launch shape of an elementwise kernel over `n > 0` items.
 pub(crate) fn launch_cfg(n: usize) -> LaunchConfig {

@@ -1,44 +1,12 @@
-//! The CUDA C sources of kernels/, embedded at build time, and their compilation by NVRTC: once per process
-//! per (architecture, element type), whatever the number of devices of that architecture.
+//! The compilation of the kernel module (src/storage/kernel_source.rs) by NVRTC: once per process per
+//! (architecture, element type), whatever the number of devices of that architecture.
 
 use crate::element::Element;
 use crate::error::{Error, Result};
+use crate::storage::kernel_source::{module_source, FILES, KERNELS};
 use cudarc::nvrtc::{compile_ptx_with_opts, CompileError, CompileOptions, Ptx};
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
-
-/// Declarations every kernel file uses (the `Strided` view, math on `T`, the op codes).
-const COMMON: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/kernels/common.cuh"));
-
-/// Every kernels/*.cu file, by name.
-pub(crate) const FILES: &[(&str, &str)] = &[
-    ("unary.cu", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/kernels/unary.cu"))),
-    ("binary.cu", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/kernels/binary.cu"))),
-    ("reduce.cu", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/kernels/reduce.cu"))),
-    ("index.cu", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/kernels/index.cu"))),
-];
-
-/// Every kernel the storage launches, without its element-type suffix (`unary` is `unary_f32`/`unary_f64`).
-pub(crate) const KERNELS: &[&str] = &[
-    "unary",
-    "map_inplace",
-    "fill",
-    "binary",
-    "assign",
-    "sum_to_thread",
-    "sum_to_block",
-    "index_select0",
-    "index_add0",
-];
-
-/// The suffix of `T`'s kernels: `f32` for `float`, `f64` for `double`.
-pub(crate) fn suffix<T: Element>() -> Result<&'static str> {
-    match T::C_TYPE {
-        "float" => Ok("f32"),
-        "double" => Ok("f64"),
-        other => Err(Error::Cuda(format!("no CUDA kernels for element type {other:?} (only float and double)"))),
-    }
-}
 
 /// Whether libnvrtc can be loaded (probed once per process).
 pub(crate) fn nvrtc_present() -> bool {
@@ -54,20 +22,6 @@ fn nvrtc_missing() -> Error {
          libnvrtc.so.13 on LD_LIBRARY_PATH)"
             .into(),
     )
-}
-
-/// The source of a module of `files` for `T`: the type prefix, the common declarations, then the files.
-fn module_source<T: Element>(files: &[(&str, &str)]) -> Result<String> {
-    let suffix = suffix::<T>()?;
-    // `#line` makes NVRTC's messages cite the real file and line.
-    let mut src = format!(
-        "typedef {} T;\n#define FN(name) name##_{suffix}\n#line 1 \"kernels/common.cuh\"\n{COMMON}\n",
-        T::C_TYPE
-    );
-    for (name, body) in files {
-        src.push_str(&format!("#line 1 \"kernels/{name}\"\n{body}\n"));
-    }
-    Ok(src)
 }
 
 /// Compiles `src` (program `name`, which NVRTC's messages cite) for `arch` (`sm_90`, `compute_90`, ...) to PTX, or
@@ -91,14 +45,14 @@ fn compile(src: &str, name: String, arch: &str, what: &str) -> Result<Ptx> {
 pub(crate) fn module_ptx<T: Element>(arch: &str) -> Result<Ptx> {
     type Cache = Mutex<HashMap<(String, &'static str), Ptx>>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
-    let key = (arch.to_string(), suffix::<T>()?);
+    let key = (arch.to_string(), T::DTYPE.kernel_suffix());
     // Held while compiling, so two threads asking at once compile once.
     let mut cache = CACHE.get_or_init(Default::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(ptx) = cache.get(&key) {
         return Ok(ptx.clone());
     }
-    let what = format!("the {} kernels (kernels/*.cu)", T::C_TYPE);
-    let ptx = compile(&module_source::<T>(FILES)?, format!("torchlet_{}.cu", key.1), arch, &what)?;
+    let what = format!("the {} kernels (kernels/*.cu)", T::DTYPE.c_type());
+    let ptx = compile(&module_source::<T>(FILES), format!("torchlet_{}.cu", key.1), arch, &what)?;
     cache.insert(key, ptx.clone());
     Ok(ptx)
 }
@@ -107,18 +61,18 @@ pub(crate) fn module_ptx<T: Element>(arch: &str) -> Result<Ptx> {
 /// checks that the module defines every kernel the storage launches. Needs only libnvrtc (no driver, no GPU).
 /// Returns the names of the files compiled.
 pub(crate) fn check_all<T: Element>(arch: &str) -> Result<Vec<&'static str>> {
-    let suffix = suffix::<T>()?;
+    let (suffix, c_type) = (T::DTYPE.kernel_suffix(), T::DTYPE.c_type());
     for &(name, body) in FILES {
-        let what = format!("kernels/{name} ({})", T::C_TYPE);
-        compile(&module_source::<T>(&[(name, body)])?, format!("{suffix}_{name}"), arch, &what)?;
+        let what = format!("kernels/{name} ({c_type})");
+        compile(&module_source::<T>(&[(name, body)]), format!("{suffix}_{name}"), arch, &what)?;
     }
-    let what = format!("the {} kernel module", T::C_TYPE);
-    let ptx = compile(&module_source::<T>(FILES)?, format!("torchlet_{suffix}.cu"), arch, &what)?;
+    let what = format!("the {c_type} kernel module");
+    let ptx = compile(&module_source::<T>(FILES), format!("torchlet_{suffix}.cu"), arch, &what)?;
     let text = ptx.to_src();
     for kernel in KERNELS {
         let entry = format!(".entry {kernel}_{suffix}(");
         if !text.contains(&entry) {
-            return Err(Error::Cuda(format!("the compiled {} module has no kernel {kernel}_{suffix}", T::C_TYPE)));
+            return Err(Error::Cuda(format!("the compiled {c_type} module has no kernel {kernel}_{suffix}")));
         }
     }
     Ok(FILES.iter().map(|&(name, _)| name).collect())

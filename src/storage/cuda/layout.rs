@@ -135,22 +135,6 @@ pub(crate) fn check_in_bounds(op: &'static str, layout: &Layout, len: usize) -> 
     }
 }
 
-/// Fails when two elements of the view share an address (a broadcast dim), which an in-place kernel would
-/// write from several threads at once.
-pub(crate) fn check_no_overlap(op: &'static str, layout: &Layout) -> Result<()> {
-    if layout.shape.iter().zip(&layout.strides).any(|(&size, &stride)| size > 1 && stride == 0) {
-        return Err(Error::invalid(
-            op,
-            format!(
-                "unsupported operation: more than one element of the written-to tensor (shape {:?}, strides {:?}) \
-                 refers to a single memory location; clone it before the in-place write",
-                layout.shape, layout.strides
-            ),
-        ));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,10 +5,12 @@
 //! A second, m and n swap, and C's leading dimension is its row length n.
 
 use super::layout::check_in_bounds;
-use super::{CudaStorage, UnaryOp};
+use super::CudaStorage;
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::shape::Layout;
+use crate::storage::backend::BackendStorage;
+use crate::storage::pointwise::UnaryOp;
 use cudarc::cublas::sys::cublasOperation_t;
 use cudarc::cublas::{CudaBlas, Gemm, GemmConfig};
 use cudarc::driver::CudaSlice;
@@ -58,7 +60,7 @@ fn prepare<T: Element>(s: &CudaStorage<T>, l: &Layout) -> Result<(Option<CudaSto
     if let Some(operand) = classify(rows, cols, l.strides[0], l.strides[1]) {
         return Ok((None, operand, l.offset));
     }
-    let packed = s.unary(l, UnaryOp::Identity)?;
+    let packed = s.unary(l, UnaryOp::Identity, T::zero())?;
     let operand = classify(rows, cols, cols, 1).expect("a contiguous view is row-major");
     Ok((Some(packed), operand, 0))
 }
@@ -70,7 +72,6 @@ pub(super) fn matmul<T: Element>(
     b: &CudaStorage<T>,
     lb: &Layout,
 ) -> Result<CudaStorage<T>> {
-    a.same_device(OP, b)?;
     if la.shape.len() != 2 || lb.shape.len() != 2 || la.shape[1] != lb.shape[0] {
         return Err(Error::shape(OP, format!("shapes {:?} and {:?} cannot be multiplied", la.shape, lb.shape)));
     }
@@ -105,7 +106,7 @@ pub(super) fn matmul<T: Element>(
         .or_else(|| try_gemm::<T, f64>(&blas, &shape, (a_data, a_offset), (b_data, b_offset), &mut out));
     match ran {
         Some(result) => result?,
-        None => return Err(Error::Cuda(format!("matmul: no cuBLAS GEMM for element type {}", T::C_TYPE))),
+        None => return Err(Error::Cuda(format!("matmul: no cuBLAS GEMM for element type {}", T::DTYPE.c_type()))),
     }
     Ok(a.derived(out, m * n))
 }

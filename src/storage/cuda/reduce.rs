@@ -1,13 +1,14 @@
-//! Sums over some dims of a strided view (`sum_to`), deterministic: one thread or one block owns each output
-//! element (kernels/reduce.cu), and long reductions with few outputs are split into chunks summed in a second
-//! pass, so the order of the additions depends only on the shapes.
+//! Reductions over some dims of a strided view (`reduce_to`: sum, max, min), deterministic: one thread or one
+//! block owns each output element (kernels/reduce.cu), and long reductions with few outputs are split into
+//! chunks combined in a second pass, so the order of the operations depends only on the shapes.
 
-use super::device::{driver_error, launch_cfg};
+use super::device::{launch, launch_cfg};
 use super::layout::{check_in_bounds, Strided};
 use super::CudaStorage;
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::shape::Layout;
+use crate::storage::reduce::ReduceOp;
 use cudarc::driver::{CudaSlice, LaunchConfig, PushKernelArg};
 
 /// Threads per block of `sum_to_block` (kernels/reduce.cu has the same `SUM_BLOCK`).
@@ -21,9 +22,9 @@ const SUM_TARGET_BLOCKS: usize = 1024;
 const SUM_MIN_CHUNK: usize = 4096;
 
 impl<T: Element> CudaStorage<T> {
-    /// Sums a view over the dims where `out_shape` (same rank) has size 1, contiguous.
-    pub fn sum_to(&self, layout: &Layout, out_shape: &[usize]) -> Result<Self> {
-        const OP: &str = "sum";
+    /// Reduces a view with `op` over the dims where `out_shape` (same rank) has size 1, contiguous.
+    pub(super) fn reduce_view(&self, layout: &Layout, out_shape: &[usize], op: ReduceOp) -> Result<Self> {
+        const OP: &str = "reduce";
         let shape = &layout.shape;
         let fits = out_shape.len() == shape.len() && out_shape.iter().zip(shape).all(|(&o, &s)| o == s || o == 1);
         if !fits {
@@ -31,8 +32,8 @@ impl<T: Element> CudaStorage<T> {
         }
         let (n_in, n_out) = (layout.numel(), crate::shape::numel(out_shape));
         if n_out == 0 || n_in == 0 {
-            // No outputs, or sums over nothing: zeros.
-            return Ok(self.derived(self.dev.alloc_zeros(n_out)?, n_out));
+            // No outputs, or reductions over nothing: the identity.
+            return CudaStorage::full(n_out, op.identity(), self.dev.ordinal);
         }
         check_in_bounds(OP, layout, self.len)?;
         let (mut kept, mut red) = ((vec![], vec![]), (vec![], vec![]));
@@ -43,11 +44,11 @@ impl<T: Element> CudaStorage<T> {
         }
         let kept = Strided::from_dims(OP, &kept.0, &kept.1, layout.offset)?;
         let red = Strided::from_dims(OP, &red.0, &red.1, 0)?;
-        let out = self.reduce(&self.data, kept, red, n_out, n_in / n_out)?;
+        let out = self.reduce(&self.data, kept, red, n_out, n_in / n_out, op)?;
         Ok(self.derived(out, n_out))
     }
 
-    /// `out[o] = Σ_r x[kept(o) + red(r)]` for `o < n_out`, `r < n_red` (both > 0), into a fresh buffer.
+    /// `out[o] = op over r of x[kept(o) + red(r)]` for `o < n_out`, `r < n_red` (both > 0), into a fresh buffer.
     fn reduce(
         &self,
         x: &CudaSlice<T>,
@@ -55,19 +56,25 @@ impl<T: Element> CudaStorage<T> {
         red: Strided,
         n_out: usize,
         n_red: usize,
+        op: ReduceOp,
     ) -> Result<CudaSlice<T>> {
-        const OP: &str = "sum";
-        let (n_out64, n_red64) = (n_out as u64, n_red as u64);
+        const OP: &str = "reduce";
+        let (n_out64, n_red64, code, identity) = (n_out as u64, n_red as u64, op.code(), op.identity::<T>());
         if n_red <= SUM_THREAD_MAX_RED || n_out >= SUM_THREAD_MIN_OUT {
-            let f = self.dev.function::<T>("sum_to_thread")?;
-            // SAFETY: the `sum_to_thread` kernel below writes all n_out elements before anything can read them.
+            // SAFETY: the `reduce_thread` kernel below writes all n_out elements before anything can read them.
             let mut out = unsafe { self.dev.alloc_uninit::<T>(n_out) }?;
-            let mut launch = self.dev.stream.launch_builder(&f);
-            launch.arg(x).arg(&kept).arg(&red).arg(&mut out).arg(&n_out64).arg(&n_red64);
-            // SAFETY: the arguments match `sum_to_thread(const T* x, Strided kept, Strided red, T* out, u64 n_out,
-            // u64 n_red)`; kept(o) + red(r) covers exactly the elements of a view checked to lie inside `x` (or
-            // the contiguous partial sums of the first pass), and `out` holds n_out elements.
-            unsafe { launch.launch(launch_cfg(n_out)) }.map_err(|e| driver_error(OP, e))?;
+            // SAFETY: the arguments match `reduce_thread(const T* x, Strided kept, Strided red, T* out, u64 n_out,
+            // u64 n_red, int op, T identity)`; kept(o) + red(r) covers exactly the elements of a view checked to
+            // lie inside `x` (or the contiguous partial results of the first pass), and `out` holds n_out elements.
+            unsafe {
+                launch!(
+                    self.dev,
+                    OP,
+                    "reduce_thread",
+                    launch_cfg(n_out),
+                    [x, &kept, &red, &mut out, &n_out64, &n_red64, &code, &identity]
+                )
+            }?;
             return Ok(out);
         }
         let n_chunks = if n_out >= SUM_TARGET_BLOCKS {
@@ -79,26 +86,32 @@ impl<T: Element> CudaStorage<T> {
         // No empty chunk: every chunk starts below n_red.
         let n_chunks = n_red.div_ceil(chunk);
         let tasks = n_out * n_chunks;
-        let f = self.dev.function::<T>("sum_to_block")?;
-        // SAFETY: the `sum_to_block` kernel below writes one element per task, all n_out * n_chunks of them,
+        // SAFETY: the `reduce_block` kernel below writes one element per task, all n_out * n_chunks of them,
         // before anything can read them.
         let mut partial = unsafe { self.dev.alloc_uninit::<T>(tasks) }?;
         let (n_chunks64, chunk64) = (n_chunks as u64, chunk as u64);
-        let mut launch = self.dev.stream.launch_builder(&f);
-        launch.arg(x).arg(&kept).arg(&red).arg(&mut partial).arg(&n_out64).arg(&n_red64).arg(&n_chunks64).arg(&chunk64);
         let blocks = tasks.clamp(1, u32::MAX as usize >> 1) as u32;
         let cfg = LaunchConfig { grid_dim: (blocks, 1, 1), block_dim: (SUM_BLOCK, 1, 1), shared_mem_bytes: 0 };
-        // SAFETY: the arguments match `sum_to_block(const T* x, Strided kept, Strided red, T* out, u64 n_out,
-        // u64 n_red, u64 n_chunks, u64 chunk)`, launched with the SUM_BLOCK threads per block its shared array is
-        // sized for; reads stay inside `x` as for `sum_to_thread`, and `partial` holds one element per task.
-        unsafe { launch.launch(cfg) }.map_err(|e| driver_error(OP, e))?;
+        // SAFETY: the arguments match `reduce_block(const T* x, Strided kept, Strided red, T* out, u64 n_out,
+        // u64 n_red, u64 n_chunks, u64 chunk, int op, T identity)`, launched with the SUM_BLOCK threads per block
+        // its shared array is sized for; reads stay inside `x` as for `reduce_thread`, and `partial` holds one
+        // element per task.
+        unsafe {
+            launch!(
+                self.dev,
+                OP,
+                "reduce_block",
+                cfg,
+                [x, &kept, &red, &mut partial, &n_out64, &n_red64, &n_chunks64, &chunk64, &code, &identity]
+            )
+        }?;
         if n_chunks == 1 {
             return Ok(partial);
         }
-        // Second pass: the partials, contiguous [n_out, n_chunks], summed over their last dim. n_chunks is at
+        // Second pass: the partials, contiguous [n_out, n_chunks], reduced over their last dim. n_chunks is at
         // most SUM_TARGET_BLOCKS, far below SUM_MIN_CHUNK, so this pass needs no third.
         let kept = Strided::from_dims(OP, &[n_out], &[n_chunks], 0)?;
         let red = Strided::from_dims(OP, &[n_chunks], &[1], 0)?;
-        self.reduce(&partial, kept, red, n_out, n_chunks)
+        self.reduce(&partial, kept, red, n_out, n_chunks, op)
     }
 }

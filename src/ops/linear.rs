@@ -1,0 +1,92 @@
+//! `linear` (`x Wᵀ + b`, torch's addmm) as one op with one backward node: the same maths as composing
+//! matmul, transpose and add, with a graph of one node instead of three, which is most of the cost of a
+//! small model's step.
+
+use crate::autograd::{record, BackwardOp, Grads, Saved};
+use crate::element::Element;
+use crate::error::{Error, Result};
+use crate::shape::Layout;
+use crate::storage::BinaryOp;
+use crate::tensor::Tensor;
+use smallvec::smallvec;
+
+struct LinearBackward<T: Element> {
+    input: Saved<T>,
+    weight: Saved<T>,
+    has_bias: bool,
+}
+
+impl<T: Element> BackwardOp<T> for LinearBackward<T> {
+    fn backward(&self, grad: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>> {
+        // y = x Wᵀ + b  =>  dx = dy W, dW = dyᵀ x, db = Σ_batch dy
+        let (x, w) = (self.input.get("AddmmBackward0")?, self.weight.get("AddmmBackward0")?);
+        let dx = needs[0].then(|| grad.mm(w)).transpose()?;
+        // dyᵀ x straight from dy's transposed layout: no view tensor needed.
+        let dw = needs[1]
+            .then(|| -> Result<Tensor<T>> {
+                let product = super::with_storages(grad, x, |g, x_store| {
+                    g.matmul(&grad.layout().transpose(0, 1), x_store, x.layout())
+                })?;
+                Ok(Tensor::from_storage(product, &[grad.shape()[1], x.shape()[1]]))
+            })
+            .transpose()?;
+        let mut grads: Grads<T> = smallvec![dx, dw];
+        if self.has_bias {
+            grads.push(needs[2].then(|| grad.sum_dim(0, false)).transpose()?);
+        }
+        Ok(grads)
+    }
+}
+
+impl<T: Element> Tensor<T> {
+    /// `self Wᵀ + b` for an input `[batch, in]` or `[in]`, weight `[out, in]` and bias `[out]`
+    /// (`torch.nn.functional.linear`), recorded as one op.
+    ///
+    /// ```
+    /// use torchlet::Tensor;
+    /// let x = Tensor::new([[1.0, 2.0]]);
+    /// let (w, b) = (Tensor::new([[3.0, 4.0], [5.0, 6.0]]), Tensor::new([0.5, -0.5]));
+    /// assert_eq!(x.linear(&w, Some(&b))?.to_vec()?, vec![11.5, 16.5]);
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    pub fn linear(&self, weight: &Tensor<T>, bias: Option<&Tensor<T>>) -> Result<Tensor<T>> {
+        if self.rank() == 1 {
+            return self.unsqueeze(0)?.linear(weight, bias)?.squeeze_dim(0);
+        }
+        let fits = match (self.shape(), weight.shape()) {
+            ([_, i], [out, wi]) => i == wi && bias.is_none_or(|b| b.shape() == [*out]),
+            _ => false,
+        };
+        if !fits {
+            return Err(Error::shape(
+                "linear",
+                format!(
+                    "input {:?}, weight {:?} and bias {:?} do not fit x Wᵀ + b",
+                    self.shape(),
+                    weight.shape(),
+                    bias.map(Tensor::shape)
+                ),
+            ));
+        }
+        let wt = weight.layout().transpose(0, 1);
+        let product = super::with_storages(self, weight, |x, w| x.matmul(self.layout(), w, &wt))?;
+        let shape = [self.shape()[0], weight.shape()[0]];
+        let out = match bias {
+            Some(b) => {
+                let full = Layout::contiguous(&shape);
+                let storage = product.binary(&full, &b.read(), &b.layout().broadcast_to(&shape), BinaryOp::Add)?;
+                Tensor::from_storage(storage, &shape)
+            }
+            None => Tensor::from_storage(product, &shape),
+        };
+        let inputs: &[&Tensor<T>] = match bias {
+            Some(b) => &[self, weight, b],
+            None => &[self, weight],
+        };
+        Ok(record("AddmmBackward0", out, inputs, |_| LinearBackward {
+            input: Saved::input(self),
+            weight: Saved::input(weight),
+            has_bias: bias.is_some(),
+        }))
+    }
+}

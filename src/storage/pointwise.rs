@@ -1,0 +1,507 @@
+//! Every pointwise op, declared once.
+//!
+//! An entry holds the op's CPU expression, its CUDA C expression and its gradient (the incoming gradient `g`
+//! times the derivative, in terms of the input `x`, the output `y` and the op's scalar `c`). From the table
+//! come the op enums and their kernel codes, the CPU kernels (one monomorphised loop per op), the CUDA
+//! source of `apply_unary`/`apply_binary` and their gradients (compiled by NVRTC with kernels/*.cu), and the
+//! reference values the CPU emulation of the kernels checks every op code against. Adding an op is one entry
+//! here plus the tensor method that records it (src/ops) and its tests; an entry without a CUDA expression or
+//! a gradient does not compile.
+//!
+//! Gradients follow torch's formulas (tools/autograd/derivatives.yaml) in torch's order of operations, so
+//! results agree with libtorch to the last bit where the arithmetic allows, and keep torch's values at the
+//! edges: relu'(0) = 0, |x|'(0) = 0, d/dx x⁰ = 0.
+
+use crate::element::Element;
+use std::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI};
+
+/// What the backward of a unary op reads besides the incoming gradient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Saves {
+    /// Nothing: the gradient depends on `g` (and the scalar) only.
+    Nothing,
+    /// The op's input `x`.
+    Input,
+    /// The op's output `y` (cheaper to keep for ops such as `exp`, whose derivative is the output).
+    Output,
+}
+
+/// A kernel generic over the per-element function it applies; each op calls it with its own closure type,
+/// so the loop is compiled once per op with the function inlined.
+pub(crate) trait Map1<T> {
+    type Output;
+    fn run<F: Fn(T) -> T + Sync + Send + Copy>(self, f: F) -> Self::Output;
+}
+
+/// [`Map1`] for functions of two elements.
+pub(crate) trait Map2<T> {
+    type Output;
+    fn run<F: Fn(T, T) -> T + Sync + Send + Copy>(self, f: F) -> Self::Output;
+}
+
+/// [`Map1`] for functions of three elements.
+pub(crate) trait Map3<T> {
+    type Output;
+    fn run<F: Fn(T, T, T) -> T + Sync + Send + Copy>(self, f: F) -> Self::Output;
+}
+
+/// Which operand of a binary op a gradient is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    Lhs,
+    Rhs,
+}
+
+/// `(x, y)` for a unary op's gradient from the one saved value `s`; the value not saved is NaN, so a
+/// gradient that reads the wrong one shows at once in the tests.
+#[inline(always)]
+fn saved_pair<T: Element>(saves: Saves, s: T) -> (T, T) {
+    match saves {
+        Saves::Input => (s, T::nan()),
+        Saves::Output => (T::nan(), s),
+        Saves::Nothing => (T::nan(), T::nan()),
+    }
+}
+
+/// A CUDA expression as a `case` body; an entry may also give statements ending in its own `return`.
+fn c_body(code: &str) -> String {
+    if code.contains("return") {
+        code.to_string()
+    } else {
+        format!("return {code};")
+    }
+}
+
+/// The numeric constant `v` in `T`.
+#[inline(always)]
+fn k<T: Element>(v: f64) -> T {
+    T::from_f64_lossy(v)
+}
+
+macro_rules! unary_ops {
+    ($(
+        $(#[doc = $doc:literal])*
+        $name:ident {
+            f: |$x:ident, $c:ident| $f:expr,
+            cuda: $cuda:literal,
+            saves: $saves:ident,
+            grad: |$gx:ident, $gy:ident, $gc:ident, $g:ident| $grad:expr,
+            cuda_grad: $cuda_grad:literal $(,)?
+        }
+    )*) => {
+        /// An elementwise function of one operand and a scalar `c` (unused by most ops).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub(crate) enum UnaryOp {
+            $($(#[doc = $doc])* $name,)*
+        }
+
+        impl UnaryOp {
+            /// Every op, in code order.
+            #[allow(dead_code)]
+            pub(crate) const ALL: &'static [UnaryOp] = &[$(UnaryOp::$name,)*];
+
+            /// The op's code in the CUDA kernels.
+            pub(crate) fn code(self) -> i32 {
+                self as i32
+            }
+
+            /// What the gradient reads besides `g`.
+            pub(crate) fn saves(self) -> Saves {
+                match self {
+                    $(UnaryOp::$name => Saves::$saves,)*
+                }
+            }
+
+            /// Runs `kernel` with this op's function of one element.
+            #[allow(unused_variables, clippy::redundant_closure_call)]
+            pub(crate) fn forward<T: Element, K: Map1<T>>(self, c: T, kernel: K) -> K::Output {
+                match self {
+                    $(UnaryOp::$name => kernel.run(move |$x: T| -> T {
+                        let $c = c;
+                        $f
+                    }),)*
+                }
+            }
+
+            /// Runs `kernel` with this op's gradient as a function of (saved value, incoming gradient).
+            #[allow(unused_variables, clippy::redundant_closure_call)]
+            pub(crate) fn gradient<T: Element, K: Map2<T>>(self, c: T, kernel: K) -> K::Output {
+                match self {
+                    $(UnaryOp::$name => kernel.run(move |s: T, $g: T| -> T {
+                        let ($gx, $gy) = saved_pair(Saves::$saves, s);
+                        let $gc = c;
+                        $grad
+                    }),)*
+                }
+            }
+
+            /// The CUDA C of `apply_unary(op, x, c)` and `unary_grad_of(op, s, g, c)` for every op.
+            pub(crate) fn cuda_source() -> String {
+                let mut forward = String::new();
+                let mut grad = String::new();
+                $(
+                    let code = UnaryOp::$name.code();
+                    forward.push_str(&format!("        case {code}: {{ {} }}  // {}\n", c_body($cuda), stringify!($name)));
+                    let bind = match Saves::$saves {
+                        Saves::Input => "const T x = s; ",
+                        Saves::Output => "const T y = s; ",
+                        Saves::Nothing => "",
+                    };
+                    grad.push_str(&format!(
+                        "        case {code}: {{ {bind}{} }}  // {}\n", c_body($cuda_grad), stringify!($name)
+                    ));
+                )*
+                format!(
+                    "#define N_UNARY_OPS {}\n\
+                     __device__ __forceinline__ T apply_unary(int op, T x, T c) {{\n    switch (op) {{\n{forward}\
+                     \x20       default: return x;\n    }}\n}}\n\
+                     __device__ __forceinline__ T unary_grad_of(int op, T s, T g, T c) {{\n    switch (op) {{\n{grad}\
+                     \x20       default: return g;\n    }}\n}}\n",
+                    UnaryOp::ALL.len()
+                )
+            }
+        }
+    };
+}
+
+macro_rules! binary_ops {
+    ($(
+        $(#[doc = $doc:literal])*
+        $name:ident {
+            f: |$a:ident, $b:ident| $f:expr,
+            cuda: $cuda:literal,
+            grad_lhs: |$la:ident, $lb:ident, $lg:ident| $grad_lhs:expr,
+            grad_rhs: |$ra:ident, $rb:ident, $rg:ident| $grad_rhs:expr,
+            cuda_grad_lhs: $cuda_lhs:literal,
+            cuda_grad_rhs: $cuda_rhs:literal $(,)?
+        }
+    )*) => {
+        /// An elementwise function of two operands.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub(crate) enum BinaryOp {
+            $($(#[doc = $doc])* $name,)*
+        }
+
+        impl BinaryOp {
+            /// Every op, in code order.
+            #[allow(dead_code)]
+            pub(crate) const ALL: &'static [BinaryOp] = &[$(BinaryOp::$name,)*];
+
+            /// The op's code in the CUDA kernels.
+            pub(crate) fn code(self) -> i32 {
+                self as i32
+            }
+
+            /// Runs `kernel` with this op's function of two elements.
+            #[allow(unused_variables)]
+            pub(crate) fn forward<T: Element, K: Map2<T>>(self, kernel: K) -> K::Output {
+                match self {
+                    $(BinaryOp::$name => kernel.run(move |$a: T, $b: T| -> T { $f }),)*
+                }
+            }
+
+            /// Runs `kernel` with the gradient for operand `side` as a function of (lhs, rhs, incoming gradient).
+            #[allow(unused_variables)]
+            pub(crate) fn gradient<T: Element, K: Map3<T>>(self, side: Side, kernel: K) -> K::Output {
+                match (self, side) {
+                    $(
+                        (BinaryOp::$name, Side::Lhs) => kernel.run(move |$la: T, $lb: T, $lg: T| -> T { $grad_lhs }),
+                        (BinaryOp::$name, Side::Rhs) => kernel.run(move |$ra: T, $rb: T, $rg: T| -> T { $grad_rhs }),
+                    )*
+                }
+            }
+
+            /// The CUDA C of `apply_binary(op, a, b)` and `binary_grad_of(op, side, a, b, g)` for every op.
+            pub(crate) fn cuda_source() -> String {
+                let mut forward = String::new();
+                let mut grad = String::new();
+                $(
+                    let code = BinaryOp::$name.code();
+                    forward.push_str(&format!("        case {code}: return {};  // {}\n", $cuda, stringify!($name)));
+                    grad.push_str(&format!(
+                        "        case {code}: return side == 0 ? ({}) : ({});  // {}\n",
+                        $cuda_lhs, $cuda_rhs, stringify!($name)
+                    ));
+                )*
+                format!(
+                    "#define N_BINARY_OPS {}\n\
+                     __device__ __forceinline__ T apply_binary(int op, T a, T b) {{\n    switch (op) {{\n{forward}\
+                     \x20       default: return b;\n    }}\n}}\n\
+                     __device__ __forceinline__ T binary_grad_of(int op, int side, T a, T b, T g) {{\n    switch (op) {{\n{grad}\
+                     \x20       default: return g;\n    }}\n}}\n",
+                    BinaryOp::ALL.len()
+                )
+            }
+        }
+    };
+}
+
+// The CUDA expressions use the helpers of kernels/common.cuh (`t_exp`, `t_log1p`, ...), which pick the float
+// or double function, and the constants K_SQRT1_2 = 1/√2, K_2_SQRTPI = 2/√π, K_SQRT_2_PI = √(2/π).
+unary_ops! {
+    /// `x` (copies and layout changes).
+    Identity { f: |x, _c| x, cuda: "x", saves: Nothing, grad: |_x, _y, _c, g| g, cuda_grad: "g" }
+    /// `-x`
+    Neg { f: |x, _c| -x, cuda: "-x", saves: Nothing, grad: |_x, _y, _c, g| -g, cuda_grad: "-g" }
+    /// `x²`; torch's pow backward: `g · (2 x)`.
+    Square { f: |x, _c| x * x, cuda: "x * x", saves: Input, grad: |x, _y, _c, g| g * (k::<T>(2.0) * x), cuda_grad: "g * ((T)2 * x)" }
+    /// `√x`; `g / (2 y)`.
+    Sqrt { f: |x, _c| x.sqrt(), cuda: "t_sqrt(x)", saves: Output, grad: |_x, y, _c, g| g / (k::<T>(2.0) * y), cuda_grad: "g / ((T)2 * y)" }
+    /// `eˣ`; `g · y`.
+    Exp { f: |x, _c| x.exp(), cuda: "t_exp(x)", saves: Output, grad: |_x, y, _c, g| g * y, cuda_grad: "g * y" }
+    /// `ln x`; `g / x`.
+    Log { f: |x, _c| x.ln(), cuda: "t_log(x)", saves: Input, grad: |x, _y, _c, g| g / x, cuda_grad: "g / x" }
+    /// `|x|`; `g · sign(x)`, 0 at 0.
+    Abs { f: |x, _c| x.abs(), cuda: "t_abs(x)", saves: Input, grad: |x, _y, _c, g| g * sign(x), cuda_grad: "g * t_sign(x)" }
+    /// torch.sign: 0 at ±0 and NaN at NaN (unlike `f64::signum`); its gradient is 0.
+    Sign { f: |x, _c| sign(x), cuda: "t_sign(x)", saves: Nothing, grad: |_x, _y, _c, _g| T::zero(), cuda_grad: "(T)0" }
+    /// `xᶜ`; `g · c xᶜ⁻¹`, and 0 everywhere for c = 0 (torch's pow_backward).
+    Powf {
+        f: |x, c| x.powf(c),
+        cuda: "t_pow(x, c)",
+        saves: Input,
+        grad: |x, _y, c, g| if c == T::zero() { T::zero() } else { g * (c * x.powf(c - T::one())) },
+        cuda_grad: "c == (T)0 ? (T)0 : g * (c * t_pow(x, c - (T)1))",
+    }
+    /// `x + c`
+    Add { f: |x, c| x + c, cuda: "x + c", saves: Nothing, grad: |_x, _y, _c, g| g, cuda_grad: "g" }
+    /// `x · c`
+    Mul { f: |x, c| x * c, cuda: "x * c", saves: Nothing, grad: |_x, _y, c, g| g * c, cuda_grad: "g * c" }
+    /// `c - x`
+    RSub { f: |x, c| c - x, cuda: "c - x", saves: Nothing, grad: |_x, _y, _c, g| -g, cuda_grad: "-g" }
+    /// `c / x`; `g / x² · (-c)`.
+    RDiv { f: |x, c| c / x, cuda: "c / x", saves: Input, grad: |x, _y, c, g| g / (x * x) * -c, cuda_grad: "g / (x * x) * -c" }
+    /// `x / c`
+    Div { f: |x, c| x / c, cuda: "x / c", saves: Nothing, grad: |_x, _y, c, g| g / c, cuda_grad: "g / c" }
+    /// `c` everywhere (fills and zeroing); its gradient is 0.
+    Fill { f: |_x, c| c, cuda: "c", saves: Nothing, grad: |_x, _y, _c, _g| T::zero(), cuda_grad: "(T)0" }
+    /// `max(x, c)` with NaN kept (torch.clamp_min); the gradient passes where `x ≥ c`.
+    ClampMin {
+        f: |x, c| if x < c { c } else { x },
+        cuda: "x < c ? c : x",
+        saves: Input,
+        grad: |x, _y, c, g| if x >= c { g } else { T::zero() },
+        cuda_grad: "x >= c ? g : (T)0",
+    }
+    /// `min(x, c)` with NaN kept (torch.clamp_max); the gradient passes where `x ≤ c`.
+    ClampMax {
+        f: |x, c| if x > c { c } else { x },
+        cuda: "x > c ? c : x",
+        saves: Input,
+        grad: |x, _y, c, g| if x <= c { g } else { T::zero() },
+        cuda_grad: "x <= c ? g : (T)0",
+    }
+    /// `max(x, 0)` with NaN kept; torch's threshold_backward: 0 where `y ≤ 0`, so relu'(0) = 0.
+    Relu {
+        f: |x, _c| if x <= T::zero() { T::zero() } else { x },
+        cuda: "x <= (T)0 ? (T)0 : x",
+        saves: Output,
+        grad: |_x, y, _c, g| if y <= T::zero() { T::zero() } else { g },
+        cuda_grad: "y <= (T)0 ? (T)0 : g",
+    }
+    /// `x` for `x > 0`, else `c · x` (c is the negative slope).
+    LeakyRelu {
+        f: |x, c| if x > T::zero() { x } else { x * c },
+        cuda: "x > (T)0 ? x : x * c",
+        saves: Input,
+        grad: |x, _y, c, g| if x > T::zero() { g } else { g * c },
+        cuda_grad: "x > (T)0 ? g : g * c",
+    }
+    /// `1 / (1 + e⁻ˣ)`; `g · (1 - y) · y`.
+    Sigmoid {
+        f: |x, _c| T::one() / (T::one() + (-x).exp()),
+        cuda: "(T)1 / ((T)1 + t_exp(-x))",
+        saves: Output,
+        grad: |_x, y, _c, g| g * (T::one() - y) * y,
+        cuda_grad: "g * ((T)1 - y) * y",
+    }
+    /// `tanh x`; `g · (1 - y²)`.
+    Tanh {
+        f: |x, _c| x.tanh(),
+        cuda: "t_tanh(x)",
+        saves: Output,
+        grad: |_x, y, _c, g| g * (T::one() - y * y),
+        cuda_grad: "g * ((T)1 - y * y)",
+    }
+    /// GELU, exact: `x · ½ (1 + erf(x/√2))`; `g · (Φ(x) + x φ(x))`.
+    Gelu {
+        f: |x, _c| x * k::<T>(0.5) * (T::one() + (x * k::<T>(FRAC_1_SQRT_2)).erf()),
+        cuda: "x * (T)0.5 * ((T)1 + t_erf(x * (T)K_SQRT1_2))",
+        saves: Input,
+        grad: |x, _y, _c, g| {
+            let cdf = k::<T>(0.5) * (T::one() + (x * k::<T>(FRAC_1_SQRT_2)).erf());
+            let pdf = (k::<T>(-0.5) * x * x).exp() * k::<T>(FRAC_2_SQRT_PI * FRAC_1_SQRT_2 * 0.5);
+            g * (cdf + x * pdf)
+        },
+        cuda_grad: "const T cdf = (T)0.5 * ((T)1 + t_erf(x * (T)K_SQRT1_2)); \
+                    const T pdf = t_exp((T)-0.5 * x * x) * (T)(K_2_SQRTPI * K_SQRT1_2 * 0.5); \
+                    return g * (cdf + x * pdf);",
+    }
+    /// GELU, tanh approximation: `½ x (1 + tanh(√(2/π) (x + 0.044715 x³)))`.
+    GeluTanh {
+        f: |x, _c| {
+            let inner = k::<T>(SQRT_2_OVER_PI) * (x + k::<T>(GELU_KAPPA) * (x * x * x));
+            k::<T>(0.5) * x * (T::one() + inner.tanh())
+        },
+        cuda: "return (T)0.5 * x * ((T)1 + t_tanh((T)K_SQRT_2_PI * (x + (T)GELU_KAPPA * (x * x * x))));",
+        saves: Input,
+        grad: |x, _y, _c, g| {
+            let t = (k::<T>(SQRT_2_OVER_PI) * (x + k::<T>(GELU_KAPPA) * (x * x * x))).tanh();
+            let left_derivative = k::<T>(0.5) * (T::one() + t);
+            let inner_derivative = k::<T>(SQRT_2_OVER_PI) * (T::one() + k::<T>(3.0) * k::<T>(GELU_KAPPA) * (x * x));
+            g * (left_derivative + k::<T>(0.5) * x * (T::one() - t * t) * inner_derivative)
+        },
+        cuda_grad: "const T t = t_tanh((T)K_SQRT_2_PI * (x + (T)GELU_KAPPA * (x * x * x))); \
+                    const T inner_derivative = (T)K_SQRT_2_PI * ((T)1 + (T)3 * (T)GELU_KAPPA * (x * x)); \
+                    return g * ((T)0.5 * ((T)1 + t) + (T)0.5 * x * ((T)1 - t * t) * inner_derivative);",
+    }
+    /// SiLU, `x σ(x)`; `g · σ(x) (1 + x (1 - σ(x)))`.
+    Silu {
+        f: |x, _c| x / (T::one() + (-x).exp()),
+        cuda: "x / ((T)1 + t_exp(-x))",
+        saves: Input,
+        grad: |x, _y, _c, g| {
+            let s = T::one() / (T::one() + (-x).exp());
+            g * s * (T::one() + x * (T::one() - s))
+        },
+        cuda_grad: "const T s = (T)1 / ((T)1 + t_exp(-x)); return g * s * ((T)1 + x * ((T)1 - s));",
+    }
+    /// Softplus with β = 1 and threshold `c`: `ln(1 + eˣ)`, or `x` above the threshold; `g · eˣ/(eˣ + 1)`.
+    Softplus {
+        f: |x, c| if x > c { x } else { x.exp().ln_1p() },
+        cuda: "x > c ? x : t_log1p(t_exp(x))",
+        saves: Input,
+        grad: |x, _y, c, g| if x > c { g } else { let z = x.exp(); g * z / (z + T::one()) },
+        cuda_grad: "const T z = t_exp(x); return x > c ? g : g * z / (z + (T)1);",
+    }
+    /// ELU with α = `c`: `x` for `x > 0`, else `α (eˣ - 1)`; `g · α eˣ` below 0.
+    Elu {
+        f: |x, c| if x <= T::zero() { c * x.exp_m1() } else { x },
+        cuda: "x <= (T)0 ? c * t_expm1(x) : x",
+        saves: Input,
+        grad: |x, _y, c, g| if x <= T::zero() { g * c * x.exp() } else { g },
+        cuda_grad: "x <= (T)0 ? g * c * t_exp(x) : g",
+    }
+}
+
+binary_ops! {
+    /// `a + b`
+    Add {
+        f: |a, b| a + b, cuda: "a + b",
+        grad_lhs: |_a, _b, g| g, grad_rhs: |_a, _b, g| g,
+        cuda_grad_lhs: "g", cuda_grad_rhs: "g",
+    }
+    /// `a - b`
+    Sub {
+        f: |a, b| a - b, cuda: "a - b",
+        grad_lhs: |_a, _b, g| g, grad_rhs: |_a, _b, g| -g,
+        cuda_grad_lhs: "g", cuda_grad_rhs: "-g",
+    }
+    /// `a · b`
+    Mul {
+        f: |a, b| a * b, cuda: "a * b",
+        grad_lhs: |_a, b, g| g * b, grad_rhs: |a, _b, g| g * a,
+        cuda_grad_lhs: "g * b", cuda_grad_rhs: "g * a",
+    }
+    /// `a / b`; torch's rhs gradient `-g · ((a / b) / b)`.
+    Div {
+        f: |a, b| a / b, cuda: "a / b",
+        grad_lhs: |_a, b, g| g / b, grad_rhs: |a, b, g| -g * ((a / b) / b),
+        cuda_grad_lhs: "g / b", cuda_grad_rhs: "-g * ((a / b) / b)",
+    }
+    /// torch.maximum: NaN if either is NaN; a tie splits the gradient in halves.
+    Maximum {
+        f: |a, b| if a.is_nan() || a > b { a } else { b },
+        cuda: "(a != a || a > b) ? a : b",
+        grad_lhs: |a, b, g| if a < b { T::zero() } else if a == b { g / k::<T>(2.0) } else { g },
+        grad_rhs: |a, b, g| if a > b { T::zero() } else if a == b { g / k::<T>(2.0) } else { g },
+        cuda_grad_lhs: "a < b ? (T)0 : (a == b ? g / (T)2 : g)",
+        cuda_grad_rhs: "a > b ? (T)0 : (a == b ? g / (T)2 : g)",
+    }
+    /// torch.minimum: NaN if either is NaN; a tie splits the gradient in halves.
+    Minimum {
+        f: |a, b| if a.is_nan() || a < b { a } else { b },
+        cuda: "(a != a || a < b) ? a : b",
+        grad_lhs: |a, b, g| if a > b { T::zero() } else if a == b { g / k::<T>(2.0) } else { g },
+        grad_rhs: |a, b, g| if a < b { T::zero() } else if a == b { g / k::<T>(2.0) } else { g },
+        cuda_grad_lhs: "a > b ? (T)0 : (a == b ? g / (T)2 : g)",
+        cuda_grad_rhs: "a < b ? (T)0 : (a == b ? g / (T)2 : g)",
+    }
+    /// `1` where `a == b`, else `0`; comparisons have no gradient.
+    Eq { f: |a, b| bool01(a == b), cuda: "(T)(a == b)", grad_lhs: |_a, _b, _g| T::zero(), grad_rhs: |_a, _b, _g| T::zero(), cuda_grad_lhs: "(T)0", cuda_grad_rhs: "(T)0" }
+    /// `1` where `a != b` (NaN included), else `0`.
+    Ne { f: |a, b| bool01(a != b), cuda: "(T)(a != b)", grad_lhs: |_a, _b, _g| T::zero(), grad_rhs: |_a, _b, _g| T::zero(), cuda_grad_lhs: "(T)0", cuda_grad_rhs: "(T)0" }
+    /// `1` where `a < b`, else `0`.
+    Lt { f: |a, b| bool01(a < b), cuda: "(T)(a < b)", grad_lhs: |_a, _b, _g| T::zero(), grad_rhs: |_a, _b, _g| T::zero(), cuda_grad_lhs: "(T)0", cuda_grad_rhs: "(T)0" }
+    /// `1` where `a ≤ b`, else `0`.
+    Le { f: |a, b| bool01(a <= b), cuda: "(T)(a <= b)", grad_lhs: |_a, _b, _g| T::zero(), grad_rhs: |_a, _b, _g| T::zero(), cuda_grad_lhs: "(T)0", cuda_grad_rhs: "(T)0" }
+    /// `1` where `a > b`, else `0`.
+    Gt { f: |a, b| bool01(a > b), cuda: "(T)(a > b)", grad_lhs: |_a, _b, _g| T::zero(), grad_rhs: |_a, _b, _g| T::zero(), cuda_grad_lhs: "(T)0", cuda_grad_rhs: "(T)0" }
+    /// `1` where `a ≥ b`, else `0`.
+    Ge { f: |a, b| bool01(a >= b), cuda: "(T)(a >= b)", grad_lhs: |_a, _b, _g| T::zero(), grad_rhs: |_a, _b, _g| T::zero(), cuda_grad_lhs: "(T)0", cuda_grad_rhs: "(T)0" }
+}
+
+/// √(2/π) and κ, the tanh-GELU's constants (kernels/common.cuh has the same as K_SQRT_2_PI and GELU_KAPPA).
+const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
+const GELU_KAPPA: f64 = 0.044715;
+
+/// torch.sign: 1, -1, or the input itself at ±0 and NaN.
+#[inline(always)]
+fn sign<T: Element>(x: T) -> T {
+    if x > T::zero() {
+        T::one()
+    } else if x < T::zero() {
+        -T::one()
+    } else {
+        x
+    }
+}
+
+#[inline(always)]
+fn bool01<T: Element>(b: bool) -> T {
+    if b {
+        T::one()
+    } else {
+        T::zero()
+    }
+}
+
+/// The CUDA C that kernels/*.cu call for every pointwise op (`apply_unary`, `apply_binary` and their
+/// gradients), generated from the tables above; the kernel module and the CPU emulation include it.
+pub(crate) fn cuda_source() -> String {
+    format!("// Generated from src/storage/pointwise.rs.\n{}{}", UnaryOp::cuda_source(), BinaryOp::cuda_source())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Eval<T>(T);
+    impl<T: Element> Map1<T> for Eval<T> {
+        type Output = T;
+        fn run<F: Fn(T) -> T + Sync + Send + Copy>(self, f: F) -> T {
+            f(self.0)
+        }
+    }
+
+    #[test]
+    fn codes_are_dense_and_in_order() {
+        assert!(UnaryOp::ALL.iter().enumerate().all(|(i, op)| op.code() == i as i32));
+        assert!(BinaryOp::ALL.iter().enumerate().all(|(i, op)| op.code() == i as i32));
+    }
+
+    #[test]
+    fn generated_cuda_has_a_case_per_op() {
+        let src = cuda_source();
+        assert_eq!(src.matches("case ").count(), 2 * (UnaryOp::ALL.len() + BinaryOp::ALL.len()));
+        assert!(src.contains(&format!("#define N_UNARY_OPS {}", UnaryOp::ALL.len())));
+    }
+
+    #[test]
+    fn kinks_follow_torch() {
+        let relu = UnaryOp::Relu;
+        assert_eq!(relu.forward(0.0, Eval(f64::NAN)).to_bits(), f64::NAN.to_bits());
+        assert_eq!(relu.forward(0.0, Eval(-0.0f64)), 0.0);
+        assert!(UnaryOp::ClampMin.forward(1.0, Eval(f64::NAN)).is_nan());
+    }
+}

@@ -1,0 +1,68 @@
+//! Every reduction, declared once: its identity, its combine on the CPU and in CUDA C. `sum`, `max` and
+//! `min` (whole tensor or along dims) are entries; `mean`, `argmax`, `logsumexp`, `var` are built on them.
+
+use super::pointwise::Map2;
+use crate::element::Element;
+
+macro_rules! reduce_ops {
+    ($(
+        $(#[doc = $doc:literal])*
+        $name:ident { identity: $id:expr, combine: |$a:ident, $b:ident| $f:expr, cuda: $cuda:literal $(,)? }
+    )*) => {
+        /// A reduction: an associative combine with an identity.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub(crate) enum ReduceOp {
+            $($(#[doc = $doc])* $name,)*
+        }
+
+        impl ReduceOp {
+            /// Every op, in code order.
+            #[allow(dead_code)]
+            pub(crate) const ALL: &'static [ReduceOp] = &[$(ReduceOp::$name,)*];
+
+            /// The op's code in the CUDA kernels.
+            pub(crate) fn code(self) -> i32 {
+                self as i32
+            }
+
+            /// The value of a reduction over nothing.
+            pub(crate) fn identity<T: Element>(self) -> T {
+                match self {
+                    $(ReduceOp::$name => $id,)*
+                }
+            }
+
+            /// Runs `kernel` with this op's combine.
+            pub(crate) fn combine<T: Element, K: Map2<T>>(self, kernel: K) -> K::Output {
+                match self {
+                    $(ReduceOp::$name => kernel.run(move |$a: T, $b: T| -> T { $f }),)*
+                }
+            }
+
+            /// The CUDA C of `reduce_combine(op, a, b)`.
+            pub(crate) fn cuda_source() -> String {
+                let mut cases = String::new();
+                $(
+                    cases.push_str(&format!(
+                        "        case {}: return {};  // {}\n", ReduceOp::$name.code(), $cuda, stringify!($name)
+                    ));
+                )*
+                format!(
+                    "#define N_REDUCE_OPS {}\n\
+                     __device__ __forceinline__ T reduce_combine(int op, T a, T b) {{\n    switch (op) {{\n{cases}\
+                     \x20       default: return a;\n    }}\n}}\n",
+                    ReduceOp::ALL.len()
+                )
+            }
+        }
+    };
+}
+
+reduce_ops! {
+    /// `a + b`, from 0.
+    Sum { identity: T::zero(), combine: |a, b| a + b, cuda: "a + b" }
+    /// The larger, from -∞; NaN wins, as in torch.
+    Max { identity: T::neg_infinity(), combine: |a, b| if a.is_nan() || a >= b { a } else { b }, cuda: "(a != a || a >= b) ? a : b" }
+    /// The smaller, from +∞; NaN wins, as in torch.
+    Min { identity: T::infinity(), combine: |a, b| if a.is_nan() || a <= b { a } else { b }, cuda: "(a != a || a <= b) ? a : b" }
+}
