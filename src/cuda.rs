@@ -51,3 +51,10 @@ pub fn compile_kernels<T: crate::Element>(arch: &str) -> crate::Result<Vec<&'sta
 pub fn kernel_source<T: crate::Element>() -> String {
     crate::storage::kernel_source::full_source::<T>()
 }
+
+/// The CPU's values of every pointwise op and its gradients at sample points, one per line, which the CPU
+/// emulation of the kernels (kernels/emulate) checks every op code of [`kernel_source`] against.
+#[doc(hidden)]
+pub fn emulation_reference<T: crate::Element>() -> String {
+    crate::storage::kernel_source::emulation_reference::<T>()
+}

@@ -1,12 +1,16 @@
 // Runs the CUDA kernels of kernels/*.cu on the CPU, against plain reference loops, for machines without a GPU.
+// tests/kernel_emulation.rs drives it: it writes the kernel module for one element type exactly as NVRTC
+// compiles it (`torchlet::cuda::kernel_source`) as module.cu, and the CPU's values of every pointwise op and
+// its gradient at sample points as reference.txt, then builds and runs this file:
 //
-//   g++ -std=c++20 -O2 -pthread -Wno-unknown-pragmas kernels/emulate/emulate.cpp -o /tmp/emulate_f32 && /tmp/emulate_f32
-//   g++ -std=c++20 -O2 -pthread -Wno-unknown-pragmas -DUSE_DOUBLE kernels/emulate/emulate.cpp -o /tmp/emulate_f64 && /tmp/emulate_f64
+//   g++ -std=c++20 -O2 -pthread -Wno-unknown-pragmas -I DIR kernels/emulate/emulate.cpp -o emulate && ./emulate DIR/reference.txt
 //
 // shim.h stands in for the CUDA built-ins (blocks run in turn; the threads of a block run as std::threads with
 // a barrier for __syncthreads, so the shared-memory reduction is exercised for real). The host-side steps are
 // mirrored from src/storage/cuda (dim merging of layout.rs, the chunking of reduce.rs, the index_add plan of
-// cuda.rs): keep them in step. This checks the kernels' indexing and reductions, not NVRTC, the driver, cuBLAS
+// cuda.rs): keep them in step. Every op code is checked against the CPU's own implementation of that op
+// (reference.txt); the strided-view tests then use the generated op functions themselves as the reference,
+// since what they check is the indexing. This checks the kernels' indexing and reductions, not NVRTC, the driver, cuBLAS
 // or the Rust launch code.
 #include "shim.h"
 #include <cstdio>
@@ -15,18 +19,10 @@
 #include <algorithm>
 #include <numeric>
 #include <cassert>
-#ifdef USE_DOUBLE
-typedef double T;
-#define FN(name) name##_f64
-#else
-typedef float T;
-#define FN(name) name##_f32
-#endif
-#include "../common.cuh"
-#include "../unary.cu"
-#include "../binary.cu"
-#include "../reduce.cu"
-#include "../index.cu"
+#include <string>
+#include <fstream>
+#include <sstream>
+#include "module.cu"
 
 typedef std::vector<size_t> Dims;
 struct Layout { Dims shape, strides; size_t offset = 0; };
@@ -62,10 +58,12 @@ static void joint(const Layout& a, const Layout& b, Strided& sa, Strided& sb) {
 }
 
 std::mt19937_64 rng(42);
-static T rnd() { return std::uniform_real_distribution<double>(0.5, 2.0)(rng); }
+// Both signs, away from 0 so that divisions stay finite.
+static T rnd() { double m = std::uniform_real_distribution<double>(0.5, 2.0)(rng); return rng() % 2 ? m : -m; }
 static int failures = 0; static long checks = 0;
 static void check(const char* what, double got, double want, double tol) { ++checks;
-    if (!(std::fabs(got - want) <= tol * std::max(1.0, std::fabs(want)))) { if (failures++ < 20) printf("FAIL %s: got %.17g want %.17g\n", what, got, want); }
+    bool same = (std::isnan(got) && std::isnan(want)) || got == want || std::fabs(got - want) <= tol * std::max(1.0, std::fabs(want));
+    if (!same) { if (failures++ < 20) printf("FAIL %s: got %.17g want %.17g\n", what, got, want); }
 }
 static const double TOL = sizeof(T) == 4 ? 1e-5 : 1e-12;
 static unsigned grid_for(size_t n, unsigned block) { size_t b = (n + block - 1) / block; return (unsigned)std::min<size_t>(std::max<size_t>(b, 1), 1 << 16); }
@@ -82,17 +80,62 @@ static Layout random_view(int rank, size_t& buf_len) {
     return l;
 }
 
-static T ref_unary(int op, T x, T c) { switch (op) { case 0: return x; case 1: return -x; case 2: return x * x; case 3: return std::sqrt(x); case 4: return std::exp(x); case 5: return std::log(x); case 6: return std::fabs(x); case 7: return x > 0 ? 1 : (x < 0 ? -1 : x); case 8: return std::pow(x, c); case 9: return x + c; case 10: return x * c; case 11: return c - x; case 12: return c / x; case 13: return x / c; default: return c; } }
-static T ref_binary(int op, T a, T b) { switch (op) { case 0: return a + b; case 1: return a - b; case 2: return a * b; default: return a / b; } }
+static std::vector<T> reduce_identity(N_REDUCE_OPS);  // from reference.txt
+
+// The generated op functions, already checked against the CPU (test_reference), as the reference of the
+// strided-view tests.
+static T ref_unary(int op, T x, T c) { return apply_unary(op, x, c); }
+static T ref_binary(int op, T a, T b) { return apply_binary(op, a, b); }
+
+// Every line of reference.txt: the CPU's value of one op at one point, checked against the kernels.
+//   u code c x y s g grad    unary: y = op(x, c); grad = g · op'(s), s the saved input or output
+//   b code a b y g ga gb     binary: y = a op b; ga, gb the gradients for each operand
+//   r code identity          a reduction's identity
+static void test_reference(const char* path) {
+    std::ifstream in(path);
+    if (!in) { printf("FAIL cannot read %s\n", path); ++failures; return; }
+    std::vector<bool> seen_unary(N_UNARY_OPS), seen_binary(N_BINARY_OPS), seen_reduce(N_REDUCE_OPS);
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream f(line); std::string kind; int code; f >> kind >> code;
+        double v[6]; for (auto& x : v) { std::string tok; f >> tok; x = std::strtod(tok.c_str(), nullptr); }  // strtod reads NaN and inf
+        Strided one = from_dims({1}, {1}, 0); u64 n = 1; T out = 0; char what[64];
+        if (kind == "r") {
+            if (code < 0 || code >= N_REDUCE_OPS) { printf("FAIL reduce code %d out of range\n", code); ++failures; continue; }
+            seen_reduce[code] = true; reduce_identity[code] = (T)v[0];
+        } else if (kind == "u") {
+            if (code < 0 || code >= N_UNARY_OPS) { printf("FAIL unary code %d out of range\n", code); ++failures; continue; }
+            seen_unary[code] = true;
+            T c = (T)v[0], x = (T)v[1], s = (T)v[3], g = (T)v[4];
+            launch(1, 1, false, [&] { FN(unary)(&x, one, &out, n, code, c); });
+            snprintf(what, sizeof what, "unary op %d at x = %g, c = %g", code, v[1], v[0]); check(what, out, (T)v[2], TOL);
+            launch(1, 1, false, [&] { FN(unary_grad)(&s, one, &g, one, &out, n, code, c); });
+            snprintf(what, sizeof what, "unary op %d gradient at x = %g", code, v[1]); check(what, out, (T)v[5], TOL);
+        } else if (kind == "b") {
+            if (code < 0 || code >= N_BINARY_OPS) { printf("FAIL binary code %d out of range\n", code); ++failures; continue; }
+            seen_binary[code] = true;
+            T a = (T)v[0], b = (T)v[1], g = (T)v[3];
+            launch(1, 1, false, [&] { FN(binary)(&a, one, &b, one, &out, n, code); });
+            snprintf(what, sizeof what, "binary op %d at (%g, %g)", code, v[0], v[1]); check(what, out, (T)v[2], TOL);
+            for (int side = 0; side < 2; ++side) {
+                launch(1, 1, false, [&] { FN(binary_grad)(&a, one, &b, one, &g, one, &out, n, code, side); });
+                snprintf(what, sizeof what, "binary op %d gradient %d at (%g, %g)", code, side, v[0], v[1]); check(what, out, (T)v[4 + side], TOL);
+            }
+        }
+    }
+    for (int c = 0; c < N_UNARY_OPS; ++c) if (!seen_unary[c]) { printf("FAIL unary op %d has no reference values\n", c); ++failures; }
+    for (int c = 0; c < N_BINARY_OPS; ++c) if (!seen_binary[c]) { printf("FAIL binary op %d has no reference values\n", c); ++failures; }
+    for (int c = 0; c < N_REDUCE_OPS; ++c) if (!seen_reduce[c]) { printf("FAIL reduce op %d has no identity\n", c); ++failures; }
+}
 
 static void test_unary_binary_assign() {
     for (int iter = 0; iter < 300; ++iter) {
-        int rank = rng() % 6;
+        int rank = rng() % (MAX_RANK + 1);
         size_t la_len; Layout la = random_view(rank, la_len);
         std::vector<T> a(la_len); for (auto& x : a) x = rnd();
         size_t n = numel(la.shape);
         // unary
-        int op = rng() % 15; T c = rnd();
+        int op = rng() % N_UNARY_OPS; T c = rnd();
         std::vector<T> out(n);
         Strided sx = of(la); u64 n64 = n;
         launch(grid_for(n, 64), 64, false, [&] { FN(unary)(a.data(), sx, out.data(), n64, op, c); });
@@ -102,36 +145,43 @@ static void test_unary_binary_assign() {
         std::vector<T> b(numel(la.shape) + 3); for (auto& x : b) x = rnd();
         if (rank > 0 && rng() % 2) { int d = rng() % rank; lb.strides[d] = 0; }
         lb.offset = rng() % 3;
-        int bop = rng() % 4; Strided sa, sb; joint(la, lb, sa, sb);
+        int bop = rng() % N_BINARY_OPS; Strided sa, sb; joint(la, lb, sa, sb);
         launch(grid_for(n, 64), 64, false, [&] { FN(binary)(a.data(), sa, b.data(), sb, out.data(), n64, bop); });
         for (size_t i = 0; i < n; ++i) check("binary", out[i], ref_binary(bop, a[ref_off(la, i)], b[ref_off(lb, i)]), TOL);
         // assign into a non-overlapping dst view (drop broadcast dims from la)
         Layout ld = la; bool overlap = false; for (size_t d = 0; d < ld.shape.size(); ++d) if (ld.strides[d] == 0 && ld.shape[d] > 1) overlap = true;
         if (!overlap) {
-            std::vector<T> dst = a, want = a; int aop = (int)(rng() % 5) - 1;
+            std::vector<T> dst = a, want = a; int aop = (int)(rng() % (N_BINARY_OPS + 1)) - 1;
             for (size_t i = 0; i < n; ++i) { size_t o = ref_off(ld, i); T y = b[ref_off(lb, i)]; want[o] = aop < 0 ? y : ref_binary(aop, want[o], y); }
             Strided sd, ss; joint(ld, lb, sd, ss);
             launch(grid_for(n, 32), 32, false, [&] { FN(assign)(dst.data(), sd, b.data(), ss, n64, aop); });
             for (size_t i = 0; i < dst.size(); ++i) check("assign", dst[i], want[i], TOL);
-            std::vector<T> m = a, mwant = a; int mop = rng() % 15;
+            std::vector<T> m = a, mwant = a; int mop = rng() % N_UNARY_OPS;
             for (size_t i = 0; i < n; ++i) { size_t o = ref_off(ld, i); mwant[o] = ref_unary(mop, mwant[o], c); }
             Strided sm = of(ld);
             launch(grid_for(n, 32), 32, false, [&] { FN(map_inplace)(m.data(), sm, n64, mop, c); });
             for (size_t i = 0; i < m.size(); ++i) check("map_inplace", m[i], mwant[i], TOL);
         }
     }
+    // Fewer threads than elements: the grid-stride loop wraps several times.
     std::vector<T> f(1000); u64 n = 1000; T v = 3.25;
     launch(3, 64, false, [&] { FN(fill)(f.data(), n, v); });
     for (auto x : f) check("fill", x, v, 0);
+    std::vector<T> big(5000), neg(5000); for (auto& x : big) x = rnd(); u64 nb = 5000; Strided sb = of(Layout{{5000}, {1}, 0});
+    launch(2, 32, false, [&] { FN(unary)(big.data(), sb, neg.data(), nb, 1, (T)0); });
+    for (size_t i = 0; i < big.size(); ++i) check("unary, wrapped grid", neg[i], -big[i], 0);
 }
 
-// Mirrors CudaStorage::reduce in src/storage/cuda.rs.
+// Mirrors CudaStorage::reduce in src/storage/cuda/reduce.rs.
+static int reduce_op = 0;
+static T identity_of(int op) { return reduce_identity[op]; }
 static std::vector<T> reduce(const T* x, Strided kept, Strided red, size_t n_out, size_t n_red) {
+    int op = reduce_op; T id = identity_of(op);
     const size_t THREAD_MAX_RED = 64, THREAD_MIN_OUT = 1 << 16, TARGET = 1024, MIN_CHUNK = 4096;
     u64 n_out64 = n_out, n_red64 = n_red;
     if (n_red <= THREAD_MAX_RED || n_out >= THREAD_MIN_OUT) {
         std::vector<T> out(n_out);
-        launch(grid_for(n_out, 256), 256, false, [&] { FN(sum_to_thread)(x, kept, red, out.data(), n_out64, n_red64); });
+        launch(grid_for(n_out, 256), 256, false, [&] { FN(reduce_thread)(x, kept, red, out.data(), n_out64, n_red64, op, id); });
         return out;
     }
     size_t n_chunks = n_out >= TARGET ? 1 : std::max<size_t>(1, std::min((TARGET + n_out - 1) / n_out, (n_red + MIN_CHUNK - 1) / MIN_CHUNK));
@@ -142,7 +192,7 @@ static std::vector<T> reduce(const T* x, Strided kept, Strided red, size_t n_out
     u64 nc = n_chunks, ch = chunk;
     // Fewer blocks than tasks, to exercise the task loop.
     unsigned grid = (unsigned)std::min<size_t>(tasks, 7);
-    launch(grid, SUM_BLOCK, true, [&] { FN(sum_to_block)(x, kept, red, partial.data(), n_out64, n_red64, nc, ch); });
+    launch(grid, SUM_BLOCK, true, [&] { FN(reduce_block)(x, kept, red, partial.data(), n_out64, n_red64, nc, ch, op, id); });
     if (n_chunks == 1) return partial;
     return reduce(partial.data(), from_dims({n_out}, {n_chunks}, 0), from_dims({n_chunks}, {1}, 0), n_out, n_chunks);
 }
@@ -153,9 +203,11 @@ static void test_sum_to() {
         {{3, 4, 5}, {1, 1, 1}, false}, {{3, 4, 5}, {3, 1, 5}, false}, {{3, 4, 5}, {1, 4, 1}, true},
         {{200, 70}, {1, 70}, false}, {{70, 200}, {70, 1}, false}, {{70, 200}, {70, 1}, true},
         {{300000}, {1}, false}, {{9000, 3}, {1, 3}, false}, {{5, 20000}, {5, 1}, true}, {{2, 3}, {2, 3}, false},
-        {{1, 7}, {1, 1}, false}, {{4, 1, 6}, {1, 1, 6}, true},
+        {{1, 7}, {1, 1}, false}, {{4, 1, 6}, {1, 1, 6}, true}, {{70000, 2}, {70000, 1}, false},
     };
-    for (auto& c : cases) {
+    for (int op = 0; op < N_REDUCE_OPS; ++op)
+    for (auto c : cases) {
+        reduce_op = op;
         Layout l{c.shape, contig(c.shape), 0};
         if (c.transpose && l.shape.size() >= 2) { size_t r = l.shape.size(); std::swap(l.shape[0], l.shape[r - 1]); std::swap(l.strides[0], l.strides[r - 1]); std::swap(c.out[0], c.out[r - 1]); }
         std::vector<T> x(numel(c.shape)); for (auto& v : x) v = rnd();
@@ -164,11 +216,16 @@ static void test_sum_to() {
         for (size_t d = 0; d < l.shape.size(); ++d) { if (c.out[d] == 1) { rs.push_back(l.shape[d]); rst.push_back(l.strides[d]); } else { ks.push_back(l.shape[d]); kst.push_back(l.strides[d]); } }
         auto got = reduce(x.data(), from_dims(ks, kst, l.offset), from_dims(rs, rst, 0), n_out, n_in / n_out);
         // Reference in long double: out index = row-major over out dims of the input index.
-        std::vector<long double> want(n_out, 0);
+        // Sums accumulate in long double; other reductions (exact: max, min) use the generated combine.
+        std::vector<long double> want(n_out, (long double)identity_of(op));
         Layout target{l.shape, contig(c.out), 0}; for (size_t d = 0; d < l.shape.size(); ++d) if (c.out[d] == 1) target.strides[d] = 0;
-        for (size_t i = 0; i < n_in; ++i) want[ref_off(target, i)] += x[ref_off(l, i)];
+        for (size_t i = 0; i < n_in; ++i) {
+            long double& w = want[ref_off(target, i)]; T v = x[ref_off(l, i)];
+            w = op == 0 ? w + v : (long double)reduce_combine(op, (T)w, v);
+        }
         double tol = sizeof(T) == 4 ? 1e-5 : 1e-13;
-        for (size_t o = 0; o < n_out; ++o) check("sum_to", got[o], (double)want[o], tol);
+        char what[32]; snprintf(what, sizeof what, "reduce op %d", op);
+        for (size_t o = 0; o < n_out; ++o) check(what, got[o], (double)want[o], tol);
     }
 }
 
@@ -207,7 +264,9 @@ static void test_index() {
     }
 }
 
-int main() {
+int main(int argc, char** argv) {
+    if (argc != 2) { printf("usage: %s reference.txt\n", argv[0]); return 2; }
+    test_reference(argv[1]);
     test_unary_binary_assign();
     test_sum_to();
     test_index();
