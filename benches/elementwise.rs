@@ -23,7 +23,7 @@ fn run(c: &mut Criterion) -> Result<()> {
     let mut rng = StdRng::seed_from_u64(3);
     let (a, b) = (Tensor::<f32>::randn(&[N], &mut rng), Tensor::<f32>::randn(&[N], &mut rng));
     #[cfg(feature = "tch")]
-    let (ta, tb) = (torchlet::libtorch::to_tch(&a)?, torchlet::libtorch::to_tch(&b)?);
+    let (ta, tb) = (torchlet::tutorials::libtorch::to_tch(&a)?, torchlet::tutorials::libtorch::to_tch(&b)?);
 
     let mut group = c.benchmark_group("add_1e7_f32");
     group.throughput(Throughput::Elements(N as u64));

@@ -13,7 +13,7 @@ use std::hint::black_box;
 use torchlet::{Element, Result, Tensor};
 
 #[cfg(feature = "tch")]
-use torchlet::libtorch::TchElement as BenchElement;
+use torchlet::tutorials::libtorch::TchElement as BenchElement;
 #[cfg(not(feature = "tch"))]
 use torchlet::Element as BenchElement;
 
@@ -73,7 +73,7 @@ fn bench_gemm<T: BenchElement + Gemm>(c: &mut Criterion, dtype: &str, n: usize) 
     });
     #[cfg(feature = "tch")]
     {
-        let (a, b) = (torchlet::libtorch::to_tch(&a)?, torchlet::libtorch::to_tch(&b)?);
+        let (a, b) = (torchlet::tutorials::libtorch::to_tch(&a)?, torchlet::tutorials::libtorch::to_tch(&b)?);
         group.bench_function("libtorch", |bench| bench.iter(|| black_box(&a).matmul(black_box(&b))));
     }
     group.finish();

@@ -10,11 +10,11 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::hint::black_box;
 use torchlet::nn::Linear;
-use torchlet::regression::{AutodiffLinear, Regressor};
+use torchlet::tutorials::regression::{AutodiffLinear, Regressor};
 use torchlet::{Result, Tensor};
 
 #[cfg(feature = "tch")]
-use torchlet::libtorch::TchElement as BenchElement;
+use torchlet::tutorials::libtorch::TchElement as BenchElement;
 #[cfg(not(feature = "tch"))]
 use torchlet::Element as BenchElement;
 
@@ -34,7 +34,7 @@ fn bench_step<T: BenchElement>(c: &mut Criterion, name: &str) -> Result<()> {
     #[cfg(feature = "tch")]
     {
         let (_vs, tch_linear, mut opt) = common::tch_linear(linear.weight(), linear.bias(), LR)?;
-        let (x, y) = (torchlet::libtorch::to_tch(&x)?, torchlet::libtorch::to_tch(&y)?);
+        let (x, y) = (torchlet::tutorials::libtorch::to_tch(&x)?, torchlet::tutorials::libtorch::to_tch(&y)?);
         group.bench_function("libtorch", |b| {
             b.iter(|| common::tch_linear_step(&tch_linear, &mut opt, black_box(&x), black_box(&y)))
         });

@@ -20,7 +20,7 @@ use std::hint::black_box;
 use std::process::Command;
 use std::time::Instant;
 use torchlet::nn::Linear;
-use torchlet::regression::{AutodiffLinear, Regressor, TensorLinear};
+use torchlet::tutorials::regression::{AutodiffLinear, Regressor, TensorLinear};
 use torchlet::{Result, Tensor};
 
 const ENV: &str = "TORCHLET_PEAK_WORKLOAD";

@@ -15,11 +15,11 @@ use common::{t5_data, T5_LR};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use torchlet::nn::Linear;
-use torchlet::regression::{AutodiffLinear, Regressor, TensorLinear};
+use torchlet::tutorials::regression::{AutodiffLinear, Regressor, TensorLinear};
 use torchlet::{Result, Tensor};
 
 #[cfg(feature = "tch")]
-use torchlet::libtorch::TchElement as BenchElement;
+use torchlet::tutorials::libtorch::TchElement as BenchElement;
 #[cfg(not(feature = "tch"))]
 use torchlet::Element as BenchElement;
 
@@ -32,7 +32,7 @@ fn builtins<T: BenchElement>(c: &mut Criterion, name: &str) -> Result<()> {
     #[cfg(feature = "tch")]
     {
         let (_vs, linear, mut opt) = common::tch_linear(&zeros, None, T5_LR)?;
-        let (x, y) = (torchlet::libtorch::to_tch(&x)?, torchlet::libtorch::to_tch(&y)?);
+        let (x, y) = (torchlet::tutorials::libtorch::to_tch(&x)?, torchlet::tutorials::libtorch::to_tch(&y)?);
         group.bench_function("libtorch", |b| {
             b.iter(|| common::tch_linear_step(&linear, &mut opt, black_box(&x), black_box(&y)))
         });
@@ -49,8 +49,8 @@ fn tensor_autograd<T: BenchElement>(c: &mut Criterion, name: &str) -> Result<()>
     group.bench_function("torchlet", |b| b.iter(|| model.train_step(black_box(&x), black_box(&y)).unwrap()));
     #[cfg(feature = "tch")]
     {
-        let mut w = torchlet::libtorch::to_tch(&zeros)?.set_requires_grad(true);
-        let (x, y) = (torchlet::libtorch::to_tch(&x)?, torchlet::libtorch::to_tch(&y)?);
+        let mut w = torchlet::tutorials::libtorch::to_tch(&zeros)?.set_requires_grad(true);
+        let (x, y) = (torchlet::tutorials::libtorch::to_tch(&x)?, torchlet::tutorials::libtorch::to_tch(&y)?);
         group.bench_function("libtorch", |b| {
             b.iter(|| common::tch_tensor_step(&mut w, black_box(&x), black_box(&y), T5_LR))
         });

@@ -18,7 +18,7 @@ use rand::{Rng, SeedableRng};
 use std::hint::black_box;
 use torchlet::data::{make_regression, DataLoader, MakeRegression, TensorDataset};
 use torchlet::nn::Linear;
-use torchlet::regression::{fit, AutodiffLinear, ManualLinear};
+use torchlet::tutorials::regression::{fit, AutodiffLinear, ManualLinear};
 use torchlet::{Result, Tensor};
 
 const LR: f64 = 0.01;
@@ -119,7 +119,7 @@ mod libtorch {
     use criterion::{measurement::WallTime, BatchSize, BenchmarkGroup};
     use std::hint::black_box;
     use tch::{Reduction, Tensor};
-    use torchlet::libtorch::to_tch;
+    use torchlet::tutorials::libtorch::to_tch;
     use torchlet::Result;
 
     /// `linear(x)` in the target's shape, as `AutodiffLinear` and `TchLinear` compute it: a 1-D batch into
@@ -173,7 +173,8 @@ mod libtorch {
             fit(&batches, &valid, &linear, &mut opt)
         };
         let (mut model, (mut train, mut valid_loader)) = (problem.autodiff()?, problem.loaders()?);
-        let ours = torchlet::regression::fit(&mut model, &mut train, &mut valid_loader, EPOCHS, |_, _, _| {})?;
+        let ours =
+            torchlet::tutorials::regression::fit(&mut model, &mut train, &mut valid_loader, EPOCHS, |_, _, _| {})?;
         let ours: Vec<(f64, f64)> = ours.train.into_iter().zip(ours.valid).collect();
         let worst = ours
             .iter()

@@ -13,7 +13,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use torchlet::data::{DataLoader, TensorDataset};
 use torchlet::nn::Linear;
-use torchlet::regression::{AutodiffLinear, History, ManualLinear, Regressor, TensorLinear};
+use torchlet::tutorials::regression::{AutodiffLinear, History, ManualLinear, Regressor, TensorLinear};
 use torchlet::{Result, Tensor};
 
 const SEED: u64 = 42;
@@ -91,7 +91,7 @@ fn part1(inputs: &Tensor<f32>, targets: &Tensor<f32>, rng: &mut StdRng) -> Resul
     ];
     #[cfg(feature = "tch")]
     {
-        let mut reference = torchlet::libtorch::TchTensorLinear::new(&w, Some(&b), LR)?;
+        let mut reference = torchlet::tutorials::libtorch::TchTensorLinear::new(&w, Some(&b), LR)?;
         let mut history = History::default();
         for _ in 0..EPOCHS {
             history.train.push(reference.train_step(inputs, targets)?.into());
@@ -138,7 +138,7 @@ fn part2(inputs: &Tensor<f32>, targets: &Tensor<f32>, rng: &mut StdRng) -> Resul
     ];
     #[cfg(feature = "tch")]
     {
-        let mut reference = torchlet::libtorch::TchLinear::from_linear(&linear, LR)?;
+        let mut reference = torchlet::tutorials::libtorch::TchLinear::from_linear(&linear, LR)?;
         let history = fit_last_batch(&mut reference, &mut loader()?, false)?;
         let bias = reference.bias()?.expect("has a bias");
         runs.push(Run { name: "libtorch", history, weight: to_f64(&reference.weight()?)?, bias: to_f64(&bias)? });

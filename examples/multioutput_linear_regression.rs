@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use torchlet::data::{make_regression, train_test_split, DataLoader, MakeRegression, TensorDataset};
 use torchlet::metrics::l2_distance;
 use torchlet::nn::Linear;
-use torchlet::regression::{AutodiffLinear, ManualLinear, Regressor};
+use torchlet::tutorials::regression::{AutodiffLinear, ManualLinear, Regressor};
 use torchlet::{Result, Tensor};
 
 const LR: f64 = 0.01;

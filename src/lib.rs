@@ -94,16 +94,14 @@ mod display;
 pub mod element;
 pub mod error;
 pub mod io;
-#[cfg(feature = "tch")]
-pub mod libtorch;
 pub mod metrics;
 pub mod nn;
 mod ops;
 pub mod optim;
-pub mod regression;
 mod shape;
 mod storage;
 pub mod tensor;
+pub mod tutorials;
 
 pub use autograd::{enable_grad, is_grad_enabled, no_grad, GradModeGuard};
 pub use device::Device;

@@ -12,7 +12,7 @@ mod common;
 use std::sync::Mutex;
 use torchlet::data::{DataLoader, TensorDataset};
 use torchlet::nn::Linear;
-use torchlet::regression::{AutodiffLinear, Regressor, TensorLinear};
+use torchlet::tutorials::regression::{AutodiffLinear, Regressor, TensorLinear};
 use torchlet::Tensor;
 
 /// One test measures at a time: another test's allocations would count against it.

@@ -10,9 +10,9 @@ mod parity {
     use rand::rngs::StdRng;
     use rand::SeedableRng;
     use tch::nn::{Module as _, OptimizerConfig};
-    use torchlet::libtorch::{from_tch, to_tch};
     use torchlet::nn::{Linear, MSELoss, Module, Reduction};
     use torchlet::optim::{SgdConfig, SGD};
+    use torchlet::tutorials::libtorch::{from_tch, to_tch};
     use torchlet::Tensor;
 
     fn close(ours: &Tensor<f64>, theirs: &tch::Tensor, what: &str) {

@@ -7,7 +7,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use torchlet::data::{make_regression, train_test_split, DataLoader, MakeRegression, TensorDataset};
 use torchlet::nn::Linear;
-use torchlet::regression::{fit, AutodiffLinear, History, ManualLinear, Regressor, TensorLinear};
+use torchlet::tutorials::regression::{fit, AutodiffLinear, History, ManualLinear, Regressor, TensorLinear};
 use torchlet::{Element, Tensor};
 
 /// One tutorial's data and settings.
@@ -339,7 +339,7 @@ fn tutorials_match_libtorch() {}
 #[cfg(feature = "tch")]
 mod libtorch {
     use super::*;
-    use torchlet::libtorch::{TchElement, TchLinear, TchTensorLinear};
+    use torchlet::tutorials::libtorch::{TchElement, TchLinear, TchTensorLinear};
 
     /// Builds libtorch's layer from `seed`, copies its initial parameters into both torchlet models, trains
     /// all three on the same batches and returns the three records.
@@ -377,8 +377,14 @@ mod libtorch {
     #[test]
     fn t4_part1_tensor_autograd() {
         tch::manual_seed(5);
-        let w = torchlet::libtorch::from_tch::<f32>(&tch::Tensor::randn([2, 3], (tch::Kind::Float, tch::Device::Cpu)));
-        let b = torchlet::libtorch::from_tch::<f32>(&tch::Tensor::randn([2], (tch::Kind::Float, tch::Device::Cpu)));
+        let w = torchlet::tutorials::libtorch::from_tch::<f32>(&tch::Tensor::randn(
+            [2, 3],
+            (tch::Kind::Float, tch::Device::Cpu),
+        ));
+        let b = torchlet::tutorials::libtorch::from_tch::<f32>(&tch::Tensor::randn(
+            [2],
+            (tch::Kind::Float, tch::Device::Cpu),
+        ));
         let (w, b) = (w.unwrap(), b.unwrap());
         let mut runs = t4_part1_runs(&w, &b);
         let (x, y) = crop_data();

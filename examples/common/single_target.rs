@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng};
 use torchlet::data::{make_regression, DataLoader, MakeRegression, TensorDataset};
 use torchlet::metrics::mape;
 use torchlet::nn::Linear;
-use torchlet::regression::{AutodiffLinear, ManualLinear, Regressor};
+use torchlet::tutorials::regression::{AutodiffLinear, ManualLinear, Regressor};
 use torchlet::{Result, Tensor};
 
 const LR: f64 = 0.01;

@@ -517,13 +517,13 @@ mod tests {
         let grid = Layout::contiguous(&[rows, cols]);
         let by_col = a.reduce_to(&grid, &[1, cols], ReduceOp::Sum)?.0;
         let by_row = a.reduce_to(&grid, &[rows, 1], ReduceOp::Sum)?.0;
-        for c in 0..cols {
-            assert_eq!(by_col[c], (0..rows).map(|r| a.0[r * cols + c]).sum::<f64>());
+        for (c, &total) in by_col.iter().enumerate() {
+            assert_eq!(total, (0..rows).map(|r| a.0[r * cols + c]).sum::<f64>());
         }
         assert!((0..rows).all(|r| by_row[r] == a.0[r * cols..(r + 1) * cols].iter().sum::<f64>()));
         let min_by_col = a.reduce_to(&grid, &[1, cols], ReduceOp::Min)?.0;
-        for c in 0..cols {
-            assert_eq!(min_by_col[c], (0..rows).map(|r| a.0[r * cols + c]).fold(f64::INFINITY, f64::min));
+        for (c, &min) in min_by_col.iter().enumerate() {
+            assert_eq!(min, (0..rows).map(|r| a.0[r * cols + c]).fold(f64::INFINITY, f64::min));
         }
         // Strided (transposed) and broadcast operands take the row-chunked parallel path.
         let t = grid.transpose(0, 1);

@@ -7,7 +7,7 @@ use torchlet::data::{make_regression, train_test_split, DataLoader, MakeRegressi
 use torchlet::metrics::{l2_distance, mape};
 use torchlet::nn::{functional::mse_loss, Linear, Module, Reduction};
 use torchlet::optim::{SgdConfig, SGD};
-use torchlet::regression::{AutodiffLinear, ManualLinear, Regressor, TensorLinear};
+use torchlet::tutorials::regression::{AutodiffLinear, ManualLinear, Regressor, TensorLinear};
 use torchlet::Tensor;
 
 fn linear() -> Linear<f64> {

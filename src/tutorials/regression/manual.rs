@@ -23,7 +23,7 @@ use rand::Rng;
 /// Its tensors never require grad, so no autograd graph is built.
 ///
 /// ```
-/// use torchlet::regression::{ManualLinear, Regressor};
+/// use torchlet::tutorials::regression::{ManualLinear, Regressor};
 /// use torchlet::Tensor;
 /// // T5 way 1: y = X w, no bias, from w = [0.1, 0.1].
 /// let x = Tensor::<f64>::new([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
@@ -47,7 +47,7 @@ impl<T: Element> ManualLinear<T> {
     ///
     /// ```
     /// use rand::{rngs::StdRng, SeedableRng};
-    /// let model = torchlet::regression::ManualLinear::<f64>::simple(0.01, &mut StdRng::seed_from_u64(0))?;
+    /// let model = torchlet::tutorials::regression::ManualLinear::<f64>::simple(0.01, &mut StdRng::seed_from_u64(0))?;
     /// assert_eq!((model.weight().shape(), model.bias().unwrap().shape()), (&[1][..], &[1][..]));
     /// # Ok::<(), torchlet::Error>(())
     /// ```
@@ -59,7 +59,7 @@ impl<T: Element> ManualLinear<T> {
     ///
     /// ```
     /// use rand::{rngs::StdRng, SeedableRng};
-    /// let model = torchlet::regression::ManualLinear::<f64>::multivariate(4, 0.01, &mut StdRng::seed_from_u64(0))?;
+    /// let model = torchlet::tutorials::regression::ManualLinear::<f64>::multivariate(4, 0.01, &mut StdRng::seed_from_u64(0))?;
     /// assert_eq!(model.weight().shape(), &[4]);
     /// # Ok::<(), torchlet::Error>(())
     /// ```
@@ -71,7 +71,7 @@ impl<T: Element> ManualLinear<T> {
     ///
     /// ```
     /// use rand::{rngs::StdRng, SeedableRng};
-    /// let model = torchlet::regression::ManualLinear::<f32>::multi_output(5, 3, 0.01, &mut StdRng::seed_from_u64(0))?;
+    /// let model = torchlet::tutorials::regression::ManualLinear::<f32>::multi_output(5, 3, 0.01, &mut StdRng::seed_from_u64(0))?;
     /// assert_eq!((model.weight().shape(), model.bias().unwrap().shape()), (&[5, 3][..], &[3][..]));
     /// # Ok::<(), torchlet::Error>(())
     /// ```

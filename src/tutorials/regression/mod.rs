@@ -3,6 +3,8 @@
 //! [`Regressor`] interface and one training loop, [`fit`].
 
 mod autodiff;
+#[cfg(feature = "tch")]
+pub(crate) mod libtorch;
 mod manual;
 
 pub use autodiff::{AutodiffLinear, TensorLinear};
@@ -17,7 +19,7 @@ use crate::tensor::Tensor;
 /// A model the tutorials train by mini-batch gradient descent.
 ///
 /// ```
-/// use torchlet::regression::{ManualLinear, Regressor};
+/// use torchlet::tutorials::regression::{ManualLinear, Regressor};
 /// use torchlet::Tensor;
 /// // Any Regressor trains the same way; here the scratch model on y = 2x.
 /// fn train(model: &mut impl Regressor<f64>, x: &Tensor<f64>, y: &Tensor<f64>) -> torchlet::Result<f64> {
@@ -35,7 +37,7 @@ pub trait Regressor<T: Element> {
     /// The model's prediction for the inputs `x`.
     ///
     /// ```
-    /// use torchlet::regression::{ManualLinear, Regressor};
+    /// use torchlet::tutorials::regression::{ManualLinear, Regressor};
     /// use torchlet::Tensor;
     /// let model = ManualLinear::from_parameters(Tensor::new([[2.0]]), Some(Tensor::new([1.0])), 0.1)?;
     /// assert_eq!(model.predict(&Tensor::new([[3.0]]))?.to_vec()?, vec![7.0]);
@@ -46,7 +48,7 @@ pub trait Regressor<T: Element> {
     /// One gradient step on the batch `(x, y)`; returns the batch's MSE before the step.
     ///
     /// ```
-    /// use torchlet::regression::{ManualLinear, Regressor};
+    /// use torchlet::tutorials::regression::{ManualLinear, Regressor};
     /// use torchlet::Tensor;
     /// let mut model = ManualLinear::from_parameters(Tensor::new([[0.0]]), None, 0.1)?;
     /// let (x, y) = (Tensor::new([[1.0]]), Tensor::new([[2.0]]));
@@ -59,7 +61,7 @@ pub trait Regressor<T: Element> {
     /// The MSE of the predictions for `x` against `y`, computed without recording a graph.
     ///
     /// ```
-    /// use torchlet::regression::{ManualLinear, Regressor};
+    /// use torchlet::tutorials::regression::{ManualLinear, Regressor};
     /// use torchlet::Tensor;
     /// let model = ManualLinear::from_parameters(Tensor::new([[1.0]]), None, 0.1)?;
     /// assert_eq!(model.evaluate(&Tensor::new([[1.0], [2.0]]), &Tensor::new([[2.0], [2.0]]))?, 0.5);
@@ -86,7 +88,7 @@ pub fn mse<T: Element>(y_hat: &Tensor<T>, y: &Tensor<T>) -> Result<T> {
 /// Per-epoch losses of a [`fit`], in f64 whatever the model's element type.
 ///
 /// ```
-/// let history = torchlet::regression::History { train: vec![4.0, 1.0], valid: vec![3.0, 0.5] };
+/// let history = torchlet::tutorials::regression::History { train: vec![4.0, 1.0], valid: vec![3.0, 0.5] };
 /// assert_eq!(history.train.len(), history.valid.len());
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -116,7 +118,7 @@ fn mean_batch_loss<T: Element>(
 ///
 /// ```
 /// use torchlet::data::{DataLoader, TensorDataset};
-/// use torchlet::regression::{fit, ManualLinear};
+/// use torchlet::tutorials::regression::{fit, ManualLinear};
 /// use torchlet::Tensor;
 /// let x = Tensor::<f64>::new([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
 /// let y = Tensor::new([[50.0], [110.0], [170.0]]);

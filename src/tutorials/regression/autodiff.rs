@@ -14,7 +14,7 @@ use crate::tensor::Tensor;
 ///
 /// ```
 /// use torchlet::nn::Linear;
-/// use torchlet::regression::{AutodiffLinear, Regressor};
+/// use torchlet::tutorials::regression::{AutodiffLinear, Regressor};
 /// use torchlet::Tensor;
 /// let linear = Linear::from_parameters(&Tensor::<f64>::new([[0.1, 0.1]]), None)?;
 /// let mut model = AutodiffLinear::new(linear, 1e-4)?;
@@ -112,7 +112,7 @@ impl<T: Element> Regressor<T> for AutodiffLinear<T> {
 /// the same model with the weight transposed.
 ///
 /// ```
-/// use torchlet::regression::{Regressor, TensorLinear};
+/// use torchlet::tutorials::regression::{Regressor, TensorLinear};
 /// use torchlet::Tensor;
 /// let mut model = TensorLinear::new(Tensor::<f32>::zeros(&[1, 2]), None, 1e-4)?;
 /// let (x, y) = (Tensor::new([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), Tensor::new([[50.0], [110.0], [170.0]]));
