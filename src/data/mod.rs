@@ -1,6 +1,13 @@
 //! Data handling in the shape of `torch.utils.data` and scikit-learn: [`TensorDataset`], [`DataLoader`],
 //! [`make_regression`] and [`train_test_split`].
 //!
+//! For classification:
+//! - the generators [`make_classification`], [`make_moons`], [`make_circles`] and [`make_blobs`], seeded as
+//!   [`make_regression`] is;
+//!
+//! They return the labels as class indices in a `Vec<usize>` ([`Classification::y`]); [`labels_to_tensor`]
+//! and [`one_hot`] make tensors of them for a loss.
+//!
 //! ```
 //! use torchlet::data::{make_regression, train_test_split, DataLoader, MakeRegression, TensorDataset};
 //!
@@ -16,12 +23,20 @@
 //! # Ok::<(), torchlet::Error>(())
 //! ```
 
+mod blobs;
+mod classification;
 mod dataset;
+mod labeled;
 mod loader;
 mod regression;
+mod shapes;
 mod split;
 
+pub use blobs::{make_blobs, Blobs, Centers, ClusterStd, MakeBlobs};
+pub use classification::{make_classification, MakeClassification};
 pub use dataset::TensorDataset;
+pub use labeled::{labels_to_tensor, one_hot, Classification};
 pub use loader::{Batches, DataLoader, Pairs};
 pub use regression::{make_regression, MakeRegression, Regression};
+pub use shapes::{make_circles, make_moons, MakeCircles, MakeMoons};
 pub use split::{train_test_split, TestSize};
