@@ -9,8 +9,9 @@ use rand::seq::SliceRandom;
 
 /// Inputs with one class label per row, as scikit-learn's `(X, y)` for a classification problem.
 ///
-/// The labels are class indices `0..n_classes` in a `Vec<usize>`; [`labels_to_tensor`] and [`one_hot`] turn
-/// them into the tensors a loss wants.
+/// The labels are class indices `0..n_classes` in a `Vec<usize>`, the type the classification metrics
+/// ([`crate::metrics::accuracy`], ...) take; [`labels_to_tensor`] and [`one_hot`] turn them into the tensors a
+/// loss wants.
 ///
 /// ```
 /// use torchlet::data::{make_moons, MakeMoons};

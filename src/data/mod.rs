@@ -5,8 +5,8 @@
 //! - the generators [`make_classification`], [`make_moons`], [`make_circles`] and [`make_blobs`], seeded as
 //!   [`make_regression`] is;
 //!
-//! They return the labels as class indices in a `Vec<usize>` ([`Classification::y`]); [`labels_to_tensor`]
-//! and [`one_hot`] make tensors of them for a loss.
+//! They return the labels as class indices in a `Vec<usize>` ([`Classification::y`]), the input of the
+//! metrics in [`crate::metrics`]; [`labels_to_tensor`] and [`one_hot`] make tensors of them for a loss.
 //!
 //! ```
 //! use torchlet::data::{make_regression, train_test_split, DataLoader, MakeRegression, TensorDataset};
