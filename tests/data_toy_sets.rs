@@ -1,7 +1,8 @@
-//! `make_moons`, `make_circles`, `make_blobs` and the label conversions.
+//! `make_moons`, `make_circles`, `make_blobs`, the label conversions, and the embedded digits.
 
 use torchlet::data::{
-    labels_to_tensor, make_blobs, make_circles, make_moons, one_hot, Centers, MakeBlobs, MakeCircles, MakeMoons,
+    labels_to_tensor, load_digits, make_blobs, make_circles, make_moons, one_hot, Centers, MakeBlobs, MakeCircles,
+    MakeMoons,
 };
 use torchlet::Result;
 
@@ -119,5 +120,29 @@ fn labels_become_tensors() -> Result<()> {
     assert_eq!(hot.to_vec2()?[2], [0.0, 0.0, 1.0, 0.0]);
     assert_eq!(one_hot::<f32>(&[], 3)?.shape(), &[0, 3]);
     assert_eq!(one_hot::<f32>(&[0], 0).unwrap_err().to_string(), "one_hot: num_classes must be at least 1, got 0");
+    Ok(())
+}
+
+#[test]
+fn digits_are_scikit_learns() -> Result<()> {
+    let digits = load_digits::<f64>()?;
+    assert_eq!((digits.x.shape(), digits.y.len()), (&[1_797, 64][..], 1_797));
+    let counts: Vec<usize> = (0..10).map(|d| count(&digits.y, d)).collect();
+    assert_eq!(counts, [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]);
+    let x = digits.x.to_vec2()?;
+    assert!(x.iter().flatten().all(|&v| (0.0..=1.0).contains(&v) && (16.0 * v).fract() == 0.0));
+    // Checksums computed with Python's gzip and csv modules from sklearn 1.9.1's digits.csv.gz:
+    // Σ pixels = 561 718; Σ_i (i+1) Σ_j (j+1) pixel_ij = 16 337 198 609; Σ_i (i+1) label_i = 7 272 861;
+    // 10 456 pixels are 16 and 56 272 are 0.
+    let pixels: Vec<Vec<u64>> = x.iter().map(|row| row.iter().map(|v| (16.0 * v) as u64).collect()).collect();
+    assert_eq!(pixels.iter().flatten().sum::<u64>(), 561_718);
+    let weighted: u64 = (1..).zip(&pixels).map(|(i, row)| i * (1..).zip(row).map(|(j, p)| j * p).sum::<u64>()).sum();
+    assert_eq!(weighted, 16_337_198_609);
+    assert_eq!((1..).zip(&digits.y).map(|(i, &l)| i * l as u64).sum::<u64>(), 7_272_861);
+    assert_eq!(pixels.iter().flatten().filter(|&&p| p == 16).count(), 10_456);
+    assert_eq!(pixels.iter().flatten().filter(|&&p| p == 0).count(), 56_272);
+    let single = load_digits::<f32>()?;
+    assert_eq!(single.y, digits.y);
+    assert!(single.x.to_vec()?.iter().zip(digits.x.to_vec()?).all(|(&s, d)| f64::from(s) == d));
     Ok(())
 }

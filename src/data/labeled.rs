@@ -1,5 +1,7 @@
-//! Labelled data: the [`Classification`] that the classification generators return, and the conversions of
-//! class labels into tensors.
+//! Labelled data: the [`Classification`] that the classification generators and [`load_digits`] return, and
+//! the conversions of class labels into tensors.
+//!
+//! [`load_digits`]: super::load_digits
 
 use crate::element::Element;
 use crate::error::{Error, Result};
