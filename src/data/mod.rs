@@ -4,7 +4,8 @@
 //! For classification:
 //! - the generators [`make_classification`], [`make_moons`], [`make_circles`] and [`make_blobs`], seeded as
 //!   [`make_regression`] is;
-//! - [`load_digits`], scikit-learn's 1 797 8×8 handwritten digits, compiled into the crate.
+//! - [`load_digits`], scikit-learn's 1 797 8×8 handwritten digits, compiled into the crate;
+//! - [`mnist::load_dir`], MNIST from its IDX files in a local folder.
 //!
 //! They return the labels as class indices in a `Vec<usize>` ([`Classification::y`]), the input of the
 //! metrics in [`crate::metrics`]; [`labels_to_tensor`] and [`one_hot`] make tensors of them for a loss.
@@ -35,6 +36,7 @@ mod dataset;
 mod digits;
 mod labeled;
 mod loader;
+pub mod mnist;
 mod regression;
 mod shapes;
 mod split;
