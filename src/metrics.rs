@@ -1,5 +1,6 @@
 //! The tutorials' comparison metrics: a modified MAPE and the L2 distance, to compare two models'
-//! predictions and parameters.
+//! predictions and parameters; and scikit-learn's classification metrics on class labels: [`accuracy`],
+//! [`confusion_matrix`] and [`precision_recall_f1`], with [`argmax_rows`] to turn scores into labels.
 //!
 //! ```
 //! use torchlet::metrics::{l2_distance, mape};
@@ -12,6 +13,10 @@
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
+
+mod classification;
+
+pub use classification::{accuracy, argmax_rows, confusion_matrix, precision_recall_f1, PrecisionRecallF1};
 
 fn same_shape<T: Element>(op: &'static str, a: &Tensor<T>, b: &Tensor<T>) -> Result<()> {
     if a.shape() != b.shape() {

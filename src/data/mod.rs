@@ -1,6 +1,20 @@
 //! Data handling in the shape of `torch.utils.data` and scikit-learn: [`TensorDataset`], [`DataLoader`],
 //! [`make_regression`] and [`train_test_split`].
 //!
+//! For classification:
+//! - the generators [`make_classification`], [`make_moons`], [`make_circles`] and [`make_blobs`], seeded as
+//!   [`make_regression`] is;
+//! - [`load_digits`], scikit-learn's 1 797 8×8 handwritten digits, compiled into the crate;
+//! - [`mnist::load_dir`], MNIST from its IDX files in a local folder.
+//!
+//! They return the labels as class indices in a `Vec<usize>` ([`Classification::y`]), the input of the
+//! metrics in [`crate::metrics`]; [`labels_to_tensor`] and [`one_hot`] make tensors of them for a loss.
+//!
+//! The digits are the test part of the UCI "Optical Recognition of Handwritten Digits" data set by E. Alpaydin
+//! and C. Kaynak (1998, <https://archive.ics.uci.edu/ml/datasets/Optical+Recognition+of+Handwritten+Digits>),
+//! licensed under CC BY 4.0 (<https://creativecommons.org/licenses/by/4.0/>), shipped as scikit-learn ships
+//! it (`sklearn/datasets/data/digits.csv.gz`, unchanged).
+//!
 //! ```
 //! use torchlet::data::{make_regression, train_test_split, DataLoader, MakeRegression, TensorDataset};
 //!
@@ -16,12 +30,23 @@
 //! # Ok::<(), torchlet::Error>(())
 //! ```
 
+mod blobs;
+mod classification;
 mod dataset;
+mod digits;
+mod labeled;
 mod loader;
+pub mod mnist;
 mod regression;
+mod shapes;
 mod split;
 
+pub use blobs::{make_blobs, Blobs, Centers, ClusterStd, MakeBlobs};
+pub use classification::{make_classification, MakeClassification};
 pub use dataset::TensorDataset;
+pub use digits::load_digits;
+pub use labeled::{labels_to_tensor, one_hot, Classification};
 pub use loader::{Batches, DataLoader, Pairs};
 pub use regression::{make_regression, MakeRegression, Regression};
+pub use shapes::{make_circles, make_moons, MakeCircles, MakeMoons};
 pub use split::{train_test_split, TestSize};
