@@ -24,3 +24,11 @@ extern "C" __global__ void FN(assign)(T* dst, Strided ld, const T* src, Strided 
         dst[o] = op < 0 ? y : apply_binary(op, dst[o], y);
     }
 }
+
+// out[i] = c[view_c(i)] != 0 ? a[view_a(i)] : b[view_b(i)] (torch.where with a 0/1 condition).
+extern "C" __global__ void FN(where_cond)(const T* c, Strided lc, const T* a, Strided la, const T* b, Strided lb,
+                                          T* out, u64 n) {
+    GRID_STRIDE_LOOP(i, n) {
+        out[i] = c[strided_offset(lc, i)] != (T)0 ? a[strided_offset(la, i)] : b[strided_offset(lb, i)];
+    }
+}

@@ -107,5 +107,5 @@ pub use autograd::{enable_grad, is_grad_enabled, no_grad, GradModeGuard};
 pub use device::Device;
 pub use element::{DType, Element};
 pub use error::{Error, Result};
-pub use ops::GeluApproximate;
+pub use ops::{cat, stack, where_, GeluApproximate};
 pub use tensor::{Tensor, TensorData};

@@ -183,6 +183,15 @@ mod tests {
     }
 
     #[test]
+    fn only_broadcast_dims_overlap() {
+        let l = Layout::contiguous(&[2, 3]);
+        assert!(check_no_overlap("t", &l.transpose(0, 1)).is_ok());
+        assert!(check_no_overlap("t", &Layout::contiguous(&[3]).broadcast_to(&[2, 3])).is_err());
+        assert!(check_no_overlap("t", &Layout::contiguous(&[1, 3]).broadcast_to(&[1, 3])).is_ok());
+        assert!(check_no_overlap("t", &Layout::contiguous(&[3]).broadcast_to(&[0, 3])).is_ok());
+    }
+
+    #[test]
     fn negative_dims_resolve_like_torch() {
         assert_eq!(resolve_dim("t", -1, &[2, 3]).unwrap(), 1);
         assert_eq!(resolve_dim("t", 0, &[]).unwrap(), 0);

@@ -32,10 +32,6 @@ impl Module<f64> for TwoLayers {
         };
         [prefixed("first", &self.first), prefixed("second", &self.second)].concat()
     }
-    fn train(&mut self, _mode: bool) {}
-    fn is_training(&self) -> bool {
-        true
-    }
 }
 
 fn bits32(t: &Tensor<f32>) -> Vec<u32> {

@@ -148,6 +148,12 @@ static void test_unary_binary_assign() {
         int bop = rng() % N_BINARY_OPS; Strided sa, sb; joint(la, lb, sa, sb);
         launch(grid_for(n, 64), 64, false, [&] { FN(binary)(a.data(), sa, b.data(), sb, out.data(), n64, bop); });
         for (size_t i = 0; i < n; ++i) check("binary", out[i], ref_binary(bop, a[ref_off(la, i)], b[ref_off(lb, i)]), TOL);
+        // where: condition from a (0 where a < 0), branches a and b
+        {
+            std::vector<T> cond(a.size()); for (size_t i = 0; i < a.size(); ++i) cond[i] = a[i] < 0 ? (T)0 : (T)1;
+            launch(grid_for(n, 64), 64, false, [&] { FN(where_cond)(cond.data(), sa, a.data(), sa, b.data(), sb, out.data(), n64); });
+            for (size_t i = 0; i < n; ++i) { size_t o = ref_off(la, i); check("where_cond", out[i], cond[o] != 0 ? a[o] : b[ref_off(lb, i)], 0); }
+        }
         // assign into a non-overlapping dst view (drop broadcast dims from la)
         Layout ld = la; bool overlap = false; for (size_t d = 0; d < ld.shape.size(); ++d) if (ld.strides[d] == 0 && ld.shape[d] > 1) overlap = true;
         if (!overlap) {

@@ -26,7 +26,6 @@ use rand::Rng;
 pub struct Linear<T: Element> {
     weight: Tensor<T>,
     bias: Option<Tensor<T>>,
-    training: bool,
 }
 
 impl<T: Element> Linear<T> {
@@ -81,7 +80,7 @@ impl<T: Element> Linear<T> {
 
     fn from_leaves(weight: Tensor<T>, bias: Option<Tensor<T>>) -> Self {
         let leaf = |t: Tensor<T>| t.requires_grad_(true).expect("a fresh tensor is a leaf");
-        Linear { weight: leaf(weight), bias: bias.map(leaf), training: true }
+        Linear { weight: leaf(weight), bias: bias.map(leaf) }
     }
 
     /// The weight, `[out_features, in_features]` (`linear.weight`): the parameter itself, not a copy.
@@ -244,30 +243,6 @@ impl<T: Element> Module<T> for Linear<T> {
         let mut params = vec![("weight".to_string(), self.weight.clone())];
         params.extend(self.bias.iter().map(|b| ("bias".to_string(), b.clone())));
         params
-    }
-
-    /// Sets the train/eval flag (a linear layer computes the same either way).
-    ///
-    /// ```
-    /// use rand::{rngs::StdRng, SeedableRng};
-    /// use torchlet::nn::{Linear, Module};
-    /// let mut model = Linear::<f64>::new(2, 1, true, &mut StdRng::seed_from_u64(0));
-    /// model.train(false);
-    /// assert!(!model.is_training());
-    /// ```
-    fn train(&mut self, mode: bool) {
-        self.training = mode;
-    }
-
-    /// Whether the layer is in training mode (`linear.training`); true when built.
-    ///
-    /// ```
-    /// use rand::{rngs::StdRng, SeedableRng};
-    /// use torchlet::nn::{Linear, Module};
-    /// assert!(Linear::<f64>::new(2, 1, true, &mut StdRng::seed_from_u64(0)).is_training());
-    /// ```
-    fn is_training(&self) -> bool {
-        self.training
     }
 }
 

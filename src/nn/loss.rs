@@ -27,6 +27,32 @@ pub enum Reduction {
     Sum,
 }
 
+/// `loss` reduced as asked.
+pub(crate) fn reduce<T: Element>(loss: Tensor<T>, reduction: Reduction) -> Result<Tensor<T>> {
+    match reduction {
+        Reduction::None => Ok(loss),
+        Reduction::Mean => loss.mean(),
+        Reduction::Sum => loss.sum(),
+    }
+}
+
+/// Fails unless `input` and `target` have one shape: torch only warns when a loss broadcasts its operands,
+/// which usually hides a bug (a `[n, 1]` prediction against a `[n]` target gives an `[n, n]` loss).
+pub(crate) fn check_same_shape<T: Element>(op: &'static str, input: &Tensor<T>, target: &Tensor<T>) -> Result<()> {
+    if input.shape() != target.shape() {
+        return Err(Error::shape(
+            op,
+            format!(
+                "input shape {:?} and target shape {:?} differ; torchlet does not broadcast a loss's operands \
+                 (torch only warns), reshape one of them",
+                input.shape(),
+                target.shape()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Keeps the forward's difference `input - target`, all the backward needs, and the inputs' versions, so an
 /// in-place change of either after the forward is caught as torch catches it.
 struct MseLossBackward<T: Element> {
@@ -77,17 +103,7 @@ impl<T: Element> BackwardOp<T> for MseLossBackward<T> {
 /// # Ok::<(), torchlet::Error>(())
 /// ```
 pub fn mse_loss<T: Element>(input: &Tensor<T>, target: &Tensor<T>, reduction: Reduction) -> Result<Tensor<T>> {
-    if input.shape() != target.shape() {
-        return Err(Error::shape(
-            "mse_loss",
-            format!(
-                "input shape {:?} and target shape {:?} differ; torchlet does not broadcast a loss's operands \
-                 (torch only warns), reshape one of them",
-                input.shape(),
-                target.shape()
-            ),
-        ));
-    }
+    check_same_shape("mse_loss", input, target)?;
     let layout = Layout::contiguous(input.shape());
     let diff = with_storages(input, target, |a, b| a.binary(input.layout(), b, target.layout(), BinaryOp::Sub))?;
     // The intermediate squares and sum stay raw storage; only the result becomes a tensor.

@@ -15,12 +15,23 @@
 //! # Ok::<(), torchlet::Error>(())
 //! ```
 
+mod activation;
+mod container;
+mod dropout;
 pub mod init;
 mod linear;
 mod loss;
+mod loss_classification;
+mod loss_regression;
 
+pub use crate::ops::GeluApproximate;
+pub use activation::{Flatten, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softmax, Tanh, GELU};
+pub use container::{ModuleList, Sequential};
+pub use dropout::Dropout;
 pub use linear::Linear;
 pub use loss::{MSELoss, Reduction};
+pub use loss_classification::{BCELoss, BCEWithLogitsLoss, ClassTarget, CrossEntropyLoss, NLLLoss};
+pub use loss_regression::{HuberLoss, L1Loss, SmoothL1Loss};
 
 use crate::element::Element;
 use crate::error::Result;
@@ -37,12 +48,17 @@ use crate::tensor::Tensor;
 /// ```
 pub mod functional {
     pub use super::loss::mse_loss;
+    pub use super::loss_classification::{
+        binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, nll_loss,
+    };
+    pub use super::loss_regression::{huber_loss, l1_loss, smooth_l1_loss};
 }
 
 /// A layer or model with parameters (`torch.nn.Module`).
 ///
-/// Implementors provide `forward`, `named_parameters` and the train/eval flag; `parameters` and `zero_grad`
-/// follow from them.
+/// Implementors provide `forward` and `named_parameters`; `parameters` and `zero_grad` follow from them.
+/// Modules that behave differently in training (dropout) and containers, which pass the mode on to their
+/// children as torch's `train()` does, also implement [`Module::train`].
 ///
 /// ```
 /// use rand::{rngs::StdRng, SeedableRng};
@@ -53,7 +69,6 @@ pub mod functional {
 /// struct TwoLayers {
 ///     first: Linear<f64>,
 ///     second: Linear<f64>,
-///     training: bool,
 /// }
 ///
 /// impl Module<f64> for TwoLayers {
@@ -67,21 +82,19 @@ pub mod functional {
 ///         [prefixed("first", &self.first), prefixed("second", &self.second)].concat()
 ///     }
 ///     fn train(&mut self, mode: bool) {
-///         self.training = mode;
-///     }
-///     fn is_training(&self) -> bool {
-///         self.training
+///         // Nothing here depends on the mode; pass it on, as torch's `train()` recursion does.
+///         self.first.train(mode);
+///         self.second.train(mode);
 ///     }
 /// }
 ///
 /// let mut rng = StdRng::seed_from_u64(0);
 /// let mut model =
-///     TwoLayers { first: Linear::new(3, 4, true, &mut rng), second: Linear::new(4, 1, true, &mut rng), training: true };
+///     TwoLayers { first: Linear::new(3, 4, true, &mut rng), second: Linear::new(4, 1, true, &mut rng) };
 /// assert_eq!(model.forward(&Tensor::zeros(&[5, 3]))?.shape(), &[5, 1]);
 /// assert_eq!(model.parameters().len(), 4);
 /// assert_eq!(model.named_parameters()[3].0, "second.bias");
 /// model.eval();
-/// assert!(!model.is_training());
 /// # Ok::<(), torchlet::Error>(())
 /// ```
 pub trait Module<T: Element> {
@@ -140,28 +153,10 @@ pub trait Module<T: Element> {
         }
     }
 
-    /// Sets training mode on (`true`) or off (`module.train(mode)`).
-    ///
-    /// ```
-    /// use torchlet::nn::{Linear, Module};
-    /// use torchlet::Tensor;
-    /// let mut model = Linear::from_parameters(&Tensor::new([[2.0]]), None)?;
-    /// model.train(false);
-    /// assert!(!model.is_training());
-    /// # Ok::<(), torchlet::Error>(())
-    /// ```
-    fn train(&mut self, mode: bool);
-
-    /// Whether the module is in training mode (`module.training`).
-    ///
-    /// ```
-    /// use torchlet::nn::{Linear, Module};
-    /// use torchlet::Tensor;
-    /// let model = Linear::from_parameters(&Tensor::new([[2.0]]), None)?;
-    /// assert!(model.is_training());
-    /// # Ok::<(), torchlet::Error>(())
-    /// ```
-    fn is_training(&self) -> bool;
+    /// Sets training mode on (`true`) or off (`module.train(mode)`). The default does nothing, right for
+    /// modules that compute the same either way; [`Dropout`](crate::nn::Dropout) keeps the flag, and
+    /// containers pass it on to their children.
+    fn train(&mut self, _mode: bool) {}
 
     /// Switches to evaluation mode (`module.eval()`), i.e. `train(false)`.
     ///
@@ -170,7 +165,7 @@ pub trait Module<T: Element> {
     /// use torchlet::Tensor;
     /// let mut model = Linear::from_parameters(&Tensor::new([[2.0]]), None)?;
     /// model.eval();
-    /// assert!(!model.is_training());
+    /// assert_eq!(model.forward(&Tensor::new([[3.0]]))?.to_vec()?, vec![6.0]);
     /// # Ok::<(), torchlet::Error>(())
     /// ```
     fn eval(&mut self) {

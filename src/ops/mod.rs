@@ -4,10 +4,13 @@
 mod binary;
 mod index;
 mod inplace;
+mod join;
 mod linear;
 mod matmul;
 mod operators;
 mod reduce;
+mod select;
+mod softmax;
 mod unary;
 mod view;
 
@@ -16,6 +19,8 @@ use crate::error::Result;
 use crate::storage::Storage;
 use crate::tensor::Tensor;
 
+pub use join::{cat, stack};
+pub use select::where_;
 pub use unary::GeluApproximate;
 
 /// Runs `f` on the storages of `a` and `b`, taking the lock once when they share a buffer.
@@ -30,6 +35,25 @@ pub(crate) fn with_storages<T: Element, R>(
     } else {
         f(&a.read(), &b.read())
     }
+}
+
+/// [`with_storages`] for three tensors: each distinct buffer is locked once.
+pub(crate) fn with_storages3<T: Element, R>(
+    a: &Tensor<T>,
+    b: &Tensor<T>,
+    c: &Tensor<T>,
+    f: impl FnOnce(&Storage<T>, &Storage<T>, &Storage<T>) -> R,
+) -> R {
+    let ga = a.read();
+    let gb = (!b.shares_storage(a)).then(|| b.read());
+    let sb: &Storage<T> = gb.as_deref().unwrap_or(&ga);
+    let gc = (!c.shares_storage(a) && !c.shares_storage(b)).then(|| c.read());
+    let sc: &Storage<T> = match &gc {
+        Some(g) => g,
+        None if c.shares_storage(a) => &ga,
+        None => sb,
+    };
+    f(&ga, sb, sc)
 }
 
 impl<T: Element> Tensor<T> {

@@ -80,6 +80,11 @@ impl<T: Element> Tensor<T> {
         self.pointwise("LogBackward0", UnaryOp::Log, T::zero())
     }
 
+    /// Elementwise `ln(1 + x)` (`torch.log1p`), accurate for small `x`.
+    pub fn log1p(&self) -> Result<Self> {
+        self.pointwise("Log1PBackward0", UnaryOp::Log1p, T::zero())
+    }
+
     /// Elementwise absolute value (`torch.abs`); its gradient at 0 is 0, as torch's.
     pub fn abs(&self) -> Result<Self> {
         self.pointwise("AbsBackward0", UnaryOp::Abs, T::zero())

@@ -45,6 +45,9 @@ pub(crate) trait BackendStorage<T: Element>: Sized + Send + Sync + std::fmt::Deb
         side: Side,
     ) -> Result<Self>;
 
+    /// `a` where `cond` (this view) is non-zero, else `b`, elementwise; the three views share one shape.
+    fn where_cond(&self, cond: &Layout, a: &Self, la: &Layout, b: &Self, lb: &Layout) -> Result<Self>;
+
     /// Reduces a view with `op` over the dims where `out_shape` (same rank) has size 1.
     fn reduce_to(&self, layout: &Layout, out_shape: &[usize], op: ReduceOp) -> Result<Self>;
 

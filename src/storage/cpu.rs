@@ -442,6 +442,11 @@ impl<T: Element> BackendStorage<T> for CpuStorage<T> {
         Ok(CpuStorage(op.gradient(side, Zip3Views(views))))
     }
 
+    fn where_cond(&self, cond: &Layout, a: &Self, la: &Layout, b: &Self, lb: &Layout) -> Result<Self> {
+        let views = [(self.0.as_slice(), cond), (a.0.as_slice(), la), (b.0.as_slice(), lb)];
+        Ok(CpuStorage(zip3(views, |c, x, y| if c != T::zero() { x } else { y })))
+    }
+
     fn reduce_to(&self, layout: &Layout, out_shape: &[usize], op: ReduceOp) -> Result<Self> {
         let kernel = ReduceView { data: &self.0, layout, out_shape, identity: op.identity() };
         Ok(CpuStorage(op.combine(kernel)))

@@ -202,6 +202,34 @@ impl<T: Element> BackendStorage<T> for CudaStorage<T> {
         Ok(self.derived(out, n))
     }
 
+    fn where_cond(&self, cond: &Layout, a: &Self, la: &Layout, b: &Self, lb: &Layout) -> Result<Self> {
+        const OP: &str = "where";
+        let [lc, la_s, lb_s] = Strided::joint(OP, [cond, la, lb])?;
+        let n = cond.numel();
+        if n == 0 {
+            return Ok(self.derived(self.dev.alloc_zeros(0)?, 0));
+        }
+        check_in_bounds(OP, cond, self.len)?;
+        check_in_bounds(OP, la, a.len)?;
+        check_in_bounds(OP, lb, b.len)?;
+        // SAFETY: the `where_cond` kernel below writes all n elements before anything can read them.
+        let mut out = unsafe { self.dev.alloc_uninit::<T>(n) }?;
+        let n64 = n as u64;
+        // SAFETY: the arguments match `where_cond(const T* c, Strided lc, const T* a, Strided la, const T* b,
+        // Strided lb, T* out, u64 n)`; the three views lie inside their buffers (checked above; they are only
+        // read) and `out` is a fresh buffer of n elements.
+        unsafe {
+            launch!(
+                self.dev,
+                OP,
+                "where_cond",
+                launch_cfg(n),
+                [&self.data, &lc, &a.data, &la_s, &b.data, &lb_s, &mut out, &n64]
+            )
+        }?;
+        Ok(self.derived(out, n))
+    }
+
     fn reduce_to(&self, layout: &Layout, out_shape: &[usize], op: ReduceOp) -> Result<Self> {
         self.reduce_view(layout, out_shape, op)
     }

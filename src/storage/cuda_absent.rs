@@ -67,6 +67,10 @@ impl<T: Element> BackendStorage<T> for CudaStorage<T> {
         match self.never {}
     }
 
+    fn where_cond(&self, _: &Layout, _: &Self, _: &Layout, _: &Self, _: &Layout) -> Result<Self> {
+        match self.never {}
+    }
+
     fn reduce_to(&self, _layout: &Layout, _out_shape: &[usize], _op: ReduceOp) -> Result<Self> {
         match self.never {}
     }

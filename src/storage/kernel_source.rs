@@ -27,6 +27,7 @@ pub(crate) const KERNELS: &[&str] = &[
     "fill",
     "binary",
     "binary_grad",
+    "where_cond",
     "assign",
     "reduce_thread",
     "reduce_block",

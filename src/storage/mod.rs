@@ -151,6 +151,14 @@ impl<T: Element> Storage<T> {
         }
     }
 
+    /// `a` where `self` (the condition) is non-zero, else `b`; the three views share one shape.
+    pub fn where_cond(&self, cond: &Layout, a: &Self, la: &Layout, b: &Self, lb: &Layout) -> Result<Self> {
+        match Self::triple("where", self, a, b)? {
+            Backends::Cpu([c, x, y]) => c.where_cond(cond, x, la, y, lb).map(Storage::Cpu),
+            Backends::Cuda([c, x, y]) => c.where_cond(cond, x, la, y, lb).map(Storage::Cuda),
+        }
+    }
+
     /// Reduces a view with `op` over the dims where `out_shape` (same rank) has size 1; contiguous.
     pub fn reduce_to(&self, layout: &Layout, out_shape: &[usize], op: ReduceOp) -> Result<Self> {
         on_backend!(self, |s| s.reduce_to(layout, out_shape, op))

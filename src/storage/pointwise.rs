@@ -251,6 +251,8 @@ unary_ops! {
     Exp { f: |x, _c| x.exp(), cuda: "t_exp(x)", saves: Output, grad: |_x, y, _c, g| g * y, cuda_grad: "g * y" }
     /// `ln x`; `g / x`.
     Log { f: |x, _c| x.ln(), cuda: "t_log(x)", saves: Input, grad: |x, _y, _c, g| g / x, cuda_grad: "g / x" }
+    /// `ln(1 + x)`, accurate near 0; `g / (x + 1)`.
+    Log1p { f: |x, _c| x.ln_1p(), cuda: "t_log1p(x)", saves: Input, grad: |x, _y, _c, g| g / (x + T::one()), cuda_grad: "g / (x + (T)1)" }
     /// `|x|`; `g · sign(x)`, 0 at 0.
     Abs { f: |x, _c| x.abs(), cuda: "t_abs(x)", saves: Input, grad: |x, _y, _c, g| g * sign(x), cuda_grad: "g * t_sign(x)" }
     /// torch.sign: 0 at ±0 and NaN at NaN (unlike `f64::signum`); its gradient is 0.

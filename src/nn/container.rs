@@ -1,0 +1,165 @@
+//! Containers: `Sequential` (layers applied in order) and `ModuleList` (layers held, applied by the caller).
+//! Both name their children's parameters by position, `0.weight`, `2.bias`, exactly as torch's `state_dict`,
+//! so a safetensors file moves between the two unchanged, and pass `train`/`eval` on to every child.
+
+use super::Module;
+use crate::element::Element;
+use crate::error::Result;
+use crate::tensor::Tensor;
+
+/// The children's parameters, prefixed by their position.
+fn positional<T: Element>(layers: &[Box<dyn Module<T> + Send + Sync>]) -> Vec<(String, Tensor<T>)> {
+    layers
+        .iter()
+        .enumerate()
+        .flat_map(|(i, layer)| layer.named_parameters().into_iter().map(move |(name, t)| (format!("{i}.{name}"), t)))
+        .collect()
+}
+
+/// Layers applied one after the other (`nn.Sequential`).
+///
+/// ```
+/// use rand::{rngs::StdRng, SeedableRng};
+/// use torchlet::nn::{Linear, Module, ReLU, Sequential};
+/// use torchlet::Tensor;
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let model = Sequential::new().add(Linear::<f32>::new(4, 8, true, &mut rng)).add(ReLU).add(Linear::new(8, 2, true, &mut rng));
+/// assert_eq!(model.forward(&Tensor::zeros(&[5, 4]))?.shape(), &[5, 2]);
+/// let names: Vec<String> = model.named_parameters().into_iter().map(|(n, _)| n).collect();
+/// assert_eq!(names, ["0.weight", "0.bias", "2.weight", "2.bias"]);
+/// # Ok::<(), torchlet::Error>(())
+/// ```
+pub struct Sequential<T: Element> {
+    layers: Vec<Box<dyn Module<T> + Send + Sync>>,
+}
+
+impl<T: Element> Default for Sequential<T> {
+    fn default() -> Self {
+        Sequential { layers: Vec::new() }
+    }
+}
+
+impl<T: Element> Sequential<T> {
+    /// An empty sequence (its forward is the identity).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The sequence with `layer` appended.
+    pub fn add(mut self, layer: impl Module<T> + Send + Sync + 'static) -> Self {
+        self.layers.push(Box::new(layer));
+        self
+    }
+
+    /// Appends `layer` (`seq.append(layer)`).
+    pub fn push(&mut self, layer: impl Module<T> + Send + Sync + 'static) {
+        self.layers.push(Box::new(layer));
+    }
+
+    /// The number of layers.
+    pub fn len(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// Whether there are no layers.
+    pub fn is_empty(&self) -> bool {
+        self.layers.is_empty()
+    }
+
+    /// Layer `i` (`seq[i]`).
+    pub fn get(&self, i: usize) -> Option<&(dyn Module<T> + Send + Sync)> {
+        self.layers.get(i).map(|b| b.as_ref())
+    }
+}
+
+impl<T: Element> Module<T> for Sequential<T> {
+    fn forward(&self, input: &Tensor<T>) -> Result<Tensor<T>> {
+        let mut x = input.clone();
+        for layer in &self.layers {
+            x = layer.forward(&x)?;
+        }
+        Ok(x)
+    }
+
+    fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
+        positional(&self.layers)
+    }
+
+    fn train(&mut self, mode: bool) {
+        self.layers.iter_mut().for_each(|l| l.train(mode));
+    }
+}
+
+/// Layers held in a list (`nn.ModuleList`): their parameters are the list's, named by position; the
+/// caller decides how to apply them.
+///
+/// ```
+/// use rand::{rngs::StdRng, SeedableRng};
+/// use torchlet::nn::{Linear, Module, ModuleList, Tanh};
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let mut layers = ModuleList::<f64>::new();
+/// layers.push(Linear::new(2, 3, true, &mut rng));
+/// layers.push(Tanh);
+/// assert_eq!(layers.len(), 2);
+/// assert_eq!(layers.named_parameters()[1].0, "0.bias");
+/// ```
+pub struct ModuleList<T: Element> {
+    layers: Vec<Box<dyn Module<T> + Send + Sync>>,
+}
+
+impl<T: Element> Default for ModuleList<T> {
+    fn default() -> Self {
+        ModuleList { layers: Vec::new() }
+    }
+}
+
+impl<T: Element> ModuleList<T> {
+    /// An empty list.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends `layer` (`list.append(layer)`).
+    pub fn push(&mut self, layer: impl Module<T> + Send + Sync + 'static) {
+        self.layers.push(Box::new(layer));
+    }
+
+    /// The number of layers.
+    pub fn len(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.layers.is_empty()
+    }
+
+    /// Layer `i` (`list[i]`).
+    pub fn get(&self, i: usize) -> Option<&(dyn Module<T> + Send + Sync)> {
+        self.layers.get(i).map(|b| b.as_ref())
+    }
+
+    /// The layers in order.
+    pub fn iter(&self) -> impl Iterator<Item = &(dyn Module<T> + Send + Sync)> {
+        self.layers.iter().map(|b| b.as_ref())
+    }
+}
+
+impl<T: Element> Module<T> for ModuleList<T> {
+    /// Applies the layers in order, as the tutorials' `for layer in self.layers: x = layer(x)` does.
+    fn forward(&self, input: &Tensor<T>) -> Result<Tensor<T>> {
+        let mut x = input.clone();
+        for layer in &self.layers {
+            x = layer.forward(&x)?;
+        }
+        Ok(x)
+    }
+
+    fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
+        positional(&self.layers)
+    }
+
+    fn train(&mut self, mode: bool) {
+        self.layers.iter_mut().for_each(|l| l.train(mode));
+    }
+}
