@@ -55,6 +55,17 @@
 //! | `model.load_state_dict(load_file(path))` | [`io::load_parameters`]`(&model, path)?` |
 //! | `np.loadtxt(path, delimiter=",", skiprows=1)` | [`io::read_csv`]`::<f32>(path, true)?` |
 //! | `x.to("cuda")` | `x.to(Device::Cuda(0))?` (feature `cuda`) |
+//! | `torch.relu(x)`, `torch.sigmoid(x)`, `torch.tanh(x)`, `F.gelu(x)` | `x.relu()?`, `x.sigmoid()?`, `x.tanh()?`, `x.gelu(GeluApproximate::None)?` |
+//! | `F.softmax(x, dim=1)`, `F.log_softmax(x, dim=1)`, `x.logsumexp(1)` | `x.softmax(1)?`, `x.log_softmax(1)?`, `x.logsumexp(1, false)?` |
+//! | `x.max(dim=1)`, `x.argmax(dim=1)`, `x.var(dim=0)` | `x.max_dim(1, false)?` (values, indices), `x.argmax(1, false)?`, `x.var_dim(0, 1, false)?` |
+//! | `a > b`, `torch.where(c, a, b)`, `x.clamp(0, 1)` | `a.gt(&b)?` (a 0/1 tensor), [`where_`]`(&c, &a, &b)?`, `x.clamp(Some(0.0), Some(1.0))?` |
+//! | `torch.cat([a, b], 0)`, `torch.stack([a, b])`, `x.flatten(1)` | [`cat`]`(&[a, b], 0)?`, [`stack`]`(&[a, b], 0)?`, `x.flatten(1, -1)?` |
+//! | `x.gather(1, idx)`, `F.one_hot(y, 10)` | `x.gather(1, &idx)?`, `y.one_hot(10)?` (indices as whole numbers in the element type) |
+//! | `nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))` | `Sequential::new().add(Linear::new(64, 32, true, &mut rng)).add(ReLU).add(Linear::new(32, 10, true, &mut rng))` |
+//! | `nn.Dropout(0.2)`, `model.eval()` / `model.train()` | [`nn::Dropout::new`]`(0.2, seed)?`, `model.eval()` / `model.train(true)` |
+//! | `nn.CrossEntropyLoss()(logits, labels)` | [`nn::CrossEntropyLoss::new`]`().forward(&logits, &labels)?` (labels: `&[usize]` or a probability tensor) |
+//! | `nn.BCELoss()`, `nn.BCEWithLogitsLoss()`, `nn.NLLLoss()`, `nn.L1Loss()`, `nn.HuberLoss()` | [`nn::BCELoss`], [`nn::BCEWithLogitsLoss`], [`nn::NLLLoss`], [`nn::L1Loss`], [`nn::HuberLoss`] |
+//! | `make_classification(...)`, `load_digits()` | [`data::make_classification`]`(&MakeClassification { .. })?`, [`data::load_digits`]`()?` |
 //!
 //! A whole training loop, torch-style:
 //!
@@ -75,6 +86,34 @@
 //!     for batch in loader.iter_pairs()? {
 //!         let (xb, yb) = batch?;
 //!         let loss = loss_fn.forward(&model.forward(&xb)?, &yb)?;
+//!         opt.zero_grad();
+//!         loss.backward()?;
+//!         opt.step()?;
+//!     }
+//! }
+//! # Ok::<(), torchlet::Error>(())
+//! ```
+//!
+//! An MLP classifier, the PyTorch way:
+//!
+//! ```
+//! use rand::{rngs::StdRng, SeedableRng};
+//! use torchlet::data::{load_digits, DataLoader, TensorDataset};
+//! use torchlet::nn::{CrossEntropyLoss, Linear, Module, ReLU, Sequential};
+//! use torchlet::optim::SGD;
+//!
+//! let digits = load_digits::<f32>()?; // 1 797 images of 8×8 pixels, labels 0–9
+//! let labels = torchlet::data::labels_to_tensor::<f32>(&digits.y);
+//! let mut loader = DataLoader::new(TensorDataset::new(vec![digits.x, labels])?, 128)?.shuffle(true).seed(0);
+//! let mut rng = StdRng::seed_from_u64(0);
+//! let model = Sequential::new().add(Linear::new(64, 32, true, &mut rng)).add(ReLU).add(Linear::new(32, 10, true, &mut rng));
+//! let mut opt = SGD::new(model.parameters(), 0.5)?;
+//! let loss_fn = CrossEntropyLoss::new();
+//! for _epoch in 0..2 {
+//!     for batch in loader.iter_pairs()? {
+//!         let (xb, yb) = batch?;
+//!         let labels: Vec<usize> = yb.to_vec()?.iter().map(|&v| v as usize).collect();
+//!         let loss = loss_fn.forward(&model.forward(&xb)?, &labels)?;
 //!         opt.zero_grad();
 //!         loss.backward()?;
 //!         opt.step()?;

@@ -17,7 +17,7 @@ use std::sync::Mutex;
 /// let mut drop = Dropout::new(0.5, 0)?;
 /// let y: Tensor<f64> = drop.forward(&Tensor::ones(&[1000]))?;
 /// assert!(y.to_vec()?.iter().all(|&v| v == 0.0 || v == 2.0));
-/// drop.eval();
+/// Module::<f64>::eval(&mut drop);
 /// assert_eq!(drop.forward(&Tensor::<f64>::ones(&[3]))?.to_vec()?, vec![1.0; 3]);
 /// # Ok::<(), torchlet::Error>(())
 /// ```

@@ -130,7 +130,7 @@ fn mean_over<T: Element>(sum: Tensor<T>, total: T) -> Result<Tensor<T>> {
 /// ```
 /// use torchlet::nn::functional::cross_entropy;
 /// use torchlet::Tensor;
-/// let logits = Tensor::new([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]]);
+/// let logits = Tensor::<f64>::new([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]]);
 /// let by_index = cross_entropy(&logits, &[0, 2][..])?.item()?;
 /// let one_hot = Tensor::new([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]);
 /// assert!((cross_entropy(&logits, &one_hot)?.item()? - by_index).abs() < 1e-15);

@@ -11,7 +11,7 @@ use crate::shape::Layout;
 use crate::storage::reduce::ReduceOp;
 use cudarc::driver::{CudaSlice, LaunchConfig, PushKernelArg};
 
-/// Threads per block of `sum_to_block` (kernels/reduce.cu has the same `SUM_BLOCK`).
+/// Threads per block of `reduce_block` (kernels/reduce.cu has the same `SUM_BLOCK`).
 const SUM_BLOCK: u32 = 256;
 /// Reductions this short, or this many outputs, take one thread per output element.
 const SUM_THREAD_MAX_RED: usize = 64;

@@ -34,7 +34,7 @@ impl<T: Element> AutodiffLinear<T> {
     ///
     /// ```
     /// use rand::{rngs::StdRng, SeedableRng};
-    /// use torchlet::{nn::Linear, regression::AutodiffLinear};
+    /// use torchlet::{nn::Linear, tutorials::regression::AutodiffLinear};
     /// let linear = Linear::<f32>::new(3, 2, true, &mut StdRng::seed_from_u64(0));
     /// assert!(AutodiffLinear::new(linear, 1e-5).is_ok());
     /// ```
@@ -46,7 +46,7 @@ impl<T: Element> AutodiffLinear<T> {
     ///
     /// ```
     /// use rand::{rngs::StdRng, SeedableRng};
-    /// use torchlet::{nn::Linear, optim::SgdConfig, regression::AutodiffLinear};
+    /// use torchlet::{nn::Linear, optim::SgdConfig, tutorials::regression::AutodiffLinear};
     /// let linear = Linear::<f64>::new(2, 1, true, &mut StdRng::seed_from_u64(0));
     /// assert!(AutodiffLinear::with_config(linear, SgdConfig::new(0.01).momentum(0.9)).is_ok());
     /// ```
@@ -59,7 +59,7 @@ impl<T: Element> AutodiffLinear<T> {
     ///
     /// ```
     /// use rand::{rngs::StdRng, SeedableRng};
-    /// use torchlet::{nn::Linear, regression::AutodiffLinear};
+    /// use torchlet::{nn::Linear, tutorials::regression::AutodiffLinear};
     /// let model = AutodiffLinear::new(Linear::<f32>::new(3, 2, true, &mut StdRng::seed_from_u64(0)), 0.1)?;
     /// assert_eq!(model.linear().weight().shape(), &[2, 3]);
     /// # Ok::<(), torchlet::Error>(())
@@ -130,7 +130,7 @@ impl<T: Element> TensorLinear<T> {
     /// A model over copies of `weight` `[out, in]` and `bias` `[out]`, made leaves that require grad.
     ///
     /// ```
-    /// use torchlet::{regression::TensorLinear, Tensor};
+    /// use torchlet::{tutorials::regression::TensorLinear, Tensor};
     /// let w = Tensor::<f32>::zeros(&[2, 3]);
     /// let model = TensorLinear::new(w.clone(), Some(Tensor::zeros(&[2])), 1e-5)?;
     /// assert!(model.weight().requires_grad() && !w.requires_grad());
@@ -146,7 +146,7 @@ impl<T: Element> TensorLinear<T> {
     /// The weight `[out, in]`.
     ///
     /// ```
-    /// use torchlet::{regression::TensorLinear, Tensor};
+    /// use torchlet::{tutorials::regression::TensorLinear, Tensor};
     /// let model = TensorLinear::new(Tensor::<f64>::new([[1.0, 2.0]]), None, 0.1)?;
     /// assert_eq!(model.weight().to_vec()?, vec![1.0, 2.0]);
     /// # Ok::<(), torchlet::Error>(())
@@ -158,7 +158,7 @@ impl<T: Element> TensorLinear<T> {
     /// The bias `[out]`, if any.
     ///
     /// ```
-    /// use torchlet::{regression::TensorLinear, Tensor};
+    /// use torchlet::{tutorials::regression::TensorLinear, Tensor};
     /// let model = TensorLinear::new(Tensor::<f64>::new([[1.0, 2.0]]), None, 0.1)?;
     /// assert!(model.bias().is_none());
     /// # Ok::<(), torchlet::Error>(())

@@ -84,7 +84,7 @@ impl<T: Element> ManualLinear<T> {
     /// learning rate `lr`. The parameters are copied, so training leaves the arguments untouched.
     ///
     /// ```
-    /// use torchlet::{regression::ManualLinear, Tensor};
+    /// use torchlet::{tutorials::regression::ManualLinear, Tensor};
     /// assert!(ManualLinear::from_parameters(Tensor::<f64>::zeros(&[2, 1]), None, 1e-4).is_ok());
     /// let err = ManualLinear::from_parameters(Tensor::<f64>::zeros(&[2, 3]), Some(Tensor::zeros(&[2])), 1e-4);
     /// assert!(err.unwrap_err().to_string().contains("bias of shape [2] does not fit weight of shape [2, 3]"));
@@ -117,7 +117,7 @@ impl<T: Element> ManualLinear<T> {
     /// A copy of this model with its parameters on `device`.
     ///
     /// ```
-    /// use torchlet::{regression::ManualLinear, Device, Tensor};
+    /// use torchlet::{tutorials::regression::ManualLinear, Device, Tensor};
     /// let model = ManualLinear::from_parameters(Tensor::<f64>::new([1.0]), Some(Tensor::new([0.0])), 0.1)?;
     /// assert_eq!(model.to(Device::Cpu)?.weight().device(), Device::Cpu);
     /// # Ok::<(), torchlet::Error>(())
@@ -131,7 +131,7 @@ impl<T: Element> ManualLinear<T> {
     /// The weight, in the tutorial's shape.
     ///
     /// ```
-    /// use torchlet::{regression::ManualLinear, Tensor};
+    /// use torchlet::{tutorials::regression::ManualLinear, Tensor};
     /// let model = ManualLinear::from_parameters(Tensor::<f64>::new([[0.1], [0.1]]), None, 1e-4)?;
     /// assert_eq!(model.weight().shape(), &[2, 1]);
     /// # Ok::<(), torchlet::Error>(())
@@ -143,7 +143,7 @@ impl<T: Element> ManualLinear<T> {
     /// The bias, if the model has one.
     ///
     /// ```
-    /// use torchlet::{regression::ManualLinear, Tensor};
+    /// use torchlet::{tutorials::regression::ManualLinear, Tensor};
     /// let model = ManualLinear::from_parameters(Tensor::<f64>::new([1.0]), Some(Tensor::new([0.5])), 1e-4)?;
     /// assert_eq!(model.bias().unwrap().to_vec()?, vec![0.5]);
     /// # Ok::<(), torchlet::Error>(())
@@ -156,7 +156,7 @@ impl<T: Element> ManualLinear<T> {
     /// shapes, as the tutorials do to start both models from the same point.
     ///
     /// ```
-    /// use torchlet::{nn::Linear, regression::ManualLinear, Tensor};
+    /// use torchlet::{nn::Linear, tutorials::regression::ManualLinear, Tensor};
     /// let linear = Linear::from_parameters(&Tensor::<f64>::new([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), None)?;
     /// let mut model = ManualLinear::from_parameters(Tensor::zeros(&[3, 2]), None, 0.1)?;
     /// model.copy_from_linear(&linear)?;
@@ -190,7 +190,7 @@ impl<T: Element> ManualLinear<T> {
     /// `(∂L/∂W, ∂L/∂b)` of the MSE at `(x, y)`, from the analytic formula.
     ///
     /// ```
-    /// use torchlet::{regression::ManualLinear, Tensor};
+    /// use torchlet::{tutorials::regression::ManualLinear, Tensor};
     /// let model = ManualLinear::from_parameters(Tensor::<f64>::new([[0.0]]), Some(Tensor::new([0.0])), 0.1)?;
     /// let (dw, db) = model.gradients(&Tensor::new([[1.0], [3.0]]), &Tensor::new([[2.0], [4.0]]))?;
     /// // δ = 2 (ŷ - y) / n = [-2, -4]; ∂W = xᵀ δ = -14, ∂b = Σ δ = -6

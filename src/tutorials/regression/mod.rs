@@ -75,7 +75,7 @@ pub trait Regressor<T: Element> {
 /// The mean squared error `Σ(ŷ - y)² / n` as a number; the shapes must match.
 ///
 /// ```
-/// use torchlet::{regression::mse, Tensor};
+/// use torchlet::{tutorials::regression::mse, Tensor};
 /// assert_eq!(mse(&Tensor::new([1.0, 3.0]), &Tensor::new([1.0, 1.0]))?, 2.0);
 /// assert!(mse(&Tensor::new([[1.0], [3.0]]), &Tensor::new([1.0, 1.0])).is_err());
 /// # Ok::<(), torchlet::Error>(())
