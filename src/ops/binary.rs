@@ -63,8 +63,14 @@ impl<T: Element> BackwardOp<T> for PointwiseBackward<T> {
         };
         if a.id() == b.id() {
             // `x op x`: both edges lead to the same place, so send the sum of both gradients along the first.
-            let both = side_grad(Side::Lhs)?.add(&side_grad(Side::Rhs)?)?;
-            return Ok(smallvec![Some(both), None]);
+            let lhs = side_grad(Side::Lhs)?;
+            if self.op == BinaryOp::Mul {
+                // d(x·x) = g·x + g·x: the two halves are equal, so double the first in place (exact).
+                lhs.write().map_inplace(lhs.layout(), crate::storage::UnaryOp::Mul, T::from_f64_lossy(2.0))?;
+            } else {
+                lhs.add_assign_untracked(&side_grad(Side::Rhs)?)?;
+            }
+            return Ok(smallvec![Some(lhs), None]);
         }
         let lhs = needs[0].then(|| side_grad(Side::Lhs)?.sum_to_shape(a.shape())).transpose()?;
         let rhs = needs[1].then(|| side_grad(Side::Rhs)?.sum_to_shape(b.shape())).transpose()?;
