@@ -155,7 +155,9 @@ mod parity {
             let idx: Vec<usize> = (0..n * 2).map(|_| rng.random_range(0..c)).collect();
             let ours_idx = Tensor::from_vec(idx.iter().map(|&i| T::from_usize(i).unwrap()).collect(), &[n, 2]).unwrap();
             let theirs_idx = long(&idx, &[n as i64, 2]);
-            parity("gather", &[x.clone()], &|t| t[0].gather(1, &ours_idx), &|t| t[0].gather(1, &theirs_idx, false));
+            parity("gather", std::slice::from_ref(&x), &|t| t[0].gather(1, &ours_idx), &|t| {
+                t[0].gather(1, &theirs_idx, false)
+            });
             let y = random::<T>(&[n, c], -2.0, 2.0, &mut rng);
             let cond = x.gt(&y).unwrap();
             let theirs_cond = to_tch(&cond).to_kind(tch::Kind::Bool);

@@ -45,7 +45,8 @@ impl<T: Element> Sequential<T> {
         Self::default()
     }
 
-    /// The sequence with `layer` appended.
+    /// The sequence with `layer` appended (tch-rs's `nn::seq().add(layer)`; not `std::ops::Add`).
+    #[allow(clippy::should_implement_trait)]
     pub fn add(mut self, layer: impl Module<T> + Send + Sync + 'static) -> Self {
         self.layers.push(Box::new(layer));
         self
