@@ -120,6 +120,57 @@ impl<T: Element> Saved<T> {
 
 thread_local! {
     static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
+    static DETECT_ANOMALY: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with anomaly detection on for this thread (`torch.autograd.set_detect_anomaly(True)`): inside it,
+/// a backward step that produces a NaN or an infinite gradient stops with an error naming the backward
+/// function and the forward op that recorded it, instead of a NaN weight epochs later.
+///
+/// It costs a copy of every gradient to the host and a scan of it, on every backward step: off by default,
+/// for debugging only.
+///
+/// ```
+/// use torchlet::{autograd::detect_anomaly, Tensor};
+/// let x = Tensor::new([0.0, 1.0]).requires_grad_(true)?;
+/// let err = detect_anomaly(|| x.sqrt()?.sum()?.backward()).unwrap_err().to_string();
+/// assert!(err.contains("SqrtBackward0") && err.contains("sqrt"), "{err}");
+/// # Ok::<(), torchlet::Error>(())
+/// ```
+pub fn detect_anomaly<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            DETECT_ANOMALY.with(|d| d.set(self.0));
+        }
+    }
+    let _restore = Restore(DETECT_ANOMALY.with(|d| d.replace(true)));
+    f()
+}
+
+/// Whether [`detect_anomaly`] is on for this thread.
+pub fn is_anomaly_enabled() -> bool {
+    DETECT_ANOMALY.with(Cell::get)
+}
+
+/// Under [`detect_anomaly`], fails when a gradient a node produced holds a NaN or an infinity.
+fn check_anomaly<T: Element>(node: &'static str, grads: &Grads<T>) -> Result<()> {
+    for (i, grad) in grads.iter().enumerate() {
+        let Some(grad) = grad else { continue };
+        if let Some(bad) = grad.to_vec()?.into_iter().find(|v| !v.is_finite()) {
+            let forward = node.trim_end_matches(|c: char| c.is_ascii_digit()).trim_end_matches("Backward");
+            return Err(Error::autograd(
+                "backward",
+                format!(
+                    "function {node} returned {} values in its {i}th output (the gradient of the forward op {}); \
+                     anomaly detection stopped here",
+                    if bad.is_nan() { "nan" } else { "inf" },
+                    forward.to_lowercase()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Whether ops on this thread are recorded for backward (`torch.is_grad_enabled()`).
@@ -302,7 +353,11 @@ pub(crate) fn backward<T: Element>(root: &Tensor<T>, gradient: Option<&Tensor<T>
                         ),
                     ));
                 };
-                input_grads?
+                let input_grads = input_grads?;
+                if is_anomaly_enabled() {
+                    check_anomaly(meta.name, &input_grads)?;
+                }
+                input_grads
             }
             // Every consumer's backward passed nothing to this node (e.g. `x * x` sends all of its gradient
             // along the first edge): nothing flows on, but its inputs still count it as done.

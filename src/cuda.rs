@@ -58,3 +58,17 @@ pub fn kernel_source<T: crate::Element>() -> String {
 pub fn emulation_reference<T: crate::Element>() -> String {
     crate::storage::kernel_source::emulation_reference::<T>()
 }
+
+/// Waits until every kernel queued on `device` has finished (`torch.cuda.synchronize`), surfacing any
+/// asynchronous kernel error; for timing GPU work. A no-op for the CPU.
+pub fn synchronize(device: crate::Device) -> crate::Result<()> {
+    match device {
+        crate::Device::Cpu => Ok(()),
+        #[cfg(feature = "cuda")]
+        crate::Device::Cuda(ordinal) => crate::storage::cuda::synchronize(ordinal),
+        #[cfg(not(feature = "cuda"))]
+        crate::Device::Cuda(ordinal) => Err(crate::Error::Cuda(format!(
+            "device cuda:{ordinal} requested, but torchlet was built without the `cuda` feature"
+        ))),
+    }
+}

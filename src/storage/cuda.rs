@@ -13,6 +13,11 @@ mod matmul;
 mod reduce;
 
 pub(crate) use device::device_count;
+
+/// Waits for all work queued on `cuda:{ordinal}`.
+pub(crate) fn synchronize(ordinal: usize) -> Result<()> {
+    device::get(ordinal)?.synchronize("synchronize")
+}
 pub(crate) use kernels::{check_all as check_kernels, nvrtc_present};
 
 use self::device::{driver_error, launch_cfg, CudaDevice};

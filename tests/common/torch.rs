@@ -4,19 +4,23 @@ use torchlet::Tensor;
 
 /// An element type both libraries have.
 pub trait Both: torchlet::Element + tch::kind::Element + Copy {
-    /// Relative tolerance for comparing results computed in this type by two libraries whose kernels
-    /// sum in different orders: a few hundred ulps.
+    /// Relative tolerance per element for one op computed by two libraries whose kernels round and sum in
+    /// different orders: a few dozen ulps of the type, so a drift of one ulp per step in a rule fails.
     const RTOL: f64;
+    /// The type's machine epsilon, for the absolute floor of [`assert_close`].
+    const EPS: f64;
 }
 
 impl Both for f32 {
-    // f32 has 2^-24 ≈ 6e-8 relative precision; sums over up to a few thousand terms in another order can
-    // differ by ~1e-6 relative, so 1e-5 leaves a margin without hiding real errors (which are ~1e-1).
-    const RTOL: f64 = 1e-5;
+    // 2^-23 ≈ 1.2e-7 per ulp: 8 ulps.
+    const RTOL: f64 = 1e-6;
+    const EPS: f64 = f32::EPSILON as f64;
 }
 
 impl Both for f64 {
-    const RTOL: f64 = 1e-12;
+    // 2^-52 ≈ 2.2e-16 per ulp: about 45 ulps, what composite ops (softmax, the losses) accumulate.
+    const RTOL: f64 = 1e-14;
+    const EPS: f64 = f64::EPSILON;
 }
 
 pub fn to_tch<T: Both>(t: &Tensor<T>) -> tch::Tensor {
@@ -32,16 +36,23 @@ pub fn shape_of(t: &tch::Tensor) -> Vec<usize> {
     t.size().iter().map(|&d| d as usize).collect()
 }
 
-/// Asserts elementwise `|a - b| <= rtol * max(|b|, scale)`, where `scale` is the largest |b|: entries far
-/// below the tensor's magnitude come from cancelling sums, whose rounding error scales with the terms
-/// summed, not with the small result, so they are compared on the tensor's magnitude.
+/// Asserts elementwise `|a - b| <= rtol·|b| + 16 ε·scale` (equal infinities and NaN against NaN pass), where
+/// `scale` is the largest finite |b| and ε the type's epsilon. The relative term checks every element on
+/// its own magnitude; the floor of 16 ulps of the tensor's magnitude admits the rounding of entries that
+/// come from cancelling sums, whose error scales with the terms summed, not with the small result.
 pub fn assert_close<T: Both>(ours: &[T], theirs: &[T], rtol: f64, what: &str) {
     assert_eq!(ours.len(), theirs.len(), "{what}: {} values vs libtorch's {}", ours.len(), theirs.len());
-    let scale = theirs.iter().map(|v| v.to_f64().unwrap().abs()).fold(1e-30, f64::max);
+    let scale = theirs.iter().map(|v| v.to_f64().unwrap().abs()).filter(|v| v.is_finite()).fold(0.0, f64::max);
+    let floor = 16.0 * T::EPS * scale;
     for (i, (a, b)) in ours.iter().zip(theirs).enumerate() {
         let (a, b) = (a.to_f64().unwrap(), b.to_f64().unwrap());
-        let tolerance = rtol * b.abs().max(scale);
-        assert!((a - b).abs() <= tolerance || (a.is_nan() && b.is_nan()), "{what}[{i}]: torchlet {a} vs libtorch {b}");
+        let close = a == b || (a.is_nan() && b.is_nan()) || (a - b).abs() <= rtol * b.abs() + floor;
+        assert!(
+            close,
+            "{what}[{i}]: torchlet {a} vs libtorch {b} (difference {:.3e}, allowed {:.3e})",
+            (a - b).abs(),
+            rtol * b.abs() + floor
+        );
     }
 }
 
