@@ -1,5 +1,5 @@
-//! Optimizers in the shape of `torch.optim`, with torch's exact update rules: [`SGD`], behind the
-//! [`Optimizer`] trait.
+//! Optimizers in the shape of `torch.optim`, with torch's exact update rules: [`SGD`], [`Adam`], [`AdamW`]
+//! and [`RMSprop`], all behind the [`Optimizer`] trait.
 //!
 //! ```
 //! use rand::{rngs::StdRng, SeedableRng};
@@ -19,10 +19,18 @@
 //! # Ok::<(), torchlet::Error>(())
 //! ```
 
+mod adam;
+mod adam_config;
+mod rmsprop;
+mod rmsprop_config;
 mod sgd;
 mod sgd_config;
 mod state;
 
+pub use adam::{Adam, AdamW};
+pub use adam_config::AdamConfig;
+pub use rmsprop::RMSprop;
+pub use rmsprop_config::RmsPropConfig;
 pub use sgd::SGD;
 pub use sgd_config::SgdConfig;
 
@@ -36,7 +44,7 @@ use crate::tensor::Tensor;
 /// Code written against the trait works with any optimizer:
 ///
 /// ```
-/// use torchlet::optim::{Optimizer, SgdConfig, SGD};
+/// use torchlet::optim::{Adam, Optimizer, SGD};
 /// use torchlet::{Result, Tensor};
 ///
 /// /// Minimises Σ w² from w = [1, -2] for `steps` steps.
@@ -52,7 +60,7 @@ use crate::tensor::Tensor;
 ///
 /// let start = || Tensor::new([1.0, -2.0]).requires_grad_(true);
 /// assert!(descend(&mut SGD::new([start()?], 0.1)?, 100)? < 1e-12);
-/// assert!(descend(&mut SGD::with_config([start()?], SgdConfig::new(0.1).momentum(0.5))?, 100)? < 1e-12);
+/// assert!(descend(&mut Adam::new([start()?], 0.1)?, 300)? < 1e-3);
 /// # Ok::<(), torchlet::Error>(())
 /// ```
 pub trait Optimizer<T: Element> {

@@ -1,5 +1,5 @@
-//! What the optimizers share: the checks on their parameter lists and the `state.<index>.<key>` naming
-//! of their state dicts.
+//! What the optimizers share: the checks on their parameter lists and hyperparameters, torch's `lerp_`
+//! as tensor ops, and the `state.<index>.<key>` naming of their state dicts.
 
 use std::collections::BTreeMap;
 
@@ -30,6 +30,16 @@ pub(crate) fn check_params<T: Element>(
     Ok(params)
 }
 
+/// `value` must be finite and >= 0 (torch checks `0.0 <= value`, which lets infinities through; NaN and
+/// infinities are refused here because no update survives them).
+pub(crate) fn check_non_negative(op: &'static str, name: &str, value: f64) -> Result<()> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(())
+    } else {
+        Err(Error::invalid(op, format!("invalid {name}: {value} (must be finite and >= 0)")))
+    }
+}
+
 /// The gradient to use for `p`, or `None` to skip it; a gradient of another shape is an error.
 pub(crate) fn grad_of<T: Element>(op: &'static str, p: &Tensor<T>) -> Result<Option<Tensor<T>>> {
     let Some(grad) = p.grad() else { return Ok(None) };
@@ -40,6 +50,20 @@ pub(crate) fn grad_of<T: Element>(op: &'static str, p: &Tensor<T>) -> Result<Opt
         ));
     }
     Ok(Some(grad))
+}
+
+/// `target.lerp_(end, weight)` with a scalar weight, in the two forms torch's kernel picks between:
+/// `target + w·(end − target)` for |w| < 0.5 and `end − (end − target)·(1 − w)` otherwise, each rounded
+/// step by step. `scratch` is a tensor of `target`'s shape that this overwrites, to spare an allocation.
+pub(crate) fn lerp_<T: Element>(target: &Tensor<T>, end: &Tensor<T>, weight: f64, scratch: &Tensor<T>) -> Result<()> {
+    let w = T::from_f64_lossy(weight);
+    scratch.copy_(end)?.sub_(target)?;
+    if w.abs() < T::from_f64_lossy(0.5) {
+        target.add_(scratch.mul_scalar_(w)?)?;
+    } else {
+        target.copy_(end)?.sub_(scratch.mul_scalar_(T::one() - w)?)?;
+    }
+    Ok(())
 }
 
 /// A new tensor with `src`'s values, owned by the optimizer (`torch.zeros_like` + copy).
@@ -55,6 +79,11 @@ pub(crate) type Entries<T> = BTreeMap<String, Tensor<T>>;
 /// The name of one state entry, `state.<index>.<key>`, as in torch's `optimizer.state_dict()["state"]`.
 pub(crate) fn entry_name(index: usize, key: &str) -> String {
     format!("state.{index}.{key}")
+}
+
+/// The step counter as torch keeps it: a scalar tensor (on the CPU).
+pub(crate) fn step_tensor<T: Element>(step: u64) -> Tensor<T> {
+    Tensor::scalar(T::from_f64_lossy(step as f64))
 }
 
 /// Groups `state.<index>.<key>` entries by parameter, refusing malformed names, indices past the
@@ -112,4 +141,29 @@ pub(crate) fn take_buffer<T: Element>(
         ));
     }
     owned_copy(&t.to(param.device())?).map(Some)
+}
+
+/// Like [`take_buffer`], for a buffer that must be there.
+pub(crate) fn require_buffer<T: Element>(
+    op: &'static str,
+    entries: &mut Entries<T>,
+    index: usize,
+    key: &str,
+    param: &Tensor<T>,
+) -> Result<Tensor<T>> {
+    take_buffer(op, entries, index, key, param)?
+        .ok_or_else(|| Error::invalid(op, format!("the state of parameter {index} lacks {}", entry_name(index, key))))
+}
+
+/// Takes the step counter of parameter `index`: one element holding a whole number >= 0.
+pub(crate) fn take_step<T: Element>(op: &'static str, entries: &mut Entries<T>, index: usize) -> Result<u64> {
+    let name = entry_name(index, "step");
+    let t = entries
+        .remove("step")
+        .ok_or_else(|| Error::invalid(op, format!("the state of parameter {index} lacks {name}")))?;
+    let value = if t.numel() == 1 { t.item()?.to_f64() } else { None };
+    match value {
+        Some(v) if v >= 0.0 && v.fract() == 0.0 && v < 2f64.powi(53) => Ok(v as u64),
+        _ => Err(Error::invalid(op, format!("{name} must be one whole number >= 0 (got shape {:?})", t.shape()))),
+    }
 }
