@@ -1,5 +1,6 @@
 //! Optimizers in the shape of `torch.optim`, with torch's exact update rules: [`SGD`], [`Adam`], [`AdamW`]
-//! and [`RMSprop`], all behind the [`Optimizer`] trait.
+//! and [`RMSprop`], all behind the [`Optimizer`] trait, and the learning-rate schedulers of
+//! [`lr_scheduler`].
 //!
 //! ```
 //! use rand::{rngs::StdRng, SeedableRng};
@@ -21,6 +22,7 @@
 
 mod adam;
 mod adam_config;
+pub mod lr_scheduler;
 mod rmsprop;
 mod rmsprop_config;
 mod sgd;
