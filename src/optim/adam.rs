@@ -215,8 +215,9 @@ macro_rules! adam_like {
                 Self::with_config(params, $default(lr))
             }
 
-            #[doc = concat!("`", $torch, "(params, ...)` with every option of `config`; fails as [`",
-                        stringify!($ty), "::new`] and for hyperparameters torch refuses.")]
+            #[doc = concat!("`", $torch, "(params, ...)` with every option of `config`.")]
+            ///
+            /// Fails as `new` does, and for hyperparameters torch refuses.
             pub fn with_config(params: impl IntoIterator<Item = Tensor<T>>, config: AdamConfig) -> Result<Self> {
                 AdamCore::new($name, $decoupled, params, config).map($ty)
             }
