@@ -23,6 +23,7 @@ mod linear;
 mod loss;
 mod loss_classification;
 mod loss_regression;
+pub mod utils;
 
 pub use crate::ops::GeluApproximate;
 pub use activation::{Flatten, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softmax, Tanh, GELU};

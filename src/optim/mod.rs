@@ -1,4 +1,6 @@
-//! Optimizers in the shape of `torch.optim`: [`SGD`] with torch's exact update rule.
+//! Optimizers in the shape of `torch.optim`, with torch's exact update rules: [`SGD`], [`Adam`], [`AdamW`]
+//! and [`RMSprop`], all behind the [`Optimizer`] trait, and the learning-rate schedulers of
+//! [`lr_scheduler`].
 //!
 //! ```
 //! use rand::{rngs::StdRng, SeedableRng};
@@ -18,8 +20,86 @@
 //! # Ok::<(), torchlet::Error>(())
 //! ```
 
+mod adam;
+mod adam_config;
+pub mod lr_scheduler;
+mod rmsprop;
+mod rmsprop_config;
 mod sgd;
 mod sgd_config;
+mod state;
 
+pub use adam::{Adam, AdamW};
+pub use adam_config::AdamConfig;
+pub use rmsprop::RMSprop;
+pub use rmsprop_config::RmsPropConfig;
 pub use sgd::SGD;
 pub use sgd_config::SgdConfig;
+
+use crate::element::Element;
+use crate::error::Result;
+use crate::tensor::Tensor;
+
+/// What every optimizer offers (`torch.optim.Optimizer` with one parameter group): a step, clearing the
+/// gradients, the learning rate and momentum that schedulers drive, and the state as named tensors.
+///
+/// Code written against the trait works with any optimizer:
+///
+/// ```
+/// use torchlet::optim::{Adam, Optimizer, SGD};
+/// use torchlet::{Result, Tensor};
+///
+/// /// Minimises Σ w² from w = [1, -2] for `steps` steps.
+/// fn descend(opt: &mut dyn Optimizer<f64>, steps: usize) -> Result<f64> {
+///     let w = opt.params()[0].clone();
+///     for _ in 0..steps {
+///         opt.zero_grad();
+///         w.square()?.sum()?.backward()?;
+///         opt.step()?;
+///     }
+///     w.square()?.sum()?.item()
+/// }
+///
+/// let start = || Tensor::new([1.0, -2.0]).requires_grad_(true);
+/// assert!(descend(&mut SGD::new([start()?], 0.1)?, 100)? < 1e-12);
+/// assert!(descend(&mut Adam::new([start()?], 0.1)?, 300)? < 1e-3);
+/// # Ok::<(), torchlet::Error>(())
+/// ```
+pub trait Optimizer<T: Element> {
+    /// One update of every parameter that has a gradient (`opt.step()`), in place and untracked;
+    /// parameters whose gradient is `None` are skipped and get no state.
+    fn step(&mut self) -> Result<()>;
+
+    /// Clears every parameter's gradient (`opt.zero_grad()`, which sets them to `None` by default).
+    fn zero_grad(&mut self);
+
+    /// The parameters being optimized, in the order given; state entries are numbered by this order.
+    fn params(&self) -> &[Tensor<T>];
+
+    /// The learning rate (`opt.param_groups[0]["lr"]`).
+    fn lr(&self) -> f64;
+
+    /// Changes the learning rate for the following steps, with the same check as at construction.
+    fn set_lr(&mut self, lr: f64) -> Result<()>;
+
+    /// The momentum a scheduler cycles (what torch's `OneCycleLR` sets): SGD's and RMSprop's `momentum`,
+    /// Adam's and AdamW's `beta1`.
+    fn momentum(&self) -> f64;
+
+    /// Changes the momentum of [`Optimizer::momentum`], with the same check as at construction.
+    fn set_momentum(&mut self, momentum: f64) -> Result<()>;
+
+    /// The per-parameter state as named tensors, as torch's `opt.state_dict()["state"]`:
+    /// `state.<parameter index>.<key>` with keys such as `step`, `exp_avg`, `exp_avg_sq`,
+    /// `max_exp_avg_sq`, `momentum_buffer`, `square_avg`, `grad_avg`. Parameters that never had a
+    /// gradient have no entries. As in torch, the buffers are the optimizer's own (handles sharing their
+    /// memory, so copy them before changing them); the step counts are new scalar tensors. Hyperparameters
+    /// are not included: they are the optimizer's configuration.
+    fn state_dict(&self) -> Vec<(String, Tensor<T>)>;
+
+    /// Replaces the state with `state`, as made by [`Optimizer::state_dict`] of an optimizer of the same
+    /// kind and configuration over parameters of the same shapes. Everything is checked before anything
+    /// changes: names, indices, keys, shapes and completeness. The tensors are copied onto the
+    /// parameters' devices.
+    fn load_state_dict(&mut self, state: &[(String, Tensor<T>)]) -> Result<()>;
+}

@@ -2,10 +2,11 @@
 
 use crate::autograd::no_grad;
 use crate::element::Element;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::tensor::Tensor;
 
-use super::SgdConfig;
+use super::state::{check_params, entry_name, grad_of, group_entries, take_buffer};
+use super::{Optimizer, SgdConfig};
 
 /// Stochastic gradient descent (`torch.optim.SGD`), one parameter group.
 ///
@@ -79,21 +80,7 @@ impl<T: Element> SGD<T> {
     /// ```
     pub fn with_config(params: impl IntoIterator<Item = Tensor<T>>, config: SgdConfig) -> Result<Self> {
         config.validate()?;
-        let params: Vec<Tensor<T>> = params.into_iter().collect();
-        if params.is_empty() {
-            return Err(Error::invalid("SGD", "optimizer got an empty parameter list"));
-        }
-        for (i, p) in params.iter().enumerate() {
-            if !p.is_leaf() {
-                return Err(Error::invalid(
-                    "SGD",
-                    format!("can't optimize a non-leaf tensor (parameter {i}, shape {:?})", p.shape()),
-                ));
-            }
-            if let Some(j) = params[..i].iter().position(|q| q.id() == p.id()) {
-                return Err(Error::invalid("SGD", format!("parameter {i} is the same tensor as parameter {j}")));
-            }
-        }
+        let params = check_params("SGD", params)?;
         let momentum_buffers = vec![None; params.len()];
         Ok(SGD { params, config, momentum_buffers })
     }
@@ -200,17 +187,60 @@ impl<T: Element> SGD<T> {
         };
         no_grad(|| {
             for (p, slot) in self.params.iter().zip(&mut self.momentum_buffers) {
-                let Some(grad) = p.grad() else { continue };
-                if grad.shape() != p.shape() {
-                    return Err(Error::shape(
-                        "SGD::step",
-                        format!("gradient of shape {:?} for a parameter of shape {:?}", grad.shape(), p.shape()),
-                    ));
-                }
+                let Some(grad) = grad_of("SGD::step", p)? else { continue };
                 tensor_update(p, &grad, slot, &coeffs)?;
             }
             Ok(())
         })
+    }
+}
+
+/// The trait's view of SGD: its inherent methods, torch's `momentum_buffer` state, and no step counter
+/// (torch's SGD keeps none).
+impl<T: Element> Optimizer<T> for SGD<T> {
+    fn step(&mut self) -> Result<()> {
+        SGD::step(self)
+    }
+
+    fn zero_grad(&mut self) {
+        SGD::zero_grad(self)
+    }
+
+    fn params(&self) -> &[Tensor<T>] {
+        &self.params
+    }
+
+    fn lr(&self) -> f64 {
+        self.config.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) -> Result<()> {
+        SGD::set_lr(self, lr)
+    }
+
+    fn momentum(&self) -> f64 {
+        self.config.momentum
+    }
+
+    fn set_momentum(&mut self, momentum: f64) -> Result<()> {
+        SgdConfig { momentum, ..self.config }.validate()?;
+        self.config.momentum = momentum;
+        Ok(())
+    }
+
+    fn state_dict(&self) -> Vec<(String, Tensor<T>)> {
+        let buffers = self.momentum_buffers.iter().enumerate();
+        buffers.filter_map(|(i, b)| Some((entry_name(i, "momentum_buffer"), b.clone()?))).collect()
+    }
+
+    fn load_state_dict(&mut self, state: &[(String, Tensor<T>)]) -> Result<()> {
+        let mut grouped = group_entries("SGD::load_state_dict", state, self.params.len(), &["momentum_buffer"])?;
+        let mut buffers = Vec::with_capacity(self.params.len());
+        for (i, (entries, p)) in grouped.iter_mut().zip(&self.params).enumerate() {
+            buffers.push(take_buffer("SGD::load_state_dict", entries, i, "momentum_buffer", p)?);
+        }
+        self.momentum_buffers = buffers;
+        Ok(())
     }
 }
 

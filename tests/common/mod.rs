@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod hand_optim;
 #[cfg(feature = "tch")]
 pub mod torch;
 
