@@ -133,7 +133,7 @@ impl<T: Element> Tensor<T> {
 
     /// `1` where `self == rhs`, else `0`, with broadcasting (`torch.eq`). Comparisons return a tensor of the
     /// same element type holding 0 and 1 (torch returns `bool`), with no gradient; use it as a mask with
-    /// [`Tensor::where_`] or multiply by it.
+    /// [`where_`](crate::where_) or multiply by it.
     ///
     /// ```
     /// let (a, b) = (torchlet::Tensor::new([1.0, 2.0, 3.0]), torchlet::Tensor::new([1.0, 0.0, 3.0]));
