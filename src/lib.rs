@@ -65,6 +65,10 @@
 //! | `nn.Dropout(0.2)`, `model.eval()` / `model.train()` | [`nn::Dropout::new`]`(0.2, seed)?`, `model.eval()` / `model.train(true)` |
 //! | `nn.CrossEntropyLoss()(logits, labels)` | [`nn::CrossEntropyLoss::new`]`().forward(&logits, &labels)?` (labels: `&[usize]` or a probability tensor) |
 //! | `nn.BCELoss()`, `nn.BCEWithLogitsLoss()`, `nn.NLLLoss()`, `nn.L1Loss()`, `nn.HuberLoss()` | [`nn::BCELoss`], [`nn::BCEWithLogitsLoss`], [`nn::NLLLoss`], [`nn::L1Loss`], [`nn::HuberLoss`] |
+//! | `optim.Adam(params, lr=1e-3)`, `optim.AdamW`, `optim.RMSprop` | [`optim::Adam::new`]`(params, 1e-3)?`, [`optim::AdamW`], [`optim::RMSprop`] (the [`optim::Optimizer`] trait) |
+//! | `lr_scheduler.CosineAnnealingLR(opt, T_max)`, `StepLR`, `OneCycleLR` | [`optim::lr_scheduler::CosineAnnealingLR::new`]`(&mut opt, t_max, 0.0)?`, ... |
+//! | `nn.utils.clip_grad_norm_(params, 1.0)` | [`nn::utils::clip_grad_norm_`]`(&params, 1.0, 2.0, false)?` |
+//! | `nn.init.xavier_uniform_(w)`, `nn.init.kaiming_normal_(w)` | [`nn::init::fill_`]`(&w, init::xavier_uniform(w.shape(), 1.0, &mut rng)?)?`, [`nn::init::kaiming_normal`] |
 //! | `make_classification(...)`, `load_digits()` | [`data::make_classification`]`(&MakeClassification { .. })?`, [`data::load_digits`]`()?` |
 //!
 //! A whole training loop, torch-style:
