@@ -94,6 +94,14 @@ mod parity {
             parity("maximum", &xy, &|t| t[0].maximum(&t[1]), &|t| t[0].maximum(&t[1]));
             parity("minimum", &xy, &|t| t[0].minimum(&t[1]), &|t| t[0].minimum(&t[1]));
         }
+        // Broadcasting: a row against a matrix, and a condition broadcast over both branches.
+        let (m, row) = (random::<T>(&[3, 4], -3.0, 3.0, &mut rng), random::<T>(&[4], -3.0, 3.0, &mut rng));
+        let pair = [m, row];
+        parity("maximum broadcast", &pair, &|t| t[0].maximum(&t[1]), &|t| t[0].maximum(&t[1]));
+        parity("minimum broadcast", &pair, &|t| t[0].minimum(&t[1]), &|t| t[0].minimum(&t[1]));
+        let cond = Tensor::from_vec(vec![T::one(), T::zero(), T::one(), T::zero()], &[4]).unwrap();
+        let theirs_cond = to_tch(&cond).to_kind(tch::Kind::Bool);
+        parity("where broadcast", &pair, &|t| where_(&cond, &t[0], &t[1]), &|t| t[0].where_self(&theirs_cond, &t[1]));
         // The kinks and ties, where the gradient is torch's convention rather than calculus.
         let kinks = [Tensor::from_vec(vec![T::zero(), -T::zero(), T::one(), -T::one()], &[4]).unwrap()];
         parity("relu at 0", &kinks, &|t| t[0].relu(), &|t| t[0].relu());
