@@ -5,11 +5,13 @@
 //!
 //! - [`regression`]: T1–T5, linear regression ([`regression::Regressor`]);
 //! - [`classification`]: T6 binary and T7 multiclass classification ([`classification::Classifier`]);
+//! - [`mlp`]: T8, a five-layer perceptron on a regression problem (a [`regression::Regressor`]);
 
 pub mod classification;
 mod layers;
 #[cfg(feature = "tch")]
 pub mod libtorch;
+pub mod mlp;
 pub mod regression;
 
 pub use layers::{softmax_rows, Activation, Dense, Layers};
