@@ -6,8 +6,11 @@
 //! - [`regression`]: T1–T5, linear regression ([`regression::Regressor`]);
 //! - [`classification`]: T6 binary and T7 multiclass classification ([`classification::Classifier`]);
 //! - [`mlp`]: T8, a five-layer perceptron on a regression problem (a [`regression::Regressor`]);
+//! - [`digits`]: T9, a feed-forward digit classifier on scikit-learn's digits or MNIST (a
+//!   [`classification::Classifier`]).
 
 pub mod classification;
+pub mod digits;
 mod layers;
 #[cfg(feature = "tch")]
 pub mod libtorch;
