@@ -16,6 +16,8 @@ mod layers;
 pub mod libtorch;
 pub mod mlp;
 pub mod regression;
+#[cfg(feature = "tch")]
+mod tch_net;
 
 pub use layers::{softmax_rows, Activation, Dense, Layers};
 
