@@ -3,6 +3,7 @@
 //! as a picture.
 #![allow(dead_code)]
 
+pub mod classify;
 pub mod plot;
 
 use plot::{Panel, Series};
