@@ -14,7 +14,7 @@ use crate::nn::{functional::cross_entropy, Linear, Module};
 use crate::optim::SGD;
 use crate::tensor::Tensor;
 use crate::tutorials::classification::{argmax_accuracy, labels, Classifier};
-use crate::tutorials::{learning_rate, Layers, Split};
+use crate::tutorials::{copy_linear, learning_rate, sgd_step, Layers, Split};
 use rand::Rng;
 use std::path::Path;
 
@@ -153,7 +153,8 @@ impl<T: Element> Classifier<T> for ManualFeedForward<T> {
 
 /// T9 with torch's parts, as the lesson's `MnistModel`: `linear2(relu(linear1(x)))`, `F.cross_entropy` on
 /// the logits against the labels, and `SGD(model.parameters(), lr)`, made afresh by
-/// [`Classifier::set_learning_rate`].
+/// [`Classifier::set_learning_rate`]. Each batch runs `zero_grad`, `backward`, `step`: the same updates as the
+/// lesson's `backward`, `step`, `zero_grad`.
 pub struct AutodiffFeedForward<T: Element> {
     linear1: Linear<T>,
     linear2: Linear<T>,
@@ -175,7 +176,7 @@ impl<T: Element> AutodiffFeedForward<T> {
 
 impl<T: Element> Layers<T> for AutodiffFeedForward<T> {
     fn linears(&self) -> Result<Vec<Linear<T>>> {
-        [&self.linear1, &self.linear2].iter().map(|l| Linear::from_parameters(l.weight(), l.bias())).collect()
+        Ok(vec![copy_linear(&self.linear1)?, copy_linear(&self.linear2)?])
     }
 }
 
@@ -187,10 +188,7 @@ impl<T: Element> Classifier<T> for AutodiffFeedForward<T> {
 
     fn train_step(&mut self, x: &Tensor<T>, y: &Tensor<T>) -> Result<T> {
         let loss = cross_entropy(&self.forward(x)?, &labels(y)?)?;
-        loss.backward()?;
-        self.optimizer.step()?;
-        self.optimizer.zero_grad();
-        loss.item()
+        sgd_step(&mut self.optimizer, &loss)
     }
 
     fn evaluate(&self, x: &Tensor<T>, y: &Tensor<T>) -> Result<(T, f64)> {

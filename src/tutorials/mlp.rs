@@ -10,7 +10,7 @@ use crate::nn::{Linear, MSELoss, Module, ModuleList};
 use crate::optim::SGD;
 use crate::tensor::Tensor;
 use crate::tutorials::regression::{mse, Regressor};
-use crate::tutorials::{learning_rate, Activation, Dense, Layers, Split};
+use crate::tutorials::{learning_rate, sgd_step, Activation, Dense, Layers, Split};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -209,9 +209,6 @@ impl<T: Element> Regressor<T> for AutodiffMlp<T> {
 
     fn train_step(&mut self, x: &Tensor<T>, y: &Tensor<T>) -> Result<T> {
         let loss = self.criterion.forward(&self.layers.forward(x)?, y)?;
-        self.optimizer.zero_grad();
-        loss.backward()?;
-        self.optimizer.step()?;
-        loss.item()
+        sgd_step(&mut self.optimizer, &loss)
     }
 }

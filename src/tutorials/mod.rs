@@ -96,6 +96,20 @@ impl<T: Element> Split<T> {
     }
 }
 
+/// One step of the torch loop on `loss`: `optimizer.zero_grad()`, `loss.backward()`, `optimizer.step()`;
+/// returns the loss as a number.
+pub(crate) fn sgd_step<T: Element>(optimizer: &mut crate::optim::SGD<T>, loss: &Tensor<T>) -> Result<T> {
+    optimizer.zero_grad();
+    loss.backward()?;
+    optimizer.step()?;
+    loss.item()
+}
+
+/// A copy of `linear` with parameters of its own.
+pub(crate) fn copy_linear<T: Element>(linear: &crate::nn::Linear<T>) -> Result<crate::nn::Linear<T>> {
+    crate::nn::Linear::from_parameters(linear.weight(), linear.bias())
+}
+
 /// A learning rate for a scratch model's update, checked as `SGD` checks it.
 pub(crate) fn learning_rate<T: Element>(lr: f64) -> Result<T> {
     crate::optim::SgdConfig::new(lr).validate()?;

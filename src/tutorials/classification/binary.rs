@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::nn::{BCELoss, Linear, Module, Sigmoid};
 use crate::optim::SGD;
 use crate::tensor::Tensor;
-use crate::tutorials::{learning_rate, Activation, Dense, Layers, Split};
+use crate::tutorials::{copy_linear, learning_rate, sgd_step, Activation, Dense, Layers, Split};
 use rand::Rng;
 
 /// T6's data: `make_classification(n_samples=10_100, n_features=6, n_classes=2, n_informative=5,
@@ -168,7 +168,7 @@ impl<T: Element> AutodiffLogistic<T> {
 
 impl<T: Element> Layers<T> for AutodiffLogistic<T> {
     fn linears(&self) -> Result<Vec<Linear<T>>> {
-        Ok(vec![Linear::from_parameters(self.linear.weight(), self.linear.bias())?])
+        Ok(vec![copy_linear(&self.linear)?])
     }
 }
 
@@ -180,10 +180,7 @@ impl<T: Element> Classifier<T> for AutodiffLogistic<T> {
 
     fn train_step(&mut self, x: &Tensor<T>, y: &Tensor<T>) -> Result<T> {
         let loss = self.criterion.forward(&self.forward(x)?, &y.unsqueeze(-1)?)?;
-        self.optimizer.zero_grad();
-        loss.backward()?;
-        self.optimizer.step()?;
-        loss.item()
+        sgd_step(&mut self.optimizer, &loss)
     }
 
     fn evaluate(&self, x: &Tensor<T>, y: &Tensor<T>) -> Result<(T, f64)> {

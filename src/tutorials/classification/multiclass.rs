@@ -10,7 +10,7 @@ use crate::nn::{CrossEntropyLoss, Linear, Module};
 use crate::optim::SGD;
 use crate::tensor::Tensor;
 use crate::tutorials::layers::softmax_backward;
-use crate::tutorials::{learning_rate, softmax_rows, Dense, Layers, Split};
+use crate::tutorials::{copy_linear, learning_rate, sgd_step, softmax_rows, Dense, Layers, Split};
 use rand::Rng;
 
 /// The number of classes of T7.
@@ -169,7 +169,7 @@ impl<T: Element> AutodiffSoftmax<T> {
 
 impl<T: Element> Layers<T> for AutodiffSoftmax<T> {
     fn linears(&self) -> Result<Vec<Linear<T>>> {
-        Ok(vec![Linear::from_parameters(self.linear.weight(), self.linear.bias())?])
+        Ok(vec![copy_linear(&self.linear)?])
     }
 }
 
@@ -180,10 +180,7 @@ impl<T: Element> Classifier<T> for AutodiffSoftmax<T> {
 
     fn train_step(&mut self, x: &Tensor<T>, y: &Tensor<T>) -> Result<T> {
         let loss = self.criterion.forward(&self.linear.forward(x)?, y)?;
-        self.optimizer.zero_grad();
-        loss.backward()?;
-        self.optimizer.step()?;
-        loss.item()
+        sgd_step(&mut self.optimizer, &loss)
     }
 
     fn evaluate(&self, x: &Tensor<T>, y: &Tensor<T>) -> Result<(T, f64)> {
