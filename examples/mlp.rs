@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::classify::{flat_parameters, print_mape};
+use common::classify::print_mape;
 use common::{device_and_args, loss_panels, note_without_libtorch, plot, print_summary, Run};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -71,10 +71,12 @@ fn train<M: Regressor<f64> + Layers<f64>>(name: &'static str, model: &mut M, dat
 
 /// Every layer's weights, then every layer's biases, flattened.
 fn split_parameters(layers: &[Linear<f64>]) -> Result<(Vec<f64>, Vec<f64>)> {
-    let weights: Vec<Linear<f64>> =
-        layers.iter().map(|l| Linear::from_parameters(l.weight(), None)).collect::<Result<_>>()?;
-    let biases = layers.iter().filter_map(|l| l.bias()).map(common::to_f64).collect::<Result<Vec<_>>>()?;
-    Ok((flat_parameters(&weights)?, biases.concat()))
+    let (mut weights, mut biases) = (Vec::new(), Vec::new());
+    for layer in layers {
+        weights.extend(common::to_f64(layer.weight())?);
+        biases.extend(layer.bias().map(common::to_f64).transpose()?.unwrap_or_default());
+    }
+    Ok((weights, biases))
 }
 
 /// The MSE of the constant prediction that is each target's mean: the per-column variance, averaged.

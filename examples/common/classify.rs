@@ -6,7 +6,6 @@ use super::max_rel_diff;
 use super::plot::{Panel, Series};
 use torchlet::data::DataLoader;
 use torchlet::metrics::mape;
-use torchlet::nn::Linear;
 use torchlet::tutorials::classification::{fit_schedule, Classifier, History};
 use torchlet::tutorials::Layers;
 use torchlet::{Element, Result, Tensor};
@@ -26,14 +25,29 @@ pub fn round4(x: f64) -> String {
 pub struct ClassRun {
     pub name: &'static str,
     pub history: History,
-    /// Every layer's weight (`[out, in]`) then bias, flattened, layer by layer.
-    pub params: Vec<f64>,
+    /// Every layer's weight (`[out, in]`, flattened) then bias, layer by layer.
+    pub params: Vec<Vec<f64>>,
 }
 
 impl ClassRun {
     pub fn new<T: Element>(name: &'static str, history: History, model: &impl Layers<T>) -> Result<Self> {
-        Ok(ClassRun { name, history, params: flat_parameters(&model.linears()?)? })
+        let mut params = Vec::new();
+        for layer in model.linears()? {
+            params.push(super::to_f64(layer.weight())?);
+            params.extend(layer.bias().map(super::to_f64).transpose()?);
+        }
+        Ok(ClassRun { name, history, params })
     }
+}
+
+/// Largest `|a - b|` over each tensor relative to that tensor's largest `|b|`: parameters near 0 in a tensor of
+/// larger ones (weights of blank pixels, say) would otherwise count their rounding relative to themselves.
+fn rel_to_scale(a: &[Vec<f64>], b: &[Vec<f64>]) -> f64 {
+    let gap = |x: &Vec<f64>, y: &Vec<f64>| {
+        let scale = y.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        x.iter().zip(y).map(|(p, q)| if scale == 0.0 { 0.0 } else { (p - q).abs() / scale }).fold(0.0, f64::max)
+    };
+    a.iter().zip(b).map(|(x, y)| gap(x, y)).fold(0.0, f64::max)
 }
 
 /// Trains `model` through `schedule` (`(epochs, lr)` per fit) on `loaders`, printing each epoch with `print`.
@@ -46,17 +60,6 @@ pub fn train_run<T: Element, M: Classifier<T> + Layers<T>>(
 ) -> Result<ClassRun> {
     let history = fit_schedule(model, &mut train, &mut valid, schedule, print)?;
     ClassRun::new(name, history, model)
-}
-
-pub fn flat_parameters<T: Element>(layers: &[Linear<T>]) -> Result<Vec<f64>> {
-    let mut out = Vec::new();
-    for layer in layers {
-        out.extend(super::to_f64(layer.weight())?);
-        if let Some(b) = layer.bias() {
-            out.extend(super::to_f64(b)?);
-        }
-    }
-    Ok(out)
 }
 
 /// The tutorials' check that two models agree: the modified MAPE (percent) of the predictions, then of each
@@ -83,16 +86,19 @@ pub fn print_mape<T: Element>(
 }
 
 /// Prints, for every pair of runs, the largest relative difference of the per-epoch losses and of the final
-/// parameters, and the largest difference of the per-epoch accuracies.
+/// parameters (relative to each tensor's largest entry), and the largest difference of the per-epoch accuracies.
 pub fn print_class_summary(runs: &[ClassRun]) {
-    println!("\nLargest difference between each pair (relative for losses and parameters, absolute for accuracy):");
+    println!(
+        "\nLargest difference between each pair (relative for losses, relative to each tensor's largest entry for \
+         parameters, absolute for accuracy):"
+    );
     for (i, a) in runs.iter().enumerate() {
         for b in &runs[i + 1..] {
             let (ha, hb) = (&a.history, &b.history);
             let train = max_rel_diff(&ha.train, &hb.train);
             let valid = max_rel_diff(&ha.valid, &hb.valid);
             let acc = ha.accuracy.iter().zip(&hb.accuracy).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
-            let params = max_rel_diff(&a.params, &b.params);
+            let params = rel_to_scale(&a.params, &b.params);
             println!(
                 "  {:>8} vs {:<8} train loss {train:.2e}   valid loss {valid:.2e}   accuracy {acc:.2e}   parameters {params:.2e}",
                 a.name, b.name
