@@ -44,6 +44,8 @@ fn main() -> Result<()> {
         title: title.to_string(),
         x_label: "epoch",
         log_x: false,
+        y_label: "loss (MSE)",
+        log_y: true,
         series: runs.iter().map(|r| Series::per_epoch(r.name, &r.history.train)).collect(),
     };
     plot::write_svg(

@@ -62,7 +62,10 @@ fn main() -> Result<()> {
     #[cfg(not(feature = "tch"))]
     let _ = w2;
     let title = format!("T5: y = X [10, 20]ᵀ, lr {LR}, {epochs} epochs");
-    plot::write_svg("linear_regression_three_ways", &[Panel { title, x_label: "epoch", log_x: true, series: curves }]);
+    plot::write_svg(
+        "linear_regression_three_ways",
+        &[Panel { title, x_label: "epoch", log_x: true, y_label: "loss (MSE)", log_y: true, series: curves }],
+    );
     note_without_libtorch();
     Ok(())
 }

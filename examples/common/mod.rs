@@ -3,6 +3,7 @@
 //! as a picture.
 #![allow(dead_code)]
 
+pub mod classify;
 pub mod plot;
 
 use plot::{Panel, Series};
@@ -145,6 +146,8 @@ pub fn loss_panels(title: &str, runs: &[Run]) -> Vec<Panel> {
         title: format!("{title}: {what} loss"),
         x_label: "epoch",
         log_x: false,
+        y_label: "loss (MSE)",
+        log_y: true,
         series: runs.iter().map(|r| Series::per_epoch(r.name, pick(&r.history))).collect(),
     };
     let mut panels = vec![panel("training", |h| &h.train)];

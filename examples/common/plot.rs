@@ -1,5 +1,5 @@
-//! Loss curves as an SVG picture, one panel per part of a tutorial, one line per model (scratch, autograd,
-//! libtorch), on a log scale.
+//! Loss curves (on a log scale) and accuracy curves (on a linear one) as an SVG picture, one panel per part
+//! of a tutorial or per figure, one line per model (scratch, autograd, libtorch).
 //!
 //! The examples' own helper rather than part of the library: plotting is a presentation concern, and
 //! keeping plotters a dev-dependency keeps the library's dependency tree small. plotters is built with only
@@ -8,6 +8,7 @@
 //! needed to build or run.
 #![allow(dead_code)]
 
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -25,12 +26,15 @@ impl Series {
     }
 }
 
-/// One chart: a title, the x axis' name and scale, and its lines.
+/// One chart: a title, the axes' names and scales, and its lines.
 pub struct Panel {
     pub title: String,
     pub x_label: &'static str,
     /// A log-scaled x axis, for runs of a million epochs where the action is in the first thousand.
     pub log_x: bool,
+    pub y_label: &'static str,
+    /// A log-scaled y axis, for losses; accuracies go on a linear one.
+    pub log_y: bool,
     pub series: Vec<Series>,
 }
 
@@ -81,7 +85,7 @@ fn draw(path: &Path, panels: &[Panel]) -> DrawResult {
 
 /// The bounds of the visible points, widened a little so no line sits on the frame.
 fn bounds(panel: &Panel) -> Option<((f64, f64), (f64, f64))> {
-    let points = panel.series.iter().flat_map(|s| s.points.iter()).filter(|(x, y)| visible(*x, *y, panel.log_x));
+    let points = panel.series.iter().flat_map(|s| s.points.iter()).filter(|(x, y)| visible(*x, *y, panel));
     let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
     for &(x, y) in points {
         (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
@@ -91,11 +95,15 @@ fn bounds(panel: &Panel) -> Option<((f64, f64), (f64, f64))> {
     }
     // A flat line still needs a range to draw in.
     let x1 = if x1 > x0 { x1 } else { x0 + 1.0 };
-    Some(((x0, x1), (y0 / 1.5, y1 * 1.5)))
+    if panel.log_y {
+        return Some(((x0, x1), (y0 / 1.5, y1 * 1.5)));
+    }
+    let pad = ((y1 - y0) * 0.05).max(1e-3);
+    Some(((x0, x1), (y0 - pad, y1 + pad)))
 }
 
-fn visible(x: f64, y: f64, log_x: bool) -> bool {
-    x.is_finite() && y.is_finite() && y > 0.0 && (!log_x || x > 0.0)
+fn visible(x: f64, y: f64, panel: &Panel) -> bool {
+    x.is_finite() && y.is_finite() && (!panel.log_y || y > 0.0) && (!panel.log_x || x > 0.0)
 }
 
 fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, plotters::coord::Shift>, panel: &Panel) -> DrawResult
@@ -103,7 +111,7 @@ where
     DB::ErrorType: 'static,
 {
     let Some(((x0, x1), (y0, y1))) = bounds(panel) else {
-        area.titled(&format!("{} (no positive losses to show)", panel.title), ("sans-serif", 18))?;
+        area.titled(&format!("{} (no values to show)", panel.title), ("sans-serif", 18))?;
         return Ok(());
     };
     let mut builder = ChartBuilder::on(area);
@@ -113,29 +121,38 @@ where
         .margin_right(36)
         .x_label_area_size(40)
         .y_label_area_size(70);
-    // The two x scales are different coordinate types, so each gets its own chart; the drawing is shared.
-    if panel.log_x {
-        let mut chart = builder.build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?;
-        chart
-            .configure_mesh()
-            .x_desc(panel.x_label)
-            .y_desc("loss (MSE)")
-            .y_label_formatter(&sci)
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .draw()?;
-        draw_lines(&mut chart, panel)?;
-    } else {
-        let mut chart = builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale())?;
-        chart
-            .configure_mesh()
-            .x_desc(panel.x_label)
-            .y_desc("loss (MSE)")
-            .y_label_formatter(&sci)
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .draw()?;
-        draw_lines(&mut chart, panel)?;
+    // Each pair of scales is its own coordinate type, so each gets its own chart; the drawing is shared.
+    match (panel.log_x, panel.log_y) {
+        (true, true) => draw_chart(&mut builder, (x0..x1).log_scale(), (y0..y1).log_scale(), panel),
+        (true, false) => draw_chart(&mut builder, (x0..x1).log_scale(), y0..y1, panel),
+        (false, true) => draw_chart(&mut builder, x0..x1, (y0..y1).log_scale(), panel),
+        (false, false) => draw_chart(&mut builder, x0..x1, y0..y1, panel),
     }
-    Ok(())
+}
+
+fn draw_chart<DB, X, Y>(builder: &mut ChartBuilder<DB>, x: X, y: Y, panel: &Panel) -> DrawResult
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+    X: AsRangedCoord<Value = f64>,
+    Y: AsRangedCoord<Value = f64>,
+    X::CoordDescType: ValueFormatter<f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
+{
+    let mut chart = builder.build_cartesian_2d(x, y)?;
+    let y_format = if panel.log_y { sci } else { fixed };
+    chart
+        .configure_mesh()
+        .x_desc(panel.x_label)
+        .y_desc(panel.y_label)
+        .y_label_formatter(&y_format)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .draw()?;
+    draw_lines(&mut chart, panel)
+}
+
+fn fixed(v: &f64) -> String {
+    format!("{v:.2}")
 }
 
 fn sci(v: &f64) -> String {
@@ -154,8 +171,7 @@ where
         // Curves that agree to 1e-12 lie on top of each other: the first is drawn wide, the second thin on
         // top of it, the rest dashed, so every one stays visible where they coincide.
         let style = color.stroke_width(if i == 0 { 5 } else { 2 });
-        let points: Vec<(f64, f64)> =
-            series.points.iter().copied().filter(|&(x, y)| visible(x, y, panel.log_x)).collect();
+        let points: Vec<(f64, f64)> = series.points.iter().copied().filter(|&(x, y)| visible(x, y, panel)).collect();
         let drawn = if i < 2 {
             chart.draw_series(LineSeries::new(points, style))?
         } else {
@@ -163,12 +179,9 @@ where
         };
         drawn.label(series.label.as_str()).legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
     }
-    // Losses fall from the upper left, so the upper right is where the legend hides the least.
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()?;
+    // Losses fall from the upper left and accuracies rise from the lower left, so the right-hand corner they
+    // head away from is where the legend hides the least.
+    let corner = if panel.log_y { SeriesLabelPosition::UpperRight } else { SeriesLabelPosition::LowerRight };
+    chart.configure_series_labels().position(corner).background_style(WHITE.mix(0.85)).border_style(BLACK).draw()?;
     Ok(())
 }

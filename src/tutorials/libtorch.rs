@@ -51,3 +51,4 @@ pub fn from_tch<T: TchElement>(t: &tch::Tensor) -> Result<Tensor<T>> {
 }
 
 pub use super::regression::libtorch::{TchLinear, TchTensorLinear};
+pub use super::tch_net::{TchLoss, TchNet};
