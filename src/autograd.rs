@@ -58,7 +58,7 @@ impl<T: Element> dyn Node<T> {
     }
 
     pub fn retained_grad(&self) -> Option<Tensor<T>> {
-        self.meta().retained.lock().expect("grad lock poisoned").clone()
+        crate::sync::lock(&self.meta().retained).clone()
     }
 }
 
@@ -73,7 +73,7 @@ impl<T: Element, B: BackwardOp<T>> Node<T> for NodeImpl<T, B> {
     }
 
     fn apply(&self, grad: &Tensor<T>, needs: &[bool], retain: bool) -> Option<Result<Grads<T>>> {
-        let mut op = self.op.lock().expect("graph lock poisoned");
+        let mut op = crate::sync::lock(&self.op);
         let grads = op.as_ref()?.backward(grad, needs);
         if !retain {
             *op = None;
@@ -269,7 +269,7 @@ fn accumulate<T: Element>(slot: &mut Option<Tensor<T>>, grad: Tensor<T>) -> Resu
 /// Adds `grad` into `tensor.grad` in place, as torch's AccumulateGrad does; the first gradient is stored
 /// as is when nothing else shares it, else copied so that later in-place accumulation touches only `.grad`.
 fn accumulate_into_grad<T: Element>(tensor: &Tensor<T>, grad: Tensor<T>) -> Result<()> {
-    let mut slot = tensor.0.grad.lock().expect("grad lock poisoned");
+    let mut slot = crate::sync::lock(&tensor.0.grad);
     match slot.as_ref() {
         Some(existing) => existing.add_assign_untracked(&grad),
         None => {
@@ -340,7 +340,7 @@ pub(crate) fn backward<T: Element>(root: &Tensor<T>, gradient: Option<&Tensor<T>
         let input_grads = match grad {
             Some(grad) => {
                 if meta.retain.load(Ordering::Relaxed) {
-                    *meta.retained.lock().expect("grad lock poisoned") = Some(grad.clone());
+                    *crate::sync::lock(&meta.retained) = Some(grad.clone());
                 }
                 let needs: SmallVec<[bool; 2]> = meta.edges.iter().map(Option::is_some).collect();
                 let Some(input_grads) = node.apply(&grad, &needs, retain_graph) else {

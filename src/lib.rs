@@ -143,6 +143,7 @@ mod ops;
 pub mod optim;
 mod shape;
 mod storage;
+mod sync;
 pub mod tensor;
 pub mod tutorials;
 

@@ -17,6 +17,21 @@ pub(crate) fn numel(shape: &[usize]) -> usize {
     shape.iter().fold(1usize, |n, &d| n.saturating_mul(d))
 }
 
+/// The most elements one tensor may have: as many 8-byte elements (the widest [`crate::Element`]) as one
+/// allocation can hold (`isize::MAX` bytes).
+pub(crate) const MAX_ELEMENTS: usize = isize::MAX as usize / 8;
+
+/// The number of elements of a shape, or an error naming `op` when no buffer could hold them (more than
+/// [`MAX_ELEMENTS`], or a count that overflows `usize`). A shape with a zero dim counts 0 whatever its others.
+pub(crate) fn checked_numel(op: &'static str, shape: &[usize]) -> Result<usize> {
+    if shape.contains(&0) {
+        return Ok(0);
+    }
+    shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).filter(|&n| n <= MAX_ELEMENTS).ok_or_else(|| {
+        Error::shape(op, format!("shape {shape:?} has more elements than memory can hold (at most {MAX_ELEMENTS})"))
+    })
+}
+
 /// Row-major (C-contiguous) strides of a shape.
 pub(crate) fn contiguous_strides(shape: &[usize]) -> Dims {
     let mut strides: Dims = SmallVec::new();
@@ -71,6 +86,7 @@ pub(crate) fn broadcast_shapes(op: &'static str, lhs: &[usize], rhs: &[usize]) -
             }
         });
     }
+    checked_numel(op, &out)?;
     Ok(out)
 }
 
@@ -99,7 +115,8 @@ impl Layout {
             if size != 1 && stride != expected {
                 return false;
             }
-            expected *= size;
+            // Saturating: only an empty tensor can have sizes whose product overflows, and it is contiguous.
+            expected = expected.saturating_mul(size);
         }
         true
     }

@@ -168,23 +168,46 @@ impl<T: Element> Tensor<T> {
     }
 
     /// A tensor of `shape` filled with `value` (`torch.full`).
+    ///
+    /// # Panics
+    /// When `shape` has more elements than one buffer can hold, with the message [`Tensor::full_on`] returns
+    /// as an error (the infallible constructors, like `Vec`'s, panic rather than return a `Result`).
     pub fn full(shape: &[usize], value: T) -> Self {
-        Self::from_storage(Storage::Cpu(CpuStorage(vec![value; shape::numel(shape)])), shape)
+        Self::filled("full", shape, value)
     }
 
-    /// A tensor of `shape` filled with `value` on `device`.
+    /// A tensor of `shape` filled with `value` on `device`; fails for a shape of more elements than memory
+    /// can hold, and for a device that is not there.
     pub fn full_on(shape: &[usize], value: T, device: Device) -> Result<Self> {
-        Ok(Self::from_storage(Storage::full(shape::numel(shape), value, device)?, shape))
+        let n = shape::checked_numel("full", shape)?;
+        Ok(Self::from_storage(Storage::full(n, value, device)?, shape))
     }
 
     /// Zeros of `shape` (`torch.zeros`).
+    ///
+    /// # Panics
+    /// As [`Tensor::full`]: for a shape of more elements than memory can hold.
     pub fn zeros(shape: &[usize]) -> Self {
-        Self::full(shape, T::zero())
+        Self::filled("zeros", shape, T::zero())
     }
 
     /// Ones of `shape` (`torch.ones`).
+    ///
+    /// # Panics
+    /// As [`Tensor::full`]: for a shape of more elements than memory can hold.
     pub fn ones(shape: &[usize]) -> Self {
-        Self::full(shape, T::one())
+        Self::filled("ones", shape, T::one())
+    }
+
+    fn filled(op: &'static str, shape: &[usize], value: T) -> Self {
+        let n = Self::numel_or_panic(op, shape);
+        Self::from_storage(Storage::Cpu(CpuStorage(vec![value; n])), shape)
+    }
+
+    /// The element count of a shape for an infallible constructor: a shape no buffer can hold panics here,
+    /// naming the constructor and the shape, instead of deep inside the allocator.
+    fn numel_or_panic(op: &'static str, shape: &[usize]) -> usize {
+        shape::checked_numel(op, shape).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Zeros with the shape and device of `self` (`torch.zeros_like`).
@@ -204,7 +227,13 @@ impl<T: Element> Tensor<T> {
         if step == T::zero() || !steps.is_finite() {
             return Err(Error::invalid("arange", format!("step {step} cannot go from {start} to {end}")));
         }
-        let n = steps.max(T::zero()).to_usize().unwrap_or(0);
+        let steps = steps.max(T::zero());
+        let n = steps.to_usize().filter(|&n| n <= shape::MAX_ELEMENTS).ok_or_else(|| {
+            Error::invalid(
+                "arange",
+                format!("{start} to {end} by {step} makes {steps} elements, more than memory can hold"),
+            )
+        })?;
         let data = (0..n).map(|i| start + step * T::from_usize(i).unwrap_or_else(T::zero)).collect();
         Self::from_vec(data, &[n])
     }
@@ -215,14 +244,20 @@ impl<T: Element> Tensor<T> {
     }
 
     /// Draws from U(lo, hi) (`torch.empty(shape).uniform_(lo, hi)`), from the given rng.
+    ///
+    /// # Panics
+    /// As [`Tensor::full`]: for a shape of more elements than memory can hold.
     pub fn rand_uniform<R: Rng + ?Sized>(shape: &[usize], lo: T, hi: T, rng: &mut R) -> Self {
-        let data = (0..shape::numel(shape)).map(|_| T::sample_uniform(lo, hi, rng)).collect();
+        let data = (0..Self::numel_or_panic("rand", shape)).map(|_| T::sample_uniform(lo, hi, rng)).collect();
         Self::from_storage(Storage::Cpu(CpuStorage(data)), shape)
     }
 
     /// Draws from N(0, 1) (`torch.randn`), from the given rng.
+    ///
+    /// # Panics
+    /// As [`Tensor::full`]: for a shape of more elements than memory can hold.
     pub fn randn<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> Self {
-        let data = (0..shape::numel(shape)).map(|_| T::sample_standard_normal(rng)).collect();
+        let data = (0..Self::numel_or_panic("randn", shape)).map(|_| T::sample_standard_normal(rng)).collect();
         Self::from_storage(Storage::Cpu(CpuStorage(data)), shape)
     }
 
@@ -263,11 +298,11 @@ impl<T: Element> Tensor<T> {
     }
 
     pub(crate) fn read(&self) -> RwLockReadGuard<'_, Storage<T>> {
-        self.0.storage.data.read().expect("storage lock poisoned")
+        crate::sync::read(&self.0.storage.data)
     }
 
     pub(crate) fn write(&self) -> RwLockWriteGuard<'_, Storage<T>> {
-        self.0.storage.data.write().expect("storage lock poisoned")
+        crate::sync::write(&self.0.storage.data)
     }
 
     /// How many in-place writes the storage has seen (torch's `tensor._version`).
@@ -309,7 +344,16 @@ impl<T: Element> Tensor<T> {
     /// The rows of a 2-D tensor.
     pub fn to_vec2(&self) -> Result<Vec<Vec<T>>> {
         match *self.shape() {
-            [_, cols] => Ok(self.to_vec()?.chunks(cols.max(1)).map(<[T]>::to_vec).collect()),
+            [rows, 0] => {
+                // An empty tensor may claim more rows than memory can hold, even as empty `Vec`s.
+                let mut out = Vec::new();
+                out.try_reserve_exact(rows).map_err(|_| {
+                    Error::shape("to_vec2", format!("cannot allocate {rows} rows for shape [{rows}, 0]"))
+                })?;
+                out.resize(rows, Vec::new());
+                Ok(out)
+            }
+            [_, cols] => Ok(self.to_vec()?.chunks(cols).map(<[T]>::to_vec).collect()),
             _ => Err(Error::shape("to_vec2", format!("expected a 2-D tensor, got shape {:?}", self.shape()))),
         }
     }
@@ -363,7 +407,7 @@ impl<T: Element> Tensor<T> {
     pub fn grad(&self) -> Option<Tensor<T>> {
         match self.grad_fn() {
             Some(node) => node.retained_grad(),
-            None => self.0.grad.lock().expect("grad lock poisoned").clone(),
+            None => crate::sync::lock(&self.0.grad).clone(),
         }
     }
 
@@ -377,13 +421,13 @@ impl<T: Element> Tensor<T> {
                 ));
             }
         }
-        *self.0.grad.lock().expect("grad lock poisoned") = grad;
+        *crate::sync::lock(&self.0.grad) = grad;
         Ok(())
     }
 
     /// Clears the gradient, as torch's `zero_grad()` does by default (`set_to_none=True`).
     pub fn zero_grad(&self) {
-        *self.0.grad.lock().expect("grad lock poisoned") = None;
+        *crate::sync::lock(&self.0.grad) = None;
     }
 
     /// Keeps this non-leaf's gradient for [`Tensor::grad`] during backward (torch's `retain_grad()`); a

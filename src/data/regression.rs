@@ -110,6 +110,16 @@ pub fn make_regression<T: Element>(config: &MakeRegression) -> Result<Regression
     if !bias.is_finite() {
         return Err(Error::invalid("make_regression", format!("bias must be finite, got {bias}")));
     }
+    for (what, a, b) in
+        [("n_samples * n_features", n, f), ("n_features * n_targets", f, t), ("n_samples * n_targets", n, t)]
+    {
+        if a.checked_mul(b).is_none_or(|cells| cells > crate::shape::MAX_ELEMENTS) {
+            return Err(Error::invalid(
+                "make_regression",
+                format!("{what} = {a} * {b} is more elements than memory can hold"),
+            ));
+        }
+    }
     let informative = config.n_informative.min(f);
     let mut rng = StdRng::seed_from_u64(config.seed);
 

@@ -17,7 +17,7 @@ use crate::tensor::Tensor;
 use rand::Rng;
 
 /// `(fan_in, fan_out)` of a weight shape, as torch's `_calculate_fan_in_and_fan_out`: for `[out, in, k...]`,
-/// `fan_in = in * prod(k)` and `fan_out = out * prod(k)`. Fails below 2 dimensions.
+/// `fan_in = in * prod(k)` and `fan_out = out * prod(k)`. Fails below 2 dimensions, and for fans that overflow.
 ///
 /// ```
 /// use torchlet::nn::init::fan_in_and_fan_out;
@@ -35,8 +35,11 @@ pub fn fan_in_and_fan_out(shape: &[usize]) -> Result<(usize, usize)> {
             ),
         ));
     }
-    let receptive: usize = shape[2..].iter().product();
-    Ok((shape[1] * receptive, shape[0] * receptive))
+    let overflow = || Error::shape("fan_in_and_fan_out", format!("the fans of shape {shape:?} overflow usize"));
+    let receptive = shape[2..].iter().try_fold(1usize, |n, &k| n.checked_mul(k)).ok_or_else(overflow)?;
+    let fan_in = shape[1].checked_mul(receptive).ok_or_else(overflow)?;
+    let fan_out = shape[0].checked_mul(receptive).ok_or_else(overflow)?;
+    Ok((fan_in, fan_out))
 }
 
 /// The gain torch's `calculate_gain("leaky_relu", a)` gives: `sqrt(2 / (1 + a²))`.
@@ -90,10 +93,11 @@ pub fn kaiming_uniform_bound(fan_in: usize, a: f64) -> f64 {
 /// # Ok::<(), torchlet::Error>(())
 /// ```
 pub fn kaiming_uniform<T: Element, R: Rng + ?Sized>(shape: &[usize], a: f64, rng: &mut R) -> Result<Tensor<T>> {
-    let (fan_in, _) = fan_in_and_fan_out(shape)?;
-    if shape.contains(&0) {
+    if shape.len() >= 2 && shape.contains(&0) {
+        // torch: "Initializing zero-element tensors is a no-op", before any fan is computed.
         return Ok(Tensor::zeros(shape));
     }
+    let (fan_in, _) = fan_in_and_fan_out(shape)?;
     let bound = kaiming_uniform_bound(fan_in, a);
     Ok(uniform(shape, -bound, bound, rng))
 }
@@ -177,7 +181,7 @@ pub fn constant<T: Element>(shape: &[usize], value: f64) -> Tensor<T> {
 /// ```
 pub fn xavier_uniform<T: Element, R: Rng + ?Sized>(shape: &[usize], gain: f64, rng: &mut R) -> Result<Tensor<T>> {
     let (fan_in, fan_out) = fan_in_and_fan_out(shape)?;
-    let std = gain * (2.0 / (fan_in + fan_out) as f64).sqrt();
+    let std = gain * (2.0 / (fan_in as f64 + fan_out as f64)).sqrt();
     let a = 3f64.sqrt() * std;
     Ok(uniform(shape, -a, a, rng))
 }
@@ -186,7 +190,7 @@ pub fn xavier_uniform<T: Element, R: Rng + ?Sized>(shape: &[usize], gain: f64, r
 /// `std = gain · √(2 / (fan_in + fan_out))`.
 pub fn xavier_normal<T: Element, R: Rng + ?Sized>(shape: &[usize], gain: f64, rng: &mut R) -> Result<Tensor<T>> {
     let (fan_in, fan_out) = fan_in_and_fan_out(shape)?;
-    let std = gain * (2.0 / (fan_in + fan_out) as f64).sqrt();
+    let std = gain * (2.0 / (fan_in as f64 + fan_out as f64)).sqrt();
     Ok(normal(shape, 0.0, std, rng))
 }
 

@@ -54,8 +54,11 @@ pub fn cat<T: Element>(tensors: &[Tensor<T>], dim: isize) -> Result<Tensor<T>> {
                 format!("sizes of tensors must match except in dimension {d}: {:?} and {:?}", first.shape(), t.shape()),
             ));
         }
-        shape[d] += t.shape()[d];
+        shape[d] = shape[d].checked_add(t.shape()[d]).ok_or_else(|| {
+            Error::shape(OP, format!("the sizes along dimension {d} add up to more than usize holds"))
+        })?;
     }
+    crate::shape::checked_numel(OP, &shape)?;
     let out = Tensor::full_on(&shape, T::zero(), first.device())?;
     let mut start = 0;
     for t in tensors {

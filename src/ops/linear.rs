@@ -71,6 +71,7 @@ impl<T: Element> Tensor<T> {
         let wt = weight.layout().transpose(0, 1);
         let product = super::with_storages(self, weight, |x, w| x.matmul(self.layout(), w, &wt))?;
         let shape = [self.shape()[0], weight.shape()[0]];
+        crate::shape::checked_numel("linear", &shape)?;
         let out = match bias {
             Some(b) => {
                 let full = Layout::contiguous(&shape);

@@ -121,6 +121,9 @@ impl<T: Element> Tensor<T> {
     /// ```
     pub fn one_hot(&self, num_classes: usize) -> Result<Tensor<T>> {
         check_indices("one_hot", self, num_classes)?;
+        let mut shape = self.shape().to_vec();
+        shape.push(num_classes);
+        crate::shape::checked_numel("one_hot", &shape)?;
         let grid = self.index_grid(num_classes, 0, 1)?;
         self.detach().unsqueeze(-1)?.eq(&grid)
     }

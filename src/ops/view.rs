@@ -146,6 +146,7 @@ impl<T: Element> Tensor<T> {
         if shape == self.shape() {
             return Ok(self.clone());
         }
+        crate::shape::checked_numel("expand", shape)?;
         let out = self.view_with(self.layout().broadcast_to(shape));
         let input_shape = self.shape().to_vec();
         Ok(record("ExpandBackward0", out, &[self], |_| ViewBackward::Expand(input_shape)))

@@ -161,6 +161,8 @@ impl<T: Element> Storage<T> {
 
     /// Reduces a view with `op` over the dims where `out_shape` (same rank) has size 1; contiguous.
     pub fn reduce_to(&self, layout: &Layout, out_shape: &[usize], op: ReduceOp) -> Result<Self> {
+        // An empty input may have dims whose product overflows; reducing its empty dim away would keep them.
+        crate::shape::checked_numel(op.name(), out_shape)?;
         on_backend!(self, |s| s.reduce_to(layout, out_shape, op))
     }
 

@@ -7,7 +7,7 @@ use crate::element::Element;
 macro_rules! reduce_ops {
     ($(
         $(#[doc = $doc:literal])*
-        $name:ident { identity: $id:expr, combine: |$a:ident, $b:ident| $f:expr, cuda: $cuda:literal $(,)? }
+        $name:ident { label: $label:literal, identity: $id:expr, combine: |$a:ident, $b:ident| $f:expr, cuda: $cuda:literal $(,)? }
     )*) => {
         /// A reduction: an associative combine with an identity.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +23,13 @@ macro_rules! reduce_ops {
             /// The op's code in the CUDA kernels.
             pub(crate) fn code(self) -> i32 {
                 self as i32
+            }
+
+            /// The op's name in errors: `sum`, `max`, `min`.
+            pub(crate) fn name(self) -> &'static str {
+                match self {
+                    $(ReduceOp::$name => $label,)*
+                }
             }
 
             /// The value of a reduction over nothing.
@@ -60,9 +67,9 @@ macro_rules! reduce_ops {
 
 reduce_ops! {
     /// `a + b`, from 0.
-    Sum { identity: T::zero(), combine: |a, b| a + b, cuda: "a + b" }
+    Sum { label: "sum", identity: T::zero(), combine: |a, b| a + b, cuda: "a + b" }
     /// The larger, from -∞; NaN wins, as in torch.
-    Max { identity: T::neg_infinity(), combine: |a, b| if a.is_nan() || a >= b { a } else { b }, cuda: "(a != a || a >= b) ? a : b" }
+    Max { label: "max", identity: T::neg_infinity(), combine: |a, b| if a.is_nan() || a >= b { a } else { b }, cuda: "(a != a || a >= b) ? a : b" }
     /// The smaller, from +∞; NaN wins, as in torch.
-    Min { identity: T::infinity(), combine: |a, b| if a.is_nan() || a <= b { a } else { b }, cuda: "(a != a || a <= b) ? a : b" }
+    Min { label: "min", identity: T::infinity(), combine: |a, b| if a.is_nan() || a <= b { a } else { b }, cuda: "(a != a || a <= b) ? a : b" }
 }

@@ -7,11 +7,13 @@
 //! - [`tensors`]: shapes in binary ops and matmul, dims, reshape, item, constructors, in-place ops;
 //! - [`autograd`]: backward of a non-scalar, a freed graph, retain_graph, in-place change of a saved tensor;
 //! - [`training`]: learning rates, optimizer options, batch size 0, empty and unequal datasets, nn shapes;
+//! - [`extremes`]: empty tensors with enormous dims, results and ranges that no memory can hold;
 //! - [`devices`]: CUDA without CUDA, and mixed devices (`#[ignore]`d: it needs a GPU, see there);
 //! - [`files`]: malformed, truncated and mismatched parameters files, bad CSV.
 
 mod autograd;
 mod devices;
+mod extremes;
 mod files;
 mod tensors;
 mod training;
