@@ -23,15 +23,22 @@ step "cargo clippy (default features, then tch + cuda)"
 cargo clippy --all-targets -- -D warnings
 cargo clippy --all-targets --features tch,cuda -- -D warnings
 
-step "cargo test (no optional features: the library needs neither libtorch nor a GPU; includes the CPU emulation of the CUDA kernels, which needs g++)"
+step "cargo test (no optional features: the library needs neither libtorch nor a GPU; includes the doc tests and the CPU emulation of the CUDA kernels, which needs g++)"
 cargo test
 
-step "cargo test --features tch,cuda (parity with libtorch; CUDA kernels compiled by NVRTC)"
+# With the features, only the targets whose code depends on them run again: the library's unit tests (the
+# CUDA backend), tests/tch_* (parity with libtorch), tests/cuda* (the GPU tests; every kernel compiled by
+# NVRTC), bad_inputs (mixed devices), and the libtorch modules of tests/tutorials*. The rest is the same code
+# with or without the features, and ran above.
+ignored=()
 if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
     nvidia-smi -L
-    cargo test --features tch,cuda -- --include-ignored
-else
-    cargo test --features tch,cuda
+    ignored=(--include-ignored)
+fi
+step "cargo test --features tch,cuda (parity with libtorch; CUDA kernels compiled by NVRTC${ignored:+; GPU tests included})"
+cargo test --features tch,cuda --lib --test 'tch_*' --test 'cuda*' --test bad_inputs -- "${ignored[@]}"
+cargo test --features tch,cuda --test 'tutorials*' -- "${ignored[@]}" libtorch::
+if [[ ${#ignored[@]} -eq 0 ]]; then
     printf '\nNOTE: no GPU found (nvidia-smi -L): the GPU tests were NOT run and are reported as ignored above.\n'
     printf 'On a GPU machine, scripts/gpu-check.sh build here, then gpu-check/gpu-check.sh run there.\n'
 fi
