@@ -57,8 +57,21 @@ __device__ __forceinline__ float t_log(float x) { return logf(x); }
 __device__ __forceinline__ double t_log(double x) { return log(x); }
 __device__ __forceinline__ float t_abs(float x) { return fabsf(x); }
 __device__ __forceinline__ double t_abs(double x) { return fabs(x); }
-__device__ __forceinline__ float t_pow(float x, float p) { return powf(x, p); }
-__device__ __forceinline__ double t_pow(double x, double p) { return pow(x, p); }
+__device__ __forceinline__ float t_powr(float x, float p) { return powf(x, p); }
+__device__ __forceinline__ double t_powr(double x, double p) { return pow(x, p); }
+// torch's pow with a scalar exponent: the exponents it special-cases are computed as it computes them, so
+// values at 0, ±inf and NaN agree (src/storage/pointwise.rs has the same).
+__device__ __forceinline__ T t_pow(T x, T p) {
+    if (p == (T)0) return (T)1;
+    if (p == (T)1) return x;
+    if (p == (T)0.5) return t_sqrt(x);
+    if (p == (T)-0.5) return (T)1 / t_sqrt(x);
+    if (p == (T)-1) return (T)1 / x;
+    if (p == (T)2) return x * x;
+    if (p == (T)3) return x * x * x;
+    if (p == (T)-2) return (T)1 / (x * x);
+    return t_powr(x, p);
+}
 
 __device__ __forceinline__ float t_tanh(float x) { return tanhf(x); }
 __device__ __forceinline__ double t_tanh(double x) { return tanh(x); }
@@ -68,8 +81,8 @@ __device__ __forceinline__ float t_log1p(float x) { return log1pf(x); }
 __device__ __forceinline__ double t_log1p(double x) { return log1p(x); }
 __device__ __forceinline__ float t_expm1(float x) { return expm1f(x); }
 __device__ __forceinline__ double t_expm1(double x) { return expm1(x); }
-// torch.sign: 0 at ±0, NaN at NaN.
-__device__ __forceinline__ T t_sign(T x) { return x > (T)0 ? (T)1 : (x < (T)0 ? (T)-1 : x); }
+// torch.sign: (0 < x) - (x < 0), so 0 at ±0 and NaN.
+__device__ __forceinline__ T t_sign(T x) { return x > (T)0 ? (T)1 : (x < (T)0 ? (T)-1 : (T)0); }
 
 // Constants of the activations (src/storage/pointwise.rs has the same).
 #define K_SQRT1_2 0.70710678118654752440    // 1/√2

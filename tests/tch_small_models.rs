@@ -260,6 +260,58 @@ mod parity {
         }
     }
 
+    /// Every elementwise op at its special points — zeros of both signs, where a function or its derivative
+    /// has a pole or a kink, overflow, ±inf and NaN — forward and gradient against libtorch.
+    fn special_points<T: Both>() {
+        let big = if std::mem::size_of::<T>() == 4 { 100.0 } else { 1000.0 }; // exp overflows past it
+        let points = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, big, -big, f64::INFINITY, f64::NEG_INFINITY, f64::NAN];
+        let x = [Tensor::from_vec(points.iter().map(|&v| T::from_f64(v).unwrap()).collect(), &[points.len()]).unwrap()];
+        let c = |v: f64| T::from_f64(v).unwrap();
+        parity("neg", &x, &|t| t[0].neg(), &|t| -&t[0]);
+        parity("square", &x, &|t| t[0].square(), &|t| t[0].square());
+        parity("sqrt", &x, &|t| t[0].sqrt(), &|t| t[0].sqrt());
+        parity("exp", &x, &|t| t[0].exp(), &|t| t[0].exp());
+        parity("log", &x, &|t| t[0].log(), &|t| t[0].log());
+        parity("log1p", &x, &|t| t[0].log1p(), &|t| t[0].log1p());
+        parity("abs", &x, &|t| t[0].abs(), &|t| t[0].abs());
+        parity("sign", &x, &|t| t[0].sign(), &|t| t[0].sign());
+        for p in [0.0, 0.5, 1.0, 2.0, -1.0, 2.5] {
+            parity(&format!("powf {p}"), &x, &|t| t[0].powf(c(p)), &|t| t[0].pow_tensor_scalar(p));
+        }
+        for n in [0, 1, 2, 3, -1, -2] {
+            parity(&format!("powi {n}"), &x, &|t| t[0].powi(n), &|t| t[0].pow_tensor_scalar(n as i64));
+        }
+        parity("relu", &x, &|t| t[0].relu(), &|t| t[0].relu());
+        parity("leaky_relu", &x, &|t| t[0].leaky_relu(c(0.01)), &|t| t[0].leaky_relu());
+        parity("sigmoid", &x, &|t| t[0].sigmoid(), &|t| t[0].sigmoid());
+        parity("tanh", &x, &|t| t[0].tanh(), &|t| t[0].tanh());
+        parity("gelu", &x, &|t| t[0].gelu(GeluApproximate::None), &|t| t[0].gelu("none"));
+        parity("gelu tanh", &x, &|t| t[0].gelu(GeluApproximate::Tanh), &|t| t[0].gelu("tanh"));
+        parity("silu", &x, &|t| t[0].silu(), &|t| t[0].silu());
+        parity("softplus", &x, &|t| t[0].softplus(c(1.0), c(20.0)), &|t| t[0].softplus());
+        parity("elu", &x, &|t| t[0].elu(c(1.0)), &|t| t[0].elu());
+        parity("clamp", &x, &|t| t[0].clamp(Some(c(-1.0)), Some(c(0.5))), &|t| t[0].clamp(-1.0, 0.5));
+        parity("rdiv_scalar", &x, &|t| t[0].rdiv_scalar(c(2.0)), &|t| t[0].reciprocal() * 2.0);
+        parity("div_scalar by 0", &x, &|t| t[0].div_scalar(c(0.0)), &|t| &t[0] / 0.0);
+        parity("mul_scalar by inf", &x, &|t| t[0].mul_scalar(c(f64::INFINITY)), &|t| &t[0] * f64::INFINITY);
+        // Binary ops over every pair of special points: division by ±0, inf - inf, 0 · inf, NaN ties.
+        let n = points.len();
+        let a = Tensor::from_vec(x[0].to_vec().unwrap().repeat(n), &[n, n]).unwrap();
+        let pair = [a.clone(), a.t().unwrap().contiguous().unwrap()];
+        parity("add", &pair, &|t| t[0].add(&t[1]), &|t| &t[0] + &t[1]);
+        parity("sub", &pair, &|t| t[0].sub(&t[1]), &|t| &t[0] - &t[1]);
+        parity("mul", &pair, &|t| t[0].mul(&t[1]), &|t| &t[0] * &t[1]);
+        parity("div", &pair, &|t| t[0].div(&t[1]), &|t| &t[0] / &t[1]);
+        parity("maximum", &pair, &|t| t[0].maximum(&t[1]), &|t| t[0].maximum(&t[1]));
+        parity("minimum", &pair, &|t| t[0].minimum(&t[1]), &|t| t[0].minimum(&t[1]));
+    }
+
+    #[test]
+    fn special_points_match_libtorch() {
+        special_points::<f64>();
+        special_points::<f32>();
+    }
+
     #[test]
     fn activations_match_libtorch() {
         activations::<f64>(1);

@@ -255,14 +255,14 @@ unary_ops! {
     Log1p { f: |x, _c| x.ln_1p(), cuda: "t_log1p(x)", saves: Input, grad: |x, _y, _c, g| g / (x + T::one()), cuda_grad: "g / (x + (T)1)" }
     /// `|x|`; `g · sign(x)`, 0 at 0.
     Abs { f: |x, _c| x.abs(), cuda: "t_abs(x)", saves: Input, grad: |x, _y, _c, g| g * sign(x), cuda_grad: "g * t_sign(x)" }
-    /// torch.sign: 0 at ±0 and NaN at NaN (unlike `f64::signum`); its gradient is 0.
+    /// torch.sign: 0 at ±0 and NaN (unlike `f64::signum`); its gradient is 0.
     Sign { f: |x, _c| sign(x), cuda: "t_sign(x)", saves: Nothing, grad: |_x, _y, _c, _g| T::zero(), cuda_grad: "(T)0" }
     /// `xᶜ`; `g · c xᶜ⁻¹`, and 0 everywhere for c = 0 (torch's pow_backward).
     Powf {
-        f: |x, c| x.powf(c),
+        f: |x, c| torch_pow(x, c),
         cuda: "t_pow(x, c)",
         saves: Input,
-        grad: |x, _y, c, g| if c == T::zero() { T::zero() } else { g * (c * x.powf(c - T::one())) },
+        grad: |x, _y, c, g| if c == T::zero() { T::zero() } else { g * (c * torch_pow(x, c - T::one())) },
         cuda_grad: "c == (T)0 ? (T)0 : g * (c * t_pow(x, c - (T)1))",
     }
     /// `x + c`
@@ -447,7 +447,34 @@ binary_ops! {
 const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
 const GELU_KAPPA: f64 = 0.044715;
 
-/// torch.sign: 1, -1, or the input itself at ±0 and NaN.
+/// torch's pow with a scalar exponent: the exponents it special-cases (0, 1, ±0.5, ±1, ±2, 3) are computed as
+/// it computes them (`sqrt`, `1 / sqrt`, products), so values at 0, ±inf and NaN agree with torch's, where
+/// `powf` would differ (`powf(-inf, 0.5)` is +inf, torch's `sqrt(-inf)` NaN). kernels/common.cuh has the same.
+#[inline(always)]
+fn torch_pow<T: Element>(x: T, p: T) -> T {
+    let is = |v: f64| p == k::<T>(v);
+    if p == T::zero() {
+        T::one()
+    } else if p == T::one() {
+        x
+    } else if is(0.5) {
+        x.sqrt()
+    } else if is(-0.5) {
+        T::one() / x.sqrt()
+    } else if is(-1.0) {
+        T::one() / x
+    } else if is(2.0) {
+        x * x
+    } else if is(3.0) {
+        x * x * x
+    } else if is(-2.0) {
+        T::one() / (x * x)
+    } else {
+        x.powf(p)
+    }
+}
+
+/// torch.sign: `(0 < x) - (x < 0)`, so 1, -1, or 0 (at ±0 and NaN).
 #[inline(always)]
 fn sign<T: Element>(x: T) -> T {
     if x > T::zero() {
@@ -455,7 +482,7 @@ fn sign<T: Element>(x: T) -> T {
     } else if x < T::zero() {
         -T::one()
     } else {
-        x
+        T::zero()
     }
 }
 
