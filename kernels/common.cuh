@@ -68,8 +68,8 @@ __device__ __forceinline__ float t_log1p(float x) { return log1pf(x); }
 __device__ __forceinline__ double t_log1p(double x) { return log1p(x); }
 __device__ __forceinline__ float t_expm1(float x) { return expm1f(x); }
 __device__ __forceinline__ double t_expm1(double x) { return expm1(x); }
-// torch.sign: 0 at ±0, NaN at NaN.
-__device__ __forceinline__ T t_sign(T x) { return x > (T)0 ? (T)1 : (x < (T)0 ? (T)-1 : x); }
+// torch.sign: 0 at ±0 and at NaN.
+__device__ __forceinline__ T t_sign(T x) { return x > (T)0 ? (T)1 : (x < (T)0 ? (T)-1 : (T)0); }
 
 // Constants of the activations (src/storage/pointwise.rs has the same).
 #define K_SQRT1_2 0.70710678118654752440    // 1/√2

@@ -255,7 +255,7 @@ unary_ops! {
     Log1p { f: |x, _c| x.ln_1p(), cuda: "t_log1p(x)", saves: Input, grad: |x, _y, _c, g| g / (x + T::one()), cuda_grad: "g / (x + (T)1)" }
     /// `|x|`; `g · sign(x)`, 0 at 0.
     Abs { f: |x, _c| x.abs(), cuda: "t_abs(x)", saves: Input, grad: |x, _y, _c, g| g * sign(x), cuda_grad: "g * t_sign(x)" }
-    /// torch.sign: 0 at ±0 and NaN at NaN (unlike `f64::signum`); its gradient is 0.
+    /// torch.sign: 0 at ±0 and at NaN (unlike `f64::signum`); its gradient is 0.
     Sign { f: |x, _c| sign(x), cuda: "t_sign(x)", saves: Nothing, grad: |_x, _y, _c, _g| T::zero(), cuda_grad: "(T)0" }
     /// `xᶜ`; `g · c xᶜ⁻¹`, and 0 everywhere for c = 0 (torch's pow_backward).
     Powf {
@@ -447,7 +447,7 @@ binary_ops! {
 const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
 const GELU_KAPPA: f64 = 0.044715;
 
-/// torch.sign: 1, -1, or the input itself at ±0 and NaN.
+/// torch.sign: 1, -1, and 0 at ±0 and at NaN, as libtorch's kernels give.
 #[inline(always)]
 fn sign<T: Element>(x: T) -> T {
     if x > T::zero() {
@@ -455,7 +455,7 @@ fn sign<T: Element>(x: T) -> T {
     } else if x < T::zero() {
         -T::one()
     } else {
-        x
+        T::zero()
     }
 }
 
