@@ -39,8 +39,8 @@ impl<T: Element> BackwardOp<T> for LinearBackward<T> {
 }
 
 impl<T: Element> Tensor<T> {
-    /// `self Wᵀ + b` for an input `[batch, in]` or `[in]`, weight `[out, in]` and bias `[out]`
-    /// (`torch.nn.functional.linear`), recorded as one op.
+    /// `self Wᵀ + b` for an input `[*, in]` (any leading dims, or none), weight `[out, in]` and bias
+    /// `[out]` (`torch.nn.functional.linear`), recorded as one op.
     ///
     /// ```
     /// use torchlet::Tensor;
@@ -53,8 +53,8 @@ impl<T: Element> Tensor<T> {
         if self.rank() == 1 {
             return self.unsqueeze(0)?.linear(weight, bias)?.squeeze_dim(0);
         }
-        let fits = match (self.shape(), weight.shape()) {
-            ([_, i], [out, wi]) => i == wi && bias.is_none_or(|b| b.shape() == [*out]),
+        let fits = match (self.shape().last(), weight.shape()) {
+            (Some(i), [out, wi]) => i == wi && bias.is_none_or(|b| b.shape() == [*out]),
             _ => false,
         };
         if !fits {
@@ -67,6 +67,14 @@ impl<T: Element> Tensor<T> {
                     bias.map(Tensor::shape)
                 ),
             ));
+        }
+        if self.rank() > 2 {
+            // An input [*, in]: the leading dims make one batch dim, and come back in the output [*, out].
+            let (lead, last) = self.shape().split_at(self.rank() - 1);
+            let batch = crate::shape::checked_numel("linear", lead)?;
+            let mut out_shape = lead.to_vec();
+            out_shape.push(weight.shape()[0]);
+            return self.reshape(&[batch, last[0]])?.linear(weight, bias)?.reshape(&out_shape);
         }
         let wt = weight.layout().transpose(0, 1);
         let product = super::with_storages(self, weight, |x, w| x.matmul(self.layout(), w, &wt))?;

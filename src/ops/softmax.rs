@@ -9,16 +9,15 @@ use crate::storage::ReduceOp;
 use crate::tensor::Tensor;
 
 impl<T: Element> Tensor<T> {
-    /// The maximum along `d` with the dim kept, with no history and with ±∞ replaced by the largest finite
-    /// values: subtracting it from a row of infinities would otherwise give NaN where torch gives ±∞.
-    fn stable_shift(&self, d: usize) -> Result<Tensor<T>> {
-        let max = self.detach().reduce_dim(ReduceOp::Max, d, true)?;
-        max.clamp(Some(T::min_value()), Some(T::max_value()))
+    /// The maximum along `d` with the dim kept, with no history.
+    fn row_max(&self, d: usize) -> Result<Tensor<T>> {
+        self.detach().reduce_dim(ReduceOp::Max, d, true)
     }
 
-    /// `x - max(x)` along `d`, recorded (the maximum is a constant to autograd).
+    /// `x - max(x)` along `d`, recorded (the maximum is a constant to autograd). As in torch's softmax
+    /// kernels, a row holding +∞ becomes NaN throughout.
     fn shifted(&self, d: usize) -> Result<Tensor<T>> {
-        self.sub(&self.stable_shift(d)?)
+        self.sub(&self.row_max(d)?)
     }
 
     /// `exp(x) / Σ exp(x)` along `dim` (`torch.softmax`), stable for large logits.
@@ -65,7 +64,9 @@ impl<T: Element> Tensor<T> {
         if self.rank() == 0 {
             return Ok(self.clone());
         }
-        let shift = self.stable_shift(d)?;
+        // ±∞ maxima replaced by the largest finite values, as torch's logsumexp does: subtracting them from
+        // a row of infinities would otherwise give NaN where torch gives ±∞.
+        let shift = self.row_max(d)?.clamp(Some(T::min_value()), Some(T::max_value()))?;
         let out = self.sub(&shift)?.exp()?.sum_dim(d as isize, true)?.log()?.add(&shift)?;
         if keepdim {
             Ok(out)
