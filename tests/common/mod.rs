@@ -14,7 +14,16 @@ use torchlet::{Result, Tensor};
 pub fn gradcheck(inputs: &[Tensor<f64>], f: impl Fn(&[Tensor<f64>]) -> Result<Tensor<f64>>) -> Result<(), String> {
     let leaves: Vec<Tensor<f64>> =
         inputs.iter().map(|x| x.detach().contiguous_owned().requires_grad_(true).unwrap()).collect();
-    let out = f(&leaves).map_err(|e| e.to_string())?;
+    gradcheck_leaves(&leaves, f)
+}
+
+/// [`gradcheck`] on leaves as they are (they must require grad and have no gradient yet), for leaves laid
+/// out as strided views; each gradient must come back with its leaf's shape.
+pub fn gradcheck_leaves(
+    leaves: &[Tensor<f64>],
+    f: impl Fn(&[Tensor<f64>]) -> Result<Tensor<f64>>,
+) -> Result<(), String> {
+    let out = f(leaves).map_err(|e| e.to_string())?;
     let weights: Vec<f64> = (0..out.numel()).map(|i| 0.5 + ((i * 7919) % 13) as f64 / 13.0).collect();
     let weights = Tensor::from_vec(weights, out.shape()).unwrap();
     let objective = |xs: &[Tensor<f64>]| -> f64 {
@@ -25,6 +34,9 @@ pub fn gradcheck(inputs: &[Tensor<f64>], f: impl Fn(&[Tensor<f64>]) -> Result<Te
 
     let eps = 1e-6;
     for (i, leaf) in leaves.iter().enumerate() {
+        if let Some(g) = leaf.grad().filter(|g| g.shape() != leaf.shape()) {
+            return Err(format!("input {i}: gradient of shape {:?} for a leaf of shape {:?}", g.shape(), leaf.shape()));
+        }
         let analytic = leaf.grad().map(|g| g.to_vec().unwrap()).unwrap_or_else(|| vec![0.0; leaf.numel()]);
         if analytic.len() != leaf.numel() {
             return Err(format!("input {i}: gradient has {} elements, input {}", analytic.len(), leaf.numel()));
