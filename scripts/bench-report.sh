@@ -50,7 +50,7 @@ for line in sys.stdin:
     if m.get("reason") == "compiler-artifact" and m.get("executable"):
         print(m["target"]["name"], m["executable"])'
 }
-benches=(t5_step tutorial_fit gemm linear_step elementwise)
+benches=(t5_step tutorial_fit small_models gemm linear_step elementwise)
 declare -A exe solo
 echo "==> building the benches (cargo bench ${features[*]} --no-run)" >&2
 while read -r name path; do exe[$name]=$path; done < <(executables "${features[@]}" "${benches[@]/#/--bench=}" --bench=peak_memory)

@@ -109,3 +109,79 @@ pub fn tch_tensor_step(w: &mut tch::Tensor, x: &tch::Tensor, y: &tch::Tensor, lr
     });
     loss.double_value(&[])
 }
+
+/// Says loudly, on stderr, that `workload` runs without its libtorch twin (built without `--features tch`):
+/// neither its speed nor its result is compared with libtorch's.
+pub fn twin_skipped(workload: &str) {
+    if !cfg!(feature = "tch") {
+        eprintln!("!!! {workload}: libtorch twin SKIPPED (built without --features tch): torchlet alone, unchecked");
+    }
+}
+
+/// The largest `|ours - theirs| / (atol + rtol |theirs|)` over the elements: at most 1 means within tolerance.
+fn worst_ratio(ours: &[f64], theirs: &[f64], rtol: f64, atol: f64) -> (f64, usize) {
+    ours.iter().zip(theirs).enumerate().fold((0.0, 0), |(worst, at), (i, (a, b))| {
+        let d = (a - b).abs();
+        let r = if d == 0.0 { 0.0 } else { d / (atol + rtol * b.abs()) };
+        // NaN on either side counts as a failure.
+        if r.is_nan() || r > worst {
+            (if r.is_nan() { f64::INFINITY } else { r }, i)
+        } else {
+            (worst, at)
+        }
+    })
+}
+
+/// Fails (panics, so the bench fails) unless torchlet's `ours` and libtorch's `theirs` have the same length and
+/// agree element by element within `atol + rtol |theirs|`. Prints the largest relative difference on stderr,
+/// so a run shows how far inside its tolerance each comparison is.
+pub fn assert_close(workload: &str, what: &str, ours: &[f64], theirs: &[f64], rtol: f64, atol: f64) {
+    assert_eq!(
+        ours.len(),
+        theirs.len(),
+        "{workload}: {what}: torchlet has {} values, libtorch {}",
+        ours.len(),
+        theirs.len()
+    );
+    let (ratio, at) = worst_ratio(ours, theirs, rtol, atol);
+    let max_rel =
+        ours.iter().zip(theirs).map(|(a, b)| (a - b).abs() / b.abs().max(f64::MIN_POSITIVE)).fold(0.0, f64::max);
+    let max_abs = ours.iter().zip(theirs).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    assert!(
+        ratio <= 1.0,
+        "{workload}: {what}: torchlet and libtorch differ beyond rtol {rtol:e} + atol {atol:e}: element {at} is {} vs {} (largest abs diff {max_abs:e})",
+        ours.get(at).copied().unwrap_or(f64::NAN),
+        theirs.get(at).copied().unwrap_or(f64::NAN),
+    );
+    eprintln!(
+        "parity {workload}: {what}: {} values agree with libtorch, largest diff {max_abs:.2e} abs / {max_rel:.2e} rel (tolerance rtol {rtol:e}, atol {atol:e})",
+        ours.len()
+    );
+}
+
+/// Fails unless every value is finite: the check a workload gets when there is no twin to compare with.
+pub fn assert_finite(workload: &str, what: &str, values: &[f64]) {
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        panic!("{workload}: {what}: element {i} is {}", values[i]);
+    }
+}
+
+/// All the values of `tensors`, flattened in order, as f64.
+pub fn flat<T: torchlet::Element>(tensors: &[Tensor<T>]) -> Result<Vec<f64>> {
+    let mut out = Vec::new();
+    for t in tensors {
+        out.extend(t.to_vec()?.into_iter().map(|v| v.to_f64().unwrap_or(f64::NAN)));
+    }
+    Ok(out)
+}
+
+/// All the values of libtorch tensors, flattened in order, as f64.
+#[cfg(feature = "tch")]
+pub fn flat_tch(tensors: &[&tch::Tensor]) -> Vec<f64> {
+    let mut out = Vec::new();
+    for t in tensors {
+        let t = t.detach().to_kind(tch::Kind::Double).flatten(0, -1);
+        out.extend(Vec::<f64>::try_from(&t).expect("libtorch tensor to Vec<f64>"));
+    }
+    out
+}

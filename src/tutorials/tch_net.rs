@@ -99,7 +99,12 @@ impl<T: TchElement> TchNet<T> {
     /// The network's last output: probabilities for [`TchLoss::BinaryCrossEntropy`], logits for the
     /// cross-entropies, the prediction for [`TchLoss::Mse`].
     fn forward(&self, x: &Tensor<T>) -> Result<tch::Tensor> {
-        let mut h = to_tch(x)?;
+        self.forward_tch(&to_tch(x)?)
+    }
+
+    /// [`Self::forward`] of a libtorch tensor.
+    fn forward_tch(&self, x: &tch::Tensor) -> Result<tch::Tensor> {
+        let mut h = x.shallow_clone();
         for (linear, f) in &self.layers {
             let z = h.f_linear(&linear.ws, linear.bs.as_ref()).map_err(tch_error)?;
             h = match f {
@@ -115,15 +120,19 @@ impl<T: TchElement> TchNet<T> {
     }
 
     fn loss_of(&self, output: &tch::Tensor, y: &Tensor<T>) -> Result<tch::Tensor> {
-        let y = to_tch(y)?;
+        self.loss_of_tch(output, &to_tch(y)?)
+    }
+
+    /// [`Self::loss_of`] against a libtorch target.
+    fn loss_of_tch(&self, output: &tch::Tensor, y: &tch::Tensor) -> Result<tch::Tensor> {
         let mean = tch::Reduction::Mean;
         match self.loss {
             TchLoss::BinaryCrossEntropy => output.f_binary_cross_entropy::<tch::Tensor>(&y.unsqueeze(-1), None, mean),
-            TchLoss::SoftTargetCrossEntropy => output.f_cross_entropy_loss::<tch::Tensor>(&y, None, mean, -100, 0.0),
+            TchLoss::SoftTargetCrossEntropy => output.f_cross_entropy_loss::<tch::Tensor>(y, None, mean, -100, 0.0),
             TchLoss::CrossEntropy => {
                 output.f_cross_entropy_loss::<tch::Tensor>(&y.to_kind(tch::Kind::Int64), None, mean, -100, 0.0)
             }
-            TchLoss::Mse => output.f_mse_loss(&y, mean),
+            TchLoss::Mse => output.f_mse_loss(y, mean),
         }
         .map_err(tch_error)
     }
@@ -144,6 +153,24 @@ impl<T: TchElement> TchNet<T> {
         loss.f_backward().map_err(tch_error)?;
         self.optimizer.step();
         from_tch::<T>(&loss.detach())?.item()
+    }
+
+    /// One training step on libtorch tensors, as [`Regressor::train_step`] and [`Classifier::train_step`] on
+    /// torchlet's (`zero_grad`, the loss, `backward`, `step`), with no conversion of the data: for callers that
+    /// keep their batches in libtorch, such as the benches. Class-index targets may be int64 already. Returns
+    /// the loss before the step.
+    pub fn train_step_tch(&mut self, x: &tch::Tensor, y: &tch::Tensor) -> Result<f64> {
+        let loss = self.loss_of_tch(&self.forward_tch(x)?, y)?;
+        self.optimizer.zero_grad();
+        loss.f_backward().map_err(tch_error)?;
+        self.optimizer.step();
+        loss.f_double_value(&[]).map_err(tch_error)
+    }
+
+    /// The loss of libtorch tensors `(x, y)` under `no_grad`, as [`Regressor::evaluate`] computes it.
+    pub fn loss_tch(&self, x: &tch::Tensor, y: &tch::Tensor) -> Result<f64> {
+        let _guard = tch::no_grad_guard();
+        self.loss_of_tch(&self.forward_tch(x)?, y)?.f_double_value(&[]).map_err(tch_error)
     }
 
     /// The loss and the prediction of `(x, y)` under `no_grad`.
