@@ -66,8 +66,8 @@ impl std::fmt::Display for DType {
 }
 
 mod sealed {
-    /// Only `f32` and `f64` are elements: the kernels exist for these two alone.
-    pub trait Sealed {}
+    /// Only `f32` and `f64` are elements: the kernels exist for these two alone (`Math` among them).
+    pub trait Sealed: crate::storage::math::Math {}
     impl Sealed for f32 {}
     impl Sealed for f64 {}
 }
@@ -93,7 +93,7 @@ pub trait Element:
     /// This type as a [`DType`] value.
     const DTYPE: DType;
 
-    /// The error function, erf(x) (for the exact GELU).
+    /// The error function, erf(x).
     fn erf(self) -> Self;
 
     /// Converts an `f64` constant (a learning rate, `1/n`, ...) to this type.

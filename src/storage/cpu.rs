@@ -1,21 +1,27 @@
 //! CPU kernels over strided views of a `Vec<T>`: elementwise maps, broadcasting zips, reductions, GEMM.
 //!
 //! Every kernel has a fast path for contiguous operands and a general path that walks the view row by row,
-//! so the inner loop is a plain strided loop the compiler can vectorise.
+//! so the inner loop is a plain strided loop the compiler can vectorise. Each loop runs through
+//! [`vectorized`], which picks the widest instruction set the CPU has (see `simd`).
 
 use super::backend::BackendStorage;
 use super::pointwise::{BinaryOp, Map1, Map2, Map3, Side, UnaryOp};
 use super::reduce::ReduceOp;
+use super::simd::vectorized;
 use crate::device::Device;
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::shape::{Dims, Layout};
 use rayon::prelude::*;
 use smallvec::SmallVec;
+use std::mem::MaybeUninit;
 
 /// Contiguous elementwise kernels and full sums over at least this many elements split the work across
 /// rayon's threads; below it, the split costs more than it saves.
 const PARALLEL_ABOVE: usize = 1 << 18;
+
+/// The elements in one task of a parallel kernel.
+const CHUNK: usize = PARALLEL_ABOVE / 4;
 
 /// A buffer of elements in host memory.
 #[derive(Debug, Clone)]
@@ -23,7 +29,9 @@ pub(crate) struct CpuStorage<T>(pub(crate) Vec<T>);
 
 /// Calls `f(offsets, len)` for each innermost row of `N` views of the same shape, `offsets[i]` being the
 /// storage offset of the row's first element in view `i`; the rows are walked in row-major order and their
-/// element strides are the views' last strides.
+/// element strides are the views' last strides. Inlined, so that `f`'s loop is compiled for the instruction
+/// set of the kernel calling it.
+#[inline(always)]
 fn for_each_row<const N: usize>(views: [&Layout; N], mut f: impl FnMut([usize; N], usize)) {
     let shape = &views[0].shape;
     let rank = shape.len();
@@ -90,15 +98,19 @@ fn fill_rows<T: Element, const N: usize>(
     }
     if out.len() < PARALLEL_ABOVE {
         let mut rows = out.chunks_mut(len);
-        for_each_row(views, |offsets, _| fill(rows.next().expect("one output row per view row"), offsets));
+        vectorized(|| {
+            for_each_row(views, |offsets, _| fill(rows.next().expect("one output row per view row"), offsets))
+        });
         return;
     }
-    let rows_per_chunk = (PARALLEL_ABOVE / 4).div_ceil(len);
+    let rows_per_chunk = CHUNK.div_ceil(len);
     out.par_chunks_mut(rows_per_chunk * len).enumerate().for_each(|(chunk, rows)| {
-        for (i, row) in rows.chunks_mut(len).enumerate() {
-            let r = chunk * rows_per_chunk + i;
-            fill(row, views.map(|l| row_start(l, r)));
-        }
+        vectorized(|| {
+            for (i, row) in rows.chunks_mut(len).enumerate() {
+                let r = chunk * rows_per_chunk + i;
+                fill(row, views.map(|l| row_start(l, r)));
+            }
+        })
     });
 }
 
@@ -106,17 +118,35 @@ fn last_stride(layout: &Layout) -> usize {
     layout.strides.last().copied().unwrap_or(1)
 }
 
+/// A vector of `n` elements written chunk by chunk (on rayon's threads from [`PARALLEL_ABOVE`] elements on):
+/// `fill(start, dst)` writes elements `start..start + dst.len()`.
+///
+/// Every caller's `fill` writes its chunk with a loop over `dst.iter_mut()` zipped with input slices cut to
+/// `dst.len()` (a shorter input panics at the cut), so it writes every element of `dst` before returning; a
+/// panic in `fill` leaks the buffer instead of exposing uninitialised elements.
+fn collect_chunks<T: Element>(n: usize, fill: impl Fn(usize, &mut [MaybeUninit<T>]) + Sync) -> Vec<T> {
+    let mut out = Vec::with_capacity(n);
+    let dst = &mut out.spare_capacity_mut()[..n];
+    if n >= PARALLEL_ABOVE {
+        dst.par_chunks_mut(CHUNK).enumerate().for_each(|(i, chunk)| fill(i * CHUNK, chunk));
+    } else {
+        fill(0, dst);
+    }
+    // SAFETY: the chunks cover the first `n` elements of the capacity, and `fill` wrote each chunk entirely
+    // (see above); elements are `Copy`, so nothing needs dropping.
+    unsafe { out.set_len(n) };
+    out
+}
+
 /// The elements of a view mapped through `f`, contiguous.
 fn map<T: Element>(data: &[T], layout: &Layout, f: impl Fn(T) -> T + Sync) -> Vec<T> {
     let n = layout.numel();
     if layout.is_contiguous() {
         let xs = &data[layout.offset..layout.offset + n];
-        if n >= PARALLEL_ABOVE {
-            let mut out = Vec::with_capacity(n);
-            xs.par_iter().with_min_len(PARALLEL_ABOVE / 4).map(|&x| f(x)).collect_into_vec(&mut out);
-            return out;
-        }
-        return xs.iter().map(|&x| f(x)).collect();
+        return collect_chunks(n, |start, dst| {
+            let xs = &xs[start..start + dst.len()];
+            vectorized(|| dst.iter_mut().zip(xs).for_each(|(o, &x)| _ = o.write(f(x))));
+        });
     }
     let mut out = vec![T::zero(); n];
     let stride = last_stride(layout);
@@ -132,12 +162,10 @@ fn zip<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout, f: impl Fn(T, T) 
     let n = la.numel();
     if la.is_contiguous() && lb.is_contiguous() {
         let (a, b) = (&a[la.offset..la.offset + n], &b[lb.offset..lb.offset + n]);
-        if n >= PARALLEL_ABOVE {
-            let mut out = Vec::with_capacity(n);
-            a.par_iter().zip(b).with_min_len(PARALLEL_ABOVE / 4).map(|(&x, &y)| f(x, y)).collect_into_vec(&mut out);
-            return out;
-        }
-        return a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect();
+        return collect_chunks(n, |start, dst| {
+            let (a, b) = (&a[start..start + dst.len()], &b[start..start + dst.len()]);
+            vectorized(|| dst.iter_mut().zip(a.iter().zip(b)).for_each(|(o, (&x, &y))| _ = o.write(f(x, y))));
+        });
     }
     let mut out = vec![T::zero(); n];
     let (sa, sb) = (last_stride(la), last_stride(lb));
@@ -223,11 +251,14 @@ impl<T: Element> Map1<T> for MapInPlace<'_, T> {
     fn run<F: Fn(T) -> T + Sync + Send + Copy>(self, f: F) {
         let (dst, ld) = (self.0, self.1);
         if ld.is_contiguous() {
-            dst[ld.offset..ld.offset + ld.numel()].iter_mut().for_each(|x| *x = f(*x));
+            let xs = &mut dst[ld.offset..ld.offset + ld.numel()];
+            vectorized(|| xs.iter_mut().for_each(|x| *x = f(*x)));
             return;
         }
         let stride = last_stride(ld);
-        for_each_row([ld], |[o], len| (0..len).for_each(|j| dst[o + j * stride] = f(dst[o + j * stride])));
+        vectorized(|| {
+            for_each_row([ld], |[o], len| (0..len).for_each(|j| dst[o + j * stride] = f(dst[o + j * stride])))
+        });
     }
 }
 
@@ -249,8 +280,12 @@ impl<T: Element> Map2<T> for ReduceView<'_, T> {
 /// A contiguous slice reduced with 32 independent accumulators: enough separate chains to keep the vector
 /// units busy instead of waiting on each operation's latency (and, for sums, more accurate than one running
 /// sum, since each accumulator sees a 32nd of the terms). The accumulators are then combined pairwise.
+///
+/// The order of operations is fixed by the slice's length alone: accumulator `i` takes elements `i`,
+/// `i + 32`, ... in turn, whatever the vector width the loop is compiled for, so a sum gives the same bits
+/// on every instruction set.
+#[inline(always)]
 fn reduce_slice<T: Element>(xs: &[T], identity: T, f: impl Fn(T, T) -> T) -> T {
-    const LANES: usize = 32;
     let mut acc = [identity; LANES];
     let chunks = xs.chunks_exact(LANES);
     let tail = chunks.remainder();
@@ -259,6 +294,15 @@ fn reduce_slice<T: Element>(xs: &[T], identity: T, f: impl Fn(T, T) -> T) -> T {
             *a = f(*a, x);
         }
     }
+    tail.iter().fold(combine_lanes(acc, &f), |s, &x| f(s, x))
+}
+
+const LANES: usize = 32;
+
+/// The accumulators of [`reduce_slice`] combined pairwise. Kept out of line: inlined, its pairings make the
+/// compiler split the accumulators into pairs and vectorise the main loop two lanes wide.
+#[inline(never)]
+fn combine_lanes<T: Element>(mut acc: [T; LANES], f: &impl Fn(T, T) -> T) -> T {
     let mut width = LANES;
     while width > 1 {
         width /= 2;
@@ -266,7 +310,7 @@ fn reduce_slice<T: Element>(xs: &[T], identity: T, f: impl Fn(T, T) -> T) -> T {
             acc[i] = f(acc[i], acc[i + width]);
         }
     }
-    tail.iter().fold(acc[0], |s, &x| f(s, x))
+    acc[0]
 }
 
 /// Reduces a view over the dims where `out_shape` (same rank) has size 1, in an order fixed by the shapes
@@ -283,10 +327,10 @@ fn reduce_to<T: Element>(
         let xs = &data[layout.offset..layout.offset + layout.numel()];
         if xs.len() >= PARALLEL_ABOVE {
             // Fixed chunks reduced in parallel, then their results in order: the same on any thread count.
-            let partial: Vec<T> = xs.par_chunks(PARALLEL_ABOVE / 4).map(|c| reduce_slice(c, identity, f)).collect();
+            let partial: Vec<T> = xs.par_chunks(CHUNK).map(|c| vectorized(|| reduce_slice(c, identity, f))).collect();
             return vec![reduce_slice(&partial, identity, f)];
         }
-        return vec![reduce_slice(xs, identity, f)];
+        return vec![vectorized(|| reduce_slice(xs, identity, f))];
     }
     // The output seen with the input's shape: reduced dims get stride 0, so each input element lands on
     // the output element it reduces into.
@@ -305,7 +349,7 @@ fn reduce_to<T: Element>(
     };
     let n = layout.numel();
     let rows = n.checked_div(len).unwrap_or(0);
-    let rows_per_chunk = (PARALLEL_ABOVE / 4).div_ceil(len.max(1));
+    let rows_per_chunk = CHUNK.div_ceil(len.max(1));
     let chunks = rows.div_ceil(rows_per_chunk);
     // Large inputs reduced to a small output (a bias gradient, say): each chunk of rows reduces into its own
     // partial output on some thread, and the partials are combined in chunk order.
@@ -314,9 +358,11 @@ fn reduce_to<T: Element>(
             .into_par_iter()
             .map(|c| {
                 let mut part = vec![identity; out_numel];
-                for r in c * rows_per_chunk..((c + 1) * rows_per_chunk).min(rows) {
-                    add_row(&mut part, row_start(layout, r), row_start(&target, r));
-                }
+                vectorized(|| {
+                    for r in c * rows_per_chunk..((c + 1) * rows_per_chunk).min(rows) {
+                        add_row(&mut part, row_start(layout, r), row_start(&target, r));
+                    }
+                });
                 part
             })
             .collect();
@@ -327,7 +373,7 @@ fn reduce_to<T: Element>(
         return out;
     }
     let mut out = vec![identity; out_numel];
-    for_each_row([layout, &target], |[oi, oo], _| add_row(&mut out, oi, oo));
+    vectorized(|| for_each_row([layout, &target], |[oi, oo], _| add_row(&mut out, oi, oo)));
     out
 }
 
@@ -383,21 +429,22 @@ fn assign_with<T: Element>(dst: &mut [T], ld: &Layout, src: &[T], ls: &Layout, f
     let n = ld.numel();
     if ld.is_contiguous() && ls.is_contiguous() {
         let (d, src) = (&mut dst[ld.offset..ld.offset + n], &src[ls.offset..ls.offset + n]);
+        let assign = |d: &mut [T], s: &[T]| vectorized(|| d.iter_mut().zip(s).for_each(|(x, &y)| *x = f(*x, y)));
         if n >= PARALLEL_ABOVE {
-            d.par_iter_mut().zip(src).with_min_len(PARALLEL_ABOVE / 4).for_each(|(x, &y)| *x = f(*x, y));
-            return;
-        }
-        for (x, &y) in d.iter_mut().zip(src) {
-            *x = f(*x, y);
+            d.par_chunks_mut(CHUNK).zip(src.par_chunks(CHUNK)).for_each(|(d, s)| assign(d, s));
+        } else {
+            assign(d, src);
         }
         return;
     }
     let (sd, ss) = (last_stride(ld), last_stride(ls));
-    for_each_row([ld, ls], |[od, os], len| {
-        for j in 0..len {
-            let x = &mut dst[od + j * sd];
-            *x = f(*x, src[os + j * ss]);
-        }
+    vectorized(|| {
+        for_each_row([ld, ls], |[od, os], len| {
+            for j in 0..len {
+                let x = &mut dst[od + j * sd];
+                *x = f(*x, src[os + j * ss]);
+            }
+        })
     });
 }
 
@@ -497,7 +544,56 @@ impl<T: Element> BackendStorage<T> for CpuStorage<T> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::simd::{self, Isa};
     use super::*;
+
+    /// Every pointwise op, its gradient and every reduction, on a contiguous input long enough for the
+    /// parallel path, on a short one, and on a transposed view.
+    fn every_kernel<T: Element>() -> Result<Vec<Vec<T>>> {
+        let n = PARALLEL_ABOVE + 37;
+        let x: Vec<T> = (0..n).map(|i| T::from_f64_lossy(((i * 7919) % 4001) as f64 / 50.0 - 40.0)).collect();
+        let x = CpuStorage(x);
+        let y = CpuStorage(x.0.iter().rev().copied().collect::<Vec<_>>());
+        let (long, short) = (Layout::contiguous(&[n]), Layout::contiguous(&[29]));
+        let transposed = Layout::contiguous(&[37, 101]).transpose(0, 1);
+        let mut out = Vec::new();
+        for layout in [&long, &short, &transposed] {
+            for &op in UnaryOp::ALL {
+                let c = T::from_f64_lossy(0.5);
+                out.push(x.unary(layout, op, c)?.0);
+                out.push(x.unary_grad(layout, &y, layout, op, c)?.0);
+            }
+            for &op in BinaryOp::ALL {
+                out.push(x.binary(layout, &y, layout, op)?.0);
+            }
+            for &op in ReduceOp::ALL {
+                out.push(x.reduce_to(layout, &vec![1; layout.shape.len()], op)?.0);
+            }
+        }
+        Ok(out)
+    }
+
+    fn same_bits_on_every_instruction_set<T: Element>() -> Result<()> {
+        let chosen = simd::detected();
+        let baseline = (simd::choose_for_tests(Isa::Baseline), every_kernel::<T>());
+        let widest = (simd::choose_for_tests(Isa::Avx2), every_kernel::<T>());
+        simd::choose_for_tests(chosen);
+        let (baseline, widest) = (baseline.1?, widest.1?);
+        for (i, (a, b)) in baseline.iter().zip(&widest).enumerate() {
+            let same = a.len() == b.len()
+                && a.iter().zip(b).all(|(a, b)| {
+                    (a == b && a.is_sign_negative() == b.is_sign_negative()) || (a.is_nan() && b.is_nan())
+                });
+            assert!(same, "kernel {i} differs between the baseline and AVX2 builds");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn instruction_sets_give_the_same_bits() -> Result<()> {
+        same_bits_on_every_instruction_set::<f32>()?;
+        same_bits_on_every_instruction_set::<f64>()
+    }
 
     #[test]
     fn parallel_kernels_match_plain_loops() -> Result<()> {

@@ -14,8 +14,10 @@ pub(crate) mod cuda;
 #[path = "cuda_absent.rs"]
 pub(crate) mod cuda;
 pub(crate) mod kernel_source;
+pub(crate) mod math;
 pub(crate) mod pointwise;
 pub(crate) mod reduce;
+mod simd;
 
 pub(crate) use backend::BackendStorage;
 pub(crate) use pointwise::{BinaryOp, Saves, Side, UnaryOp};

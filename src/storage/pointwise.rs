@@ -8,6 +8,9 @@
 //! here plus the tensor method that records it (src/ops) and its tests; an entry without a CUDA expression or
 //! a gradient does not compile.
 //!
+//! `exp`, `tanh` and `erf` are [`Math`](super::math::Math)'s `vexp`, `vtanh` and `verf`: plain arithmetic
+//! the compiler vectorises, where libm's are calls. The other functions (`ln`, `powf`, ...) are libm's.
+//!
 //! Gradients follow torch's formulas (tools/autograd/derivatives.yaml) in torch's order of operations, so
 //! results agree with libtorch to the last bit where the arithmetic allows, and keep torch's values at the
 //! edges: relu'(0) = 0, |x|'(0) = 0, d/dx x⁰ = 0.
@@ -113,13 +116,19 @@ macro_rules! unary_ops {
             }
 
             /// Runs `kernel` with this op's function of one element.
+            ///
+            /// Each function is an `#[inline(always)]` fn the closure calls, so that the kernel's loop inlines
+            /// it however long it is (GELU's erf is): a call would leave the loop scalar.
             #[allow(unused_variables, clippy::redundant_closure_call)]
             pub(crate) fn forward<T: Element, K: Map1<T>>(self, c: T, kernel: K) -> K::Output {
                 match self {
-                    $(UnaryOp::$name => kernel.run(move |$x: T| -> T {
-                        let $c = c;
-                        $f
-                    }),)*
+                    $(UnaryOp::$name => {
+                        #[inline(always)]
+                        fn f<T: Element>($x: T, $c: T) -> T {
+                            $f
+                        }
+                        kernel.run(move |x: T| f(x, c))
+                    })*
                 }
             }
 
@@ -127,11 +136,14 @@ macro_rules! unary_ops {
             #[allow(unused_variables, clippy::redundant_closure_call)]
             pub(crate) fn gradient<T: Element, K: Map2<T>>(self, c: T, kernel: K) -> K::Output {
                 match self {
-                    $(UnaryOp::$name => kernel.run(move |s: T, $g: T| -> T {
-                        let ($gx, $gy) = saved_pair(Saves::$saves, s);
-                        let $gc = c;
-                        $grad
-                    }),)*
+                    $(UnaryOp::$name => {
+                        #[inline(always)]
+                        fn grad<T: Element>(s: T, $g: T, $gc: T) -> T {
+                            let ($gx, $gy) = saved_pair(Saves::$saves, s);
+                            $grad
+                        }
+                        kernel.run(move |s: T, g: T| grad(s, g, c))
+                    })*
                 }
             }
 
@@ -248,7 +260,7 @@ unary_ops! {
     /// `√x`; `g / (2 y)`.
     Sqrt { f: |x, _c| x.sqrt(), cuda: "t_sqrt(x)", saves: Output, grad: |_x, y, _c, g| g / (k::<T>(2.0) * y), cuda_grad: "g / ((T)2 * y)" }
     /// `eˣ`; `g · y`.
-    Exp { f: |x, _c| x.exp(), cuda: "t_exp(x)", saves: Output, grad: |_x, y, _c, g| g * y, cuda_grad: "g * y" }
+    Exp { f: |x, _c| x.vexp(), cuda: "t_exp(x)", saves: Output, grad: |_x, y, _c, g| g * y, cuda_grad: "g * y" }
     /// `ln x`; `g / x`.
     Log { f: |x, _c| x.ln(), cuda: "t_log(x)", saves: Input, grad: |x, _y, _c, g| g / x, cuda_grad: "g / x" }
     /// `ln(1 + x)`, accurate near 0; `g / (x + 1)`.
@@ -311,7 +323,7 @@ unary_ops! {
     }
     /// `1 / (1 + e⁻ˣ)`; `g · (1 - y) · y`.
     Sigmoid {
-        f: |x, _c| T::one() / (T::one() + (-x).exp()),
+        f: |x, _c| T::one() / (T::one() + (-x).vexp()),
         cuda: "(T)1 / ((T)1 + t_exp(-x))",
         saves: Output,
         grad: |_x, y, _c, g| g * (T::one() - y) * y,
@@ -319,7 +331,7 @@ unary_ops! {
     }
     /// `tanh x`; `g · (1 - y²)`.
     Tanh {
-        f: |x, _c| x.tanh(),
+        f: |x, _c| x.vtanh(),
         cuda: "t_tanh(x)",
         saves: Output,
         grad: |_x, y, _c, g| g * (T::one() - y * y),
@@ -327,12 +339,12 @@ unary_ops! {
     }
     /// GELU, exact: `x · ½ (1 + erf(x/√2))`; `g · (Φ(x) + x φ(x))`.
     Gelu {
-        f: |x, _c| x * k::<T>(0.5) * (T::one() + (x * k::<T>(FRAC_1_SQRT_2)).erf()),
+        f: |x, _c| x * k::<T>(0.5) * (T::one() + (x * k::<T>(FRAC_1_SQRT_2)).verf()),
         cuda: "x * (T)0.5 * ((T)1 + t_erf(x * (T)K_SQRT1_2))",
         saves: Input,
         grad: |x, _y, _c, g| {
-            let cdf = k::<T>(0.5) * (T::one() + (x * k::<T>(FRAC_1_SQRT_2)).erf());
-            let pdf = (k::<T>(-0.5) * x * x).exp() * k::<T>(FRAC_2_SQRT_PI * FRAC_1_SQRT_2 * 0.5);
+            let cdf = k::<T>(0.5) * (T::one() + (x * k::<T>(FRAC_1_SQRT_2)).verf());
+            let pdf = (k::<T>(-0.5) * x * x).vexp() * k::<T>(FRAC_2_SQRT_PI * FRAC_1_SQRT_2 * 0.5);
             g * (cdf + x * pdf)
         },
         cuda_grad: "const T cdf = (T)0.5 * ((T)1 + t_erf(x * (T)K_SQRT1_2)); \
@@ -343,12 +355,12 @@ unary_ops! {
     GeluTanh {
         f: |x, _c| {
             let inner = k::<T>(SQRT_2_OVER_PI) * (x + k::<T>(GELU_KAPPA) * (x * x * x));
-            k::<T>(0.5) * x * (T::one() + inner.tanh())
+            k::<T>(0.5) * x * (T::one() + inner.vtanh())
         },
         cuda: "return (T)0.5 * x * ((T)1 + t_tanh((T)K_SQRT_2_PI * (x + (T)GELU_KAPPA * (x * x * x))));",
         saves: Input,
         grad: |x, _y, _c, g| {
-            let t = (k::<T>(SQRT_2_OVER_PI) * (x + k::<T>(GELU_KAPPA) * (x * x * x))).tanh();
+            let t = (k::<T>(SQRT_2_OVER_PI) * (x + k::<T>(GELU_KAPPA) * (x * x * x))).vtanh();
             let left_derivative = k::<T>(0.5) * (T::one() + t);
             let inner_derivative = k::<T>(SQRT_2_OVER_PI) * (T::one() + k::<T>(3.0) * k::<T>(GELU_KAPPA) * (x * x));
             g * (left_derivative + k::<T>(0.5) * x * (T::one() - t * t) * inner_derivative)
@@ -359,11 +371,11 @@ unary_ops! {
     }
     /// SiLU, `x σ(x)`; `g · σ(x) (1 + x (1 - σ(x)))`.
     Silu {
-        f: |x, _c| x / (T::one() + (-x).exp()),
+        f: |x, _c| x / (T::one() + (-x).vexp()),
         cuda: "x / ((T)1 + t_exp(-x))",
         saves: Input,
         grad: |x, _y, _c, g| {
-            let s = T::one() / (T::one() + (-x).exp());
+            let s = T::one() / (T::one() + (-x).vexp());
             g * s * (T::one() + x * (T::one() - s))
         },
         cuda_grad: "const T s = (T)1 / ((T)1 + t_exp(-x)); return g * s * ((T)1 + x * ((T)1 - s));",
@@ -373,7 +385,7 @@ unary_ops! {
         f: |x, c| if x > c { x } else { x.exp().ln_1p() },
         cuda: "x > c ? x : t_log1p(t_exp(x))",
         saves: Input,
-        grad: |x, _y, c, g| if x > c { g } else { let z = x.exp(); g * z / (z + T::one()) },
+        grad: |x, _y, c, g| if x > c { g } else { let z = x.vexp(); g * z / (z + T::one()) },
         cuda_grad: "const T z = t_exp(x); return x > c ? g : g * z / (z + (T)1);",
     }
     /// ELU with α = `c`: `x` for `x > 0`, else `α (eˣ - 1)`; `g · α eˣ` below 0.
@@ -381,7 +393,7 @@ unary_ops! {
         f: |x, c| if x <= T::zero() { c * x.exp_m1() } else { x },
         cuda: "x <= (T)0 ? c * t_expm1(x) : x",
         saves: Input,
-        grad: |x, _y, c, g| if x <= T::zero() { g * c * x.exp() } else { g },
+        grad: |x, _y, c, g| if x <= T::zero() { g * c * x.vexp() } else { g },
         cuda_grad: "x <= (T)0 ? g * c * t_exp(x) : g",
     }
 }

@@ -1,0 +1,88 @@
+//! The instruction set the CPU kernels' loops run with, chosen at run time.
+//!
+//! The crate is compiled for baseline x86-64 (SSE2), so the compiler vectorises the kernels' loops with
+//! 128-bit registers only. [`vectorized`] runs a kernel inside a function compiled with AVX2 and FMA enabled
+//! when the CPU has both (detected once, then cached): the kernel's generic loop, inlined there, becomes
+//! 256-bit vector code. Elsewhere (older CPUs, other architectures) it runs as compiled for the baseline.
+//!
+//! Both builds give the same bits: Rust never fuses a multiply and an add on its own and the kernels call no
+//! `mul_add`; vectorising a loop does not reorder its arithmetic (a reduction's order is fixed by its
+//! explicit accumulators, see `cpu::reduce_slice`); and `exp`/`tanh` are plain arithmetic
+//! (`super::math`), not calls whose implementation could depend on the CPU.
+
+/// The instruction sets the kernels are compiled for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Isa {
+    /// What the crate is compiled for: SSE2 on x86-64.
+    Baseline,
+    /// AVX2 with FMA (x86-64 from 2013 on).
+    Avx2,
+}
+
+/// The choice: 0 until the first call of [`detected`], then 1 + the `Isa`'s index.
+#[cfg(target_arch = "x86_64")]
+static CHOICE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// The widest instruction set this CPU supports, detected on the first call.
+pub(crate) fn detected() -> Isa {
+    #[cfg(target_arch = "x86_64")]
+    {
+        match CHOICE.load(std::sync::atomic::Ordering::Relaxed) {
+            1 => Isa::Baseline,
+            2 => Isa::Avx2,
+            _ => choose(if has_avx2() { Isa::Avx2 } else { Isa::Baseline }),
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    Isa::Baseline
+}
+
+#[cfg(target_arch = "x86_64")]
+fn has_avx2() -> bool {
+    is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+}
+
+/// Makes `isa` the kernels' choice from now on, or the baseline if the CPU lacks `isa`; returns the choice.
+fn choose(isa: Isa) -> Isa {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let isa = if isa == Isa::Avx2 && has_avx2() { Isa::Avx2 } else { Isa::Baseline };
+        CHOICE.store(isa as u8 + 1, std::sync::atomic::Ordering::Relaxed);
+        isa
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = isa;
+        Isa::Baseline
+    }
+}
+
+/// Switches every kernel to `isa` (if the CPU has it), so tests can compare the paths. Kernels running
+/// meanwhile on other threads are unaffected but for their speed: both paths give the same bits.
+#[cfg(test)]
+pub(crate) fn choose_for_tests(isa: Isa) -> Isa {
+    choose(isa)
+}
+
+/// Runs `kernel` compiled for the widest instruction set the CPU has.
+#[inline(always)]
+pub(crate) fn vectorized<R>(kernel: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    if detected() == Isa::Avx2 {
+        // SAFETY: `detected()` gives `Avx2` only where `has_avx2()` found AVX2 and FMA, the features `avx2`
+        // is compiled with.
+        return unsafe { avx2(kernel) };
+    }
+    kernel()
+}
+
+/// `kernel()` compiled with AVX2 and FMA: generic, so each kernel gets its own copy with its loop inlined.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn avx2<R>(kernel: impl FnOnce() -> R) -> R {
+    kernel()
+}
