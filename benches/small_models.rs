@@ -93,9 +93,12 @@ impl<O: Optimizer<f32>> TorchletClassifier<O> {
     }
 }
 
+/// A classifier's layers, a batch of inputs and its class labels.
+type Problem = (Vec<Linear<f32>>, Tensor<f32>, Vec<usize>);
+
 /// A `Linear(784, 128)`, `Linear(128, 10)` pair with torch's default initialisation, 128 N(0, 1) rows of 784
 /// and 128 labels uniform over the ten classes.
-fn mlp784_problem() -> (Vec<Linear<f32>>, Tensor<f32>, Vec<usize>) {
+fn mlp784_problem() -> Problem {
     let mut rng = StdRng::seed_from_u64(SEED);
     let linears = vec![Linear::new(784, 128, true, &mut rng), Linear::new(128, 10, true, &mut rng)];
     let x = Tensor::randn(&[128, 784], &mut rng);
@@ -104,7 +107,7 @@ fn mlp784_problem() -> (Vec<Linear<f32>>, Tensor<f32>, Vec<usize>) {
 }
 
 /// T9's two layers, initialised as the tutorial's, and the first 128 digits (pixels / 16) with their labels.
-fn digits_problem() -> Result<(Vec<Linear<f32>>, Tensor<f32>, Vec<usize>)> {
+fn digits_problem() -> Result<Problem> {
     let digits = load_digits::<f32>()?;
     let linears = Vec::from(torchlet::tutorials::digits::feed_forward_linears(64, &mut StdRng::seed_from_u64(7)));
     Ok((linears, digits.x.narrow(0, 0, 128)?, digits.y[..128].to_vec()))
@@ -115,7 +118,7 @@ fn digits_problem() -> Result<(Vec<Linear<f32>>, Tensor<f32>, Vec<usize>)> {
 fn bench_classifier<O: Optimizer<f32>>(
     c: &mut Criterion,
     name: &str,
-    (linears, x, labels): (Vec<Linear<f32>>, Tensor<f32>, Vec<usize>),
+    (linears, x, labels): Problem,
     optimizer: impl FnOnce(Vec<Tensor<f32>>) -> Result<O>,
     #[cfg_attr(not(feature = "tch"), allow(unused_variables))] tolerances: (f64, f64),
     #[cfg_attr(not(feature = "tch"), allow(unused_variables))] tch_optimizer: TchOptimizer,
