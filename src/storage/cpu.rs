@@ -119,12 +119,12 @@ fn last_stride(layout: &Layout) -> usize {
 }
 
 /// A vector of `n` elements written chunk by chunk (on rayon's threads from [`PARALLEL_ABOVE`] elements on):
-/// `fill(start, dst)` writes elements `start..start + dst.len()`.
+/// `fill(start, dst)` writes elements `start..start + dst.len()`. A panic in `fill` leaks the buffer instead
+/// of exposing uninitialised elements.
 ///
-/// Every caller's `fill` writes its chunk with a loop over `dst.iter_mut()` zipped with input slices cut to
-/// `dst.len()` (a shorter input panics at the cut), so it writes every element of `dst` before returning; a
-/// panic in `fill` leaks the buffer instead of exposing uninitialised elements.
-fn collect_chunks<T: Element>(n: usize, fill: impl Fn(usize, &mut [MaybeUninit<T>]) + Sync) -> Vec<T> {
+/// # Safety
+/// `fill` must write every element of the chunk it is given before it returns.
+unsafe fn collect_chunks<T: Element>(n: usize, fill: impl Fn(usize, &mut [MaybeUninit<T>]) + Sync) -> Vec<T> {
     let mut out = Vec::with_capacity(n);
     let dst = &mut out.spare_capacity_mut()[..n];
     if n >= PARALLEL_ABOVE {
@@ -133,7 +133,7 @@ fn collect_chunks<T: Element>(n: usize, fill: impl Fn(usize, &mut [MaybeUninit<T
         fill(0, dst);
     }
     // SAFETY: the chunks cover the first `n` elements of the capacity, and `fill` wrote each chunk entirely
-    // (see above); elements are `Copy`, so nothing needs dropping.
+    // (this function's contract); elements are `Copy`, so nothing needs dropping.
     unsafe { out.set_len(n) };
     out
 }
@@ -143,10 +143,17 @@ fn map<T: Element>(data: &[T], layout: &Layout, f: impl Fn(T) -> T + Sync) -> Ve
     let n = layout.numel();
     if layout.is_contiguous() {
         let xs = &data[layout.offset..layout.offset + n];
-        return collect_chunks(n, |start, dst| {
-            let xs = &xs[start..start + dst.len()];
-            vectorized(|| dst.iter_mut().zip(xs).for_each(|(o, &x)| _ = o.write(f(x))));
-        });
+        // SAFETY: `xs` is cut to the chunk's length (or the cut panics), so the zip writes every element.
+        return unsafe {
+            collect_chunks(n, |start, dst| {
+                let xs = &xs[start..start + dst.len()];
+                vectorized(|| {
+                    for (o, &x) in dst.iter_mut().zip(xs) {
+                        o.write(f(x));
+                    }
+                });
+            })
+        };
     }
     let mut out = vec![T::zero(); n];
     let stride = last_stride(layout);
@@ -162,10 +169,17 @@ fn zip<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout, f: impl Fn(T, T) 
     let n = la.numel();
     if la.is_contiguous() && lb.is_contiguous() {
         let (a, b) = (&a[la.offset..la.offset + n], &b[lb.offset..lb.offset + n]);
-        return collect_chunks(n, |start, dst| {
-            let (a, b) = (&a[start..start + dst.len()], &b[start..start + dst.len()]);
-            vectorized(|| dst.iter_mut().zip(a.iter().zip(b)).for_each(|(o, (&x, &y))| _ = o.write(f(x, y))));
-        });
+        // SAFETY: `a` and `b` are cut to the chunk's length (or the cut panics), so the zip writes every element.
+        return unsafe {
+            collect_chunks(n, |start, dst| {
+                let (a, b) = (&a[start..start + dst.len()], &b[start..start + dst.len()]);
+                vectorized(|| {
+                    for (o, (&x, &y)) in dst.iter_mut().zip(a.iter().zip(b)) {
+                        o.write(f(x, y));
+                    }
+                });
+            })
+        };
     }
     let mut out = vec![T::zero(); n];
     let (sa, sb) = (last_stride(la), last_stride(lb));
@@ -252,7 +266,11 @@ impl<T: Element> Map1<T> for MapInPlace<'_, T> {
         let (dst, ld) = (self.0, self.1);
         if ld.is_contiguous() {
             let xs = &mut dst[ld.offset..ld.offset + ld.numel()];
-            vectorized(|| xs.iter_mut().for_each(|x| *x = f(*x)));
+            vectorized(|| {
+                for x in xs {
+                    *x = f(*x);
+                }
+            });
             return;
         }
         let stride = last_stride(ld);
@@ -429,7 +447,13 @@ fn assign_with<T: Element>(dst: &mut [T], ld: &Layout, src: &[T], ls: &Layout, f
     let n = ld.numel();
     if ld.is_contiguous() && ls.is_contiguous() {
         let (d, src) = (&mut dst[ld.offset..ld.offset + n], &src[ls.offset..ls.offset + n]);
-        let assign = |d: &mut [T], s: &[T]| vectorized(|| d.iter_mut().zip(s).for_each(|(x, &y)| *x = f(*x, y)));
+        let assign = |d: &mut [T], s: &[T]| {
+            vectorized(|| {
+                for (x, &y) in d.iter_mut().zip(s) {
+                    *x = f(*x, y);
+                }
+            })
+        };
         if n >= PARALLEL_ABOVE {
             d.par_chunks_mut(CHUNK).zip(src.par_chunks(CHUNK)).for_each(|(d, s)| assign(d, s));
         } else {

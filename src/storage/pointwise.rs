@@ -117,18 +117,15 @@ macro_rules! unary_ops {
 
             /// Runs `kernel` with this op's function of one element.
             ///
-            /// Each function is an `#[inline(always)]` fn the closure calls, so that the kernel's loop inlines
-            /// it however long it is (GELU's erf is): a call would leave the loop scalar.
+            /// The closures are `#[inline(always)]` so that the kernel's loop inlines them however long they
+            /// are (GELU's, with its erf, is long): a call would leave the loop scalar.
             #[allow(unused_variables, clippy::redundant_closure_call)]
             pub(crate) fn forward<T: Element, K: Map1<T>>(self, c: T, kernel: K) -> K::Output {
                 match self {
-                    $(UnaryOp::$name => {
-                        #[inline(always)]
-                        fn f<T: Element>($x: T, $c: T) -> T {
-                            $f
-                        }
-                        kernel.run(move |x: T| f(x, c))
-                    })*
+                    $(UnaryOp::$name => kernel.run(#[inline(always)] move |$x: T| -> T {
+                        let $c = c;
+                        $f
+                    }),)*
                 }
             }
 
@@ -136,14 +133,11 @@ macro_rules! unary_ops {
             #[allow(unused_variables, clippy::redundant_closure_call)]
             pub(crate) fn gradient<T: Element, K: Map2<T>>(self, c: T, kernel: K) -> K::Output {
                 match self {
-                    $(UnaryOp::$name => {
-                        #[inline(always)]
-                        fn grad<T: Element>(s: T, $g: T, $gc: T) -> T {
-                            let ($gx, $gy) = saved_pair(Saves::$saves, s);
-                            $grad
-                        }
-                        kernel.run(move |s: T, g: T| grad(s, g, c))
-                    })*
+                    $(UnaryOp::$name => kernel.run(#[inline(always)] move |s: T, $g: T| -> T {
+                        let ($gx, $gy) = saved_pair(Saves::$saves, s);
+                        let $gc = c;
+                        $grad
+                    }),)*
                 }
             }
 
