@@ -88,6 +88,7 @@ impl<O: Optimizer<f32>> TorchletClassifier<O> {
         Ok(f64::from(loss.item()?))
     }
 
+    #[cfg_attr(not(feature = "tch"), allow(dead_code))] // compared with the twin's
     fn parameters(&self) -> Result<Vec<f64>> {
         common::flat(&self.model.parameters())
     }
@@ -219,6 +220,7 @@ fn bench_t8<T: BenchElement>(c: &mut Criterion, name: &str, tolerance: f64) -> R
 }
 
 /// Every layer's weight and bias, in order.
+#[cfg_attr(not(feature = "tch"), allow(dead_code))] // compared with the twin's
 fn layer_parameters<T: Element>(model: &impl Layers<T>) -> Result<Vec<Tensor<T>>> {
     let mut out = Vec::new();
     for linear in model.linears()? {
