@@ -12,7 +12,7 @@ use rand::SeedableRng;
 use std::hint::black_box;
 use torchlet::nn::Linear;
 use torchlet::tutorials::regression::{AutodiffLinear, Regressor};
-use torchlet::{Element, Result, Tensor};
+use torchlet::{Result, Tensor};
 
 #[cfg(feature = "tch")]
 use torchlet::tutorials::libtorch::TchElement as BenchElement;
@@ -31,7 +31,7 @@ const CHECK_STEPS: usize = 2;
 /// sums over 4096 rows, which the two libraries' GEMMs and reductions round in different orders; a few ulps
 /// of the values, relative (measured: see the `parity` lines). An absolute floor for parameters near 0.
 #[cfg(feature = "tch")]
-fn tolerances<T: Element>() -> (f64, f64) {
+fn tolerances<T: torchlet::Element>() -> (f64, f64) {
     if std::mem::size_of::<T>() == 8 {
         (1e-12, 1e-15)
     } else {
