@@ -10,11 +10,17 @@ use super::reduce::ReduceOp;
 use super::simd::vectorized;
 use crate::device::Device;
 use crate::element::Element;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::shape::{Dims, Layout};
 use rayon::prelude::*;
 use smallvec::SmallVec;
 use std::mem::MaybeUninit;
+
+mod matmul;
+mod reduce;
+
+use matmul::matmul;
+use reduce::ReduceView;
 
 /// Contiguous elementwise kernels and full sums over at least this many elements split the work across
 /// rayon's threads; below it, the split costs more than it saves.
@@ -278,169 +284,6 @@ impl<T: Element> Map1<T> for MapInPlace<'_, T> {
             for_each_row([ld], |[o], len| (0..len).for_each(|j| dst[o + j * stride] = f(dst[o + j * stride])))
         });
     }
-}
-
-/// A reduction of a view (see [`reduce_to`]) with the combine `f` and its identity.
-struct ReduceView<'a, T> {
-    data: &'a [T],
-    layout: &'a Layout,
-    out_shape: &'a [usize],
-    identity: T,
-}
-
-impl<T: Element> Map2<T> for ReduceView<'_, T> {
-    type Output = Vec<T>;
-    fn run<F: Fn(T, T) -> T + Sync + Send + Copy>(self, f: F) -> Vec<T> {
-        reduce_to(self.data, self.layout, self.out_shape, self.identity, f)
-    }
-}
-
-/// A contiguous slice reduced with 32 independent accumulators: enough separate chains to keep the vector
-/// units busy instead of waiting on each operation's latency (and, for sums, more accurate than one running
-/// sum, since each accumulator sees a 32nd of the terms). The accumulators are then combined pairwise.
-///
-/// The order of operations is fixed by the slice's length alone: accumulator `i` takes elements `i`,
-/// `i + 32`, ... in turn, whatever the vector width the loop is compiled for, so a sum gives the same bits
-/// on every instruction set.
-#[inline(always)]
-fn reduce_slice<T: Element>(xs: &[T], identity: T, f: impl Fn(T, T) -> T) -> T {
-    let mut acc = [identity; LANES];
-    let chunks = xs.chunks_exact(LANES);
-    let tail = chunks.remainder();
-    for chunk in chunks {
-        for (a, &x) in acc.iter_mut().zip(chunk) {
-            *a = f(*a, x);
-        }
-    }
-    tail.iter().fold(combine_lanes(acc, &f), |s, &x| f(s, x))
-}
-
-const LANES: usize = 32;
-
-/// The accumulators of [`reduce_slice`] combined pairwise. Kept out of line: inlined, its pairings make the
-/// compiler split the accumulators into pairs and vectorise the main loop two lanes wide.
-#[inline(never)]
-fn combine_lanes<T: Element>(mut acc: [T; LANES], f: &impl Fn(T, T) -> T) -> T {
-    let mut width = LANES;
-    while width > 1 {
-        width /= 2;
-        for i in 0..width {
-            acc[i] = f(acc[i], acc[i + width]);
-        }
-    }
-    acc[0]
-}
-
-/// Reduces a view over the dims where `out_shape` (same rank) has size 1, in an order fixed by the shapes
-/// alone, so results do not depend on the thread count.
-fn reduce_to<T: Element>(
-    data: &[T],
-    layout: &Layout,
-    out_shape: &[usize],
-    identity: T,
-    f: impl Fn(T, T) -> T + Sync + Copy,
-) -> Vec<T> {
-    let out_numel = crate::shape::numel(out_shape);
-    if out_numel == 1 && layout.is_contiguous() {
-        let xs = &data[layout.offset..layout.offset + layout.numel()];
-        if xs.len() >= PARALLEL_ABOVE {
-            // Fixed chunks reduced in parallel, then their results in order: the same on any thread count.
-            let partial: Vec<T> = xs.par_chunks(CHUNK).map(|c| vectorized(|| reduce_slice(c, identity, f))).collect();
-            return vec![reduce_slice(&partial, identity, f)];
-        }
-        return vec![vectorized(|| reduce_slice(xs, identity, f))];
-    }
-    // The output seen with the input's shape: reduced dims get stride 0, so each input element lands on
-    // the output element it reduces into.
-    let target = Layout::contiguous(out_shape).broadcast_to(&layout.shape);
-    let (si, so) = (last_stride(layout), last_stride(&target));
-    let len = row_len(layout);
-    let add_row = |out: &mut [T], oi: usize, oo: usize| {
-        if so == 0 {
-            let row: T = (0..len).fold(identity, |s, j| f(s, data[oi + j * si]));
-            out[oo] = f(out[oo], row);
-        } else {
-            for j in 0..len {
-                out[oo + j * so] = f(out[oo + j * so], data[oi + j * si]);
-            }
-        }
-    };
-    let n = layout.numel();
-    let rows = n.checked_div(len).unwrap_or(0);
-    let rows_per_chunk = CHUNK.div_ceil(len.max(1));
-    let chunks = rows.div_ceil(rows_per_chunk);
-    // Large inputs reduced to a small output (a bias gradient, say): each chunk of rows reduces into its own
-    // partial output on some thread, and the partials are combined in chunk order.
-    if n >= PARALLEL_ABOVE && chunks > 1 && out_numel * chunks <= n {
-        let partials: Vec<Vec<T>> = (0..chunks)
-            .into_par_iter()
-            .map(|c| {
-                let mut part = vec![identity; out_numel];
-                vectorized(|| {
-                    for r in c * rows_per_chunk..((c + 1) * rows_per_chunk).min(rows) {
-                        add_row(&mut part, row_start(layout, r), row_start(&target, r));
-                    }
-                });
-                part
-            })
-            .collect();
-        let mut out = vec![identity; out_numel];
-        for part in partials {
-            out.iter_mut().zip(part).for_each(|(o, p)| *o = f(*o, p));
-        }
-        return out;
-    }
-    let mut out = vec![identity; out_numel];
-    vectorized(|| for_each_row([layout, &target], |[oi, oo], _| add_row(&mut out, oi, oo)));
-    out
-}
-
-/// Products with at most this many multiply-adds skip the GEMM (`m * k * n`).
-const SMALL_GEMM: usize = 4096;
-
-fn matmul<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> Result<Vec<T>> {
-    let (m, k, n) = (la.shape[0], la.shape[1], lb.shape[1]);
-    let size = m.checked_mul(n).ok_or_else(|| Error::shape("matmul", format!("a [{m}, {n}] result is too large")))?;
-    let mut out = vec![T::zero(); size];
-    if m == 0 || n == 0 || k == 0 {
-        return Ok(out);
-    }
-    if m.saturating_mul(k).saturating_mul(n) <= SMALL_GEMM {
-        // Below this size the GEMM's packing and dispatch cost more than the arithmetic.
-        let (a_rows, a_cols, b_rows, b_cols) = (la.strides[0], la.strides[1], lb.strides[0], lb.strides[1]);
-        for i in 0..m {
-            for j in 0..n {
-                let (a0, b0) = (la.offset + i * a_rows, lb.offset + j * b_cols);
-                out[i * n + j] = (0..k).fold(T::zero(), |acc, p| acc + a[a0 + p * a_cols] * b[b0 + p * b_rows]);
-            }
-        }
-        return Ok(out);
-    }
-    // Check that both views lie inside their buffers before handing raw pointers to the GEMM.
-    let last = |l: &Layout| l.offset + (l.shape[0] - 1) * l.strides[0] + (l.shape[1] - 1) * l.strides[1];
-    if last(la) >= a.len() || last(lb) >= b.len() {
-        return Err(Error::shape("matmul", "an operand's view exceeds its storage"));
-    }
-    let stride = |s: usize| s as isize;
-    // SAFETY: the asserts above keep every strided read of A and B inside `a` and `b`; C is the fresh,
-    // contiguous m x n buffer `out`, which overlaps neither input.
-    unsafe {
-        T::gemm(
-            m,
-            k,
-            n,
-            a.as_ptr().add(la.offset),
-            stride(la.strides[0]),
-            stride(la.strides[1]),
-            b.as_ptr().add(lb.offset),
-            stride(lb.strides[0]),
-            stride(lb.strides[1]),
-            out.as_mut_ptr(),
-            n as isize,
-            1,
-        );
-    }
-    Ok(out)
 }
 
 fn assign_with<T: Element>(dst: &mut [T], ld: &Layout, src: &[T], ls: &Layout, f: impl Fn(T, T) -> T + Sync) {
