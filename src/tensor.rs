@@ -326,16 +326,6 @@ impl<T: Element> Tensor<T> {
             && self.is_contiguous()
     }
 
-    /// This tensor on `device` (`tensor.to(device)`): the same handle when it is already there, else a copy
-    /// with no history.
-    pub fn to(&self, device: Device) -> Result<Self> {
-        if device == self.device() {
-            return Ok(self.clone());
-        }
-        let storage = Storage::from_vec(self.to_vec()?, device)?;
-        Ok(Self::from_storage(storage, self.shape()))
-    }
-
     /// The elements in row-major order, copied to the host.
     pub fn to_vec(&self) -> Result<Vec<T>> {
         self.read().to_vec(self.layout())

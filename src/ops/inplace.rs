@@ -137,9 +137,16 @@ impl<T: Element> Tensor<T> {
         self.assign_from("div_", src, Some(BinaryOp::Div))
     }
 
-    /// Overwrites `self` with `src`, broadcast to `self`'s shape (`tensor.copy_`).
+    /// Overwrites `self` with `src`, broadcast to `self`'s shape (`tensor.copy_`); as in torch, `src` may be
+    /// on another device.
     pub fn copy_(&self, src: &Tensor<T>) -> Result<&Self> {
-        self.assign_from("copy_", src, None)
+        const OP: &str = "copy_";
+        if src.device() != self.device() {
+            self.check_inplace(OP, Some(src))?;
+            self.check_fits(OP, src)?;
+            return self.assign_from(OP, &src.to(self.device())?, None);
+        }
+        self.assign_from(OP, src, None)
     }
 
     /// `self *= c` in place (`tensor.mul_(c)`).

@@ -11,6 +11,7 @@ mod operators;
 mod reduce;
 mod select;
 mod softmax;
+mod transfer;
 mod unary;
 mod view;
 

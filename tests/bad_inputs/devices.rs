@@ -50,7 +50,6 @@ fn mixed_devices() {
         ("mul", cpu.mul(&gpu).map(|_| ())),
         ("div", gpu.div(&cpu).map(|_| ())),
         ("matmul", cpu.matmul(&gpu).map(|_| ())),
-        ("copy_", gpu.copy_(&cpu.detach()).map(|_| ())),
     ] {
         let err = result.unwrap_err();
         assert!(matches!(err, Error::DeviceMismatch { .. }), "{op}: {err:?}");
@@ -59,4 +58,9 @@ fn mixed_devices() {
         assert!(msg.contains("cpu") && msg.contains("cuda:0"), "{op}: {msg}");
     }
     assert_unchanged(&before, &[&cpu, &gpu]);
+    // copy_ is the one op that crosses devices, as in torch; a shape that does not fit is still refused.
+    gpu.copy_(&cpu.detach()).unwrap();
+    assert_eq!(gpu.to_vec().unwrap(), vec![1.0, 2.0]);
+    let err = gpu.copy_(&Tensor::new([1.0, 2.0, 3.0])).unwrap_err().to_string();
+    assert!(err.starts_with("copy_: "), "{err}");
 }

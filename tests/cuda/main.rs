@@ -72,6 +72,12 @@ fn positive<T: Element>(mut c: Case<T>) -> Case<T> {
     c
 }
 
+/// `c` with its tolerance widened by `factor` (long reductions, whose summation order differs by device).
+fn slack<T: Element>(mut c: Case<T>, factor: f64) -> Case<T> {
+    c.slack = factor;
+    c
+}
+
 fn c<T: Element>(v: f64) -> T {
     T::from_f64_lossy(v)
 }
@@ -381,3 +387,6 @@ fn cuda7_without_such_a_gpu_is_an_error_not_a_panic() {
         eprintln!("cuda:7 with {count} device(s): {msg}");
     }
 }
+
+mod more_ops;
+mod nn;

@@ -1,0 +1,186 @@
+//! The layers, losses, optimizers and data pipeline on a CUDA device against the CPU: fused `linear` and
+//! `mse_loss`, the classification losses, SGD/Adam/AdamW/RMSprop steps, batches from a DataLoader, and the
+//! regression tutorials' training loops (hand-written gradients and autograd) epoch by epoch.
+
+use super::*;
+use torchlet::data::{make_regression, DataLoader, MakeRegression, TensorDataset};
+use torchlet::nn::{functional as F, Dropout, Linear, Module, Reduction};
+use torchlet::optim::{Adam, AdamConfig, AdamW, Optimizer, RMSprop, RmsPropConfig, SgdConfig, SGD};
+use torchlet::tutorials::regression::{AutodiffLinear, ManualLinear, Regressor};
+
+fn loss_cases<T: Element>() -> Vec<Case<T>> {
+    let labels = [2usize, 0, 4, 1, 1, 3];
+    vec![
+        case("linear (fused) with bias", &[&[8, 3], &[2, 3], &[2]], |x| x[0].linear(&x[1], Some(&x[2]))),
+        case("linear (fused) without bias", &[&[8, 3], &[2, 3]], |x| x[0].linear(&x[1], None)),
+        case("linear (fused) of a narrowed batch", &[&[10, 3], &[1, 3], &[1]], |x| {
+            x[0].narrow(0, 3, 7)?.linear(&x[1], Some(&x[2]))
+        }),
+        case("linear (fused) on [2, 4, 3]", &[&[2, 4, 3], &[5, 3], &[5]], |x| x[0].linear(&x[1], Some(&x[2]))),
+        case("mse_loss mean", &[&[8, 3], &[8, 3]], |x| F::mse_loss(&x[0], &x[1], Reduction::Mean)),
+        case("mse_loss sum", &[&[8, 1], &[8, 1]], |x| F::mse_loss(&x[0], &x[1], Reduction::Sum)),
+        case("mse_loss none", &[&[8, 3], &[8, 3]], |x| F::mse_loss(&x[0], &x[1], Reduction::None)),
+        case("l1_loss", &[&[8, 3], &[8, 3]], |x| F::l1_loss(&x[0], &x[1], Reduction::Mean)),
+        case("huber_loss", &[&[8, 3], &[8, 3]], |x| F::huber_loss(&x[0], &x[1], Reduction::Mean, 0.8)),
+        case("smooth_l1_loss", &[&[8, 3], &[8, 3]], |x| F::smooth_l1_loss(&x[0], &x[1], Reduction::Sum, 0.5)),
+        case("cross_entropy on indices", &[&[6, 5]], move |x| F::cross_entropy(&x[0], &labels[..])),
+        case("cross_entropy on probabilities", &[&[6, 5], &[6, 5]], |x| {
+            F::cross_entropy(&x[0], &x[1].detach().softmax(1)?)
+        }),
+        case("nll_loss of log_softmax", &[&[6, 5]], move |x| {
+            F::nll_loss(&x[0].log_softmax(1)?, &labels, None, None, Reduction::Mean)
+        }),
+        case("binary_cross_entropy", &[&[6, 2], &[6, 2]], |x| {
+            F::binary_cross_entropy(&x[0].sigmoid()?, &x[1].detach().sigmoid()?, None, Reduction::Mean)
+        }),
+        case("binary_cross_entropy_with_logits", &[&[6, 2], &[6, 2]], |x| {
+            F::binary_cross_entropy_with_logits(&x[0], &x[1].detach().sigmoid()?, None, None, Reduction::Mean)
+        }),
+    ]
+}
+
+#[test]
+#[ignore = "needs a CUDA GPU: cargo test --features cuda --test cuda -- --include-ignored"]
+fn cuda_vs_cpu_linear_and_losses_and_backward() {
+    let dev = gpu("cuda_vs_cpu_linear_and_losses_and_backward");
+    run_cases::<f32>(dev, loss_cases());
+    run_cases::<f64>(dev, loss_cases());
+}
+
+/// Five steps of `optimizer` on a small MLP's parameters, on `device`; returns the parameters.
+fn optimize<T: Element, O: Optimizer<T>>(
+    device: Device,
+    make: impl Fn(Vec<Tensor<T>>) -> Result<O>,
+) -> Result<Vec<Tensor<T>>> {
+    let mut rng = StdRng::seed_from_u64(21);
+    let layer1 = Linear::<T>::new(4, 6, true, &mut rng).to(device)?;
+    let layer2 = Linear::<T>::new(6, 3, true, &mut rng).to(device)?;
+    let x = Tensor::<T>::rand_uniform(&[16, 4], c(-1.0), c(1.0), &mut rng).to(device)?;
+    let labels: Vec<usize> = (0..16).map(|i| (i * 7) % 3).collect();
+    let params: Vec<Tensor<T>> = layer1.parameters().into_iter().chain(layer2.parameters()).collect();
+    let mut opt = make(params.clone())?;
+    for _ in 0..5 {
+        opt.zero_grad();
+        let logits = layer2.forward(&layer1.forward(&x)?.relu()?)?;
+        F::cross_entropy(&logits, &labels)?.backward()?;
+        opt.step()?;
+    }
+    Ok(params)
+}
+
+fn optimizers_agree<T: Element>(dev: Device) {
+    fn compare<T: Element, O: Optimizer<T>>(name: &str, dev: Device, make: impl Fn(Vec<Tensor<T>>) -> Result<O>) {
+        let cpu = optimize(Device::Cpu, &make).unwrap_or_else(|e| panic!("{name} on the CPU: {e}"));
+        let gpu = optimize(dev, &make).unwrap_or_else(|e| panic!("{name} on {dev}: {e}"));
+        for (i, (a, b)) in cpu.iter().zip(&gpu).enumerate() {
+            assert_close(&format!("{name}: parameter {i} after 5 steps"), a, b, tol::<T>() * 10.0);
+        }
+    }
+    compare::<T, _>("SGD", dev, |p| SGD::new(p, 0.1));
+    let sgd = SgdConfig::new(0.1).momentum(0.9).nesterov(true).weight_decay(0.01);
+    compare::<T, _>("SGD nesterov", dev, |p| SGD::with_config(p, sgd));
+    compare::<T, _>("Adam", dev, |p| Adam::new(p, 0.01));
+    let amsgrad = AdamConfig::new(0.01).amsgrad(true).weight_decay(0.1);
+    compare::<T, _>("Adam amsgrad", dev, |p| Adam::with_config(p, amsgrad));
+    compare::<T, _>("AdamW", dev, |p| AdamW::new(p, 0.01));
+    let centered = RmsPropConfig::new(0.01).centered(true).momentum(0.5);
+    compare::<T, _>("RMSprop centered", dev, |p| RMSprop::with_config(p, centered));
+}
+
+#[test]
+#[ignore = "needs a CUDA GPU: cargo test --features cuda --test cuda -- --include-ignored"]
+fn cuda_vs_cpu_optimizer_steps() {
+    let dev = gpu("cuda_vs_cpu_optimizer_steps");
+    optimizers_agree::<f32>(dev);
+    optimizers_agree::<f64>(dev);
+}
+
+#[test]
+#[ignore = "needs a CUDA GPU: cargo test --features cuda --test cuda -- --include-ignored"]
+fn cuda_dataloader_batches_and_dropout() {
+    let dev = gpu("cuda_dataloader_batches_and_dropout");
+    let mut rng = StdRng::seed_from_u64(8);
+    let x = Tensor::<f64>::rand_uniform(&[50, 3], -1.0, 1.0, &mut rng);
+    let y = Tensor::<f64>::rand_uniform(&[50, 1], -1.0, 1.0, &mut rng);
+    let batches = |device: Device| -> Vec<Vec<Tensor<f64>>> {
+        // A narrowed view (an offset into the buffer), as the tutorials' train/valid split gives.
+        let (x, y) = (x.to(device).unwrap().narrow(0, 7, 40).unwrap(), y.to(device).unwrap().narrow(0, 7, 40).unwrap());
+        let data = TensorDataset::new(vec![x, y]).unwrap();
+        let mut loader = DataLoader::new(data, 12).unwrap().shuffle(true).seed(3);
+        loader.iter().map(|b| b.unwrap()).collect()
+    };
+    let (cpu, gpu) = (batches(Device::Cpu), batches(dev));
+    assert_eq!(cpu.len(), gpu.len());
+    for (i, (a, b)) in cpu.iter().zip(&gpu).enumerate() {
+        for (j, (ta, tb)) in a.iter().zip(b).enumerate() {
+            assert_close(&format!("batch {i} tensor {j}"), ta, tb, 0.0);
+        }
+    }
+    let mut drop = Dropout::new(0.25, 1).unwrap();
+    let ones = Tensor::<f32>::full_on(&[4000], 1.0, dev).unwrap().requires_grad_(true).unwrap();
+    let out = Module::<f32>::forward(&drop, &ones).unwrap();
+    assert_eq!(out.device(), dev);
+    let values = out.to_vec().unwrap();
+    assert!(values.iter().all(|&v| v == 0.0 || (v - 1.0 / 0.75).abs() < 1e-6), "dropout values");
+    let kept = values.iter().filter(|&&v| v != 0.0).count() as f64 / 4000.0;
+    assert!((kept - 0.75).abs() < 0.04, "dropout kept {kept}");
+    out.sum().unwrap().backward().unwrap();
+    assert_close("dropout grad is the mask", &out.detach(), &ones.grad().unwrap(), 1e-6);
+    Module::<f32>::eval(&mut drop);
+    assert_close("dropout in eval", &ones.detach(), &Module::<f32>::forward(&drop, &ones).unwrap(), 0.0);
+}
+
+/// T2/T3's loop: both regression models, trained in mini-batches from a shuffled DataLoader over a narrowed
+/// split, on `device`; returns the per-step losses of both and the final weights.
+fn regression_run(device: Device, n_features: usize, n_targets: usize) -> (Vec<f64>, Tensor<f64>, Tensor<f64>) {
+    let config = MakeRegression {
+        n_samples: 300,
+        n_features,
+        n_informative: n_features.min(3),
+        n_targets,
+        bias: 0.5,
+        noise: 1.0,
+        seed: 4,
+        ..Default::default()
+    };
+    let data = make_regression::<f64>(&config).unwrap();
+    let (x, y) = (data.x.to(device).unwrap(), data.y.to(device).unwrap());
+    // ManualLinear::multi_output takes targets [n, 1] for one target.
+    let y = if y.rank() == 1 { y.unsqueeze(1).unwrap() } else { y };
+    let (x_train, y_train) = (x.narrow(0, 40, 200).unwrap(), y.narrow(0, 40, 200).unwrap());
+    let mut rng = StdRng::seed_from_u64(12);
+    let linear = Linear::<f64>::new(n_features, n_targets, true, &mut rng).to(device).unwrap();
+    let mut manual = ManualLinear::multi_output(n_features, n_targets, 0.01, &mut rng).unwrap().to(device).unwrap();
+    manual.copy_from_linear(&linear).unwrap();
+    let mut auto = AutodiffLinear::new(Linear::from_parameters(linear.weight(), linear.bias()).unwrap(), 0.01).unwrap();
+    let mut loader =
+        DataLoader::new(TensorDataset::new(vec![x_train, y_train]).unwrap(), 33).unwrap().shuffle(true).seed(9);
+    let mut losses = Vec::new();
+    for _ in 0..4 {
+        for batch in loader.iter() {
+            let batch = batch.unwrap();
+            losses.push(manual.train_step(&batch[0], &batch[1]).unwrap());
+            losses.push(auto.train_step(&batch[0], &batch[1]).unwrap());
+        }
+    }
+    (losses, manual.weight().clone(), auto.linear().weight().clone())
+}
+
+#[test]
+#[ignore = "needs a CUDA GPU: cargo test --features cuda --test cuda -- --include-ignored"]
+fn cuda_vs_cpu_regression_tutorial_loops() {
+    let dev = gpu("cuda_vs_cpu_regression_tutorial_loops");
+    for (features, targets) in [(1, 1), (5, 1), (3, 2)] {
+        let (cpu, gpu) = (regression_run(Device::Cpu, features, targets), regression_run(dev, features, targets));
+        for (step, (a, b)) in cpu.0.iter().zip(&gpu.0).enumerate() {
+            let what = if step % 2 == 0 { "hand-written" } else { "autograd" };
+            assert!(
+                (a - b).abs() <= 1e-10 * a.abs().max(1.0),
+                "{features} features, {targets} targets: {what} loss at step {} is {b} on {dev}, {a} on the CPU",
+                step / 2
+            );
+        }
+        assert_close(&format!("{features}x{targets} hand-written weight"), &cpu.1, &gpu.1, 1e-10);
+        assert_close(&format!("{features}x{targets} autograd weight"), &cpu.2, &gpu.2, 1e-10);
+    }
+}
