@@ -335,22 +335,54 @@ fn reduce_to<T: Element>(
 const SMALL_GEMM: usize = 4096;
 
 fn matmul<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> Result<Vec<T>> {
-    let (m, k, n) = (la.shape[0], la.shape[1], lb.shape[1]);
+    let (m, n) = (la.shape[0], lb.shape[1]);
     let size = m.checked_mul(n).ok_or_else(|| Error::shape("matmul", format!("a [{m}, {n}] result is too large")))?;
-    let mut out = vec![T::zero(); size];
-    if m == 0 || n == 0 || k == 0 {
-        return Ok(out);
+    let mut out = Vec::with_capacity(size);
+    // SAFETY: `out` is a fresh buffer with room for the m x n product, overlapping neither input; without
+    // `accumulate`, `gemm_into` writes all `size` elements before any is read, so they are set by `set_len`.
+    unsafe {
+        gemm_into(a, la, b, lb, out.as_mut_ptr(), false)?;
+        out.set_len(size);
     }
-    if m.saturating_mul(k).saturating_mul(n) <= SMALL_GEMM {
+    Ok(out)
+}
+
+/// `a b + c` for 2-D views `[m, k]`, `[k, n]` and a view `c` of shape `[m, n]` (a bias broadcast over the
+/// rows, say): the output starts as a copy of `c` and the GEMM adds the product to it (`beta = 1`), as
+/// torch's addmm does, instead of a separate pass for the sum.
+fn addmm<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout, c: &[T], lc: &Layout) -> Result<Vec<T>> {
+    let mut out = map(c, lc, |x| x);
+    // SAFETY: `out` is a fresh, initialised m x n buffer (the shape of `lc`), overlapping neither input.
+    unsafe { gemm_into(a, la, b, lb, out.as_mut_ptr(), true)? };
+    Ok(out)
+}
+
+/// `out = a b`, or `out += a b` when `accumulate`, for strided 2-D views `[m, k]` and `[k, n]`, `out` the
+/// contiguous m x n buffer at `c`.
+///
+/// # Safety
+/// `c` must be valid for writes of m·n elements, and they must be initialised when `accumulate`; it must not
+/// overlap `a` or `b`. Without `accumulate` every element is written, and none is read before it is.
+unsafe fn gemm_into<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout, c: *mut T, accumulate: bool) -> Result<()> {
+    let (m, k, n) = (la.shape[0], la.shape[1], lb.shape[1]);
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    let (a_rows, a_cols, b_rows, b_cols) = (la.strides[0], la.strides[1], lb.strides[0], lb.strides[1]);
+    if k == 0 || m.saturating_mul(k).saturating_mul(n) <= SMALL_GEMM {
         // Below this size the GEMM's packing and dispatch cost more than the arithmetic.
-        let (a_rows, a_cols, b_rows, b_cols) = (la.strides[0], la.strides[1], lb.strides[0], lb.strides[1]);
         for i in 0..m {
             for j in 0..n {
                 let (a0, b0) = (la.offset + i * a_rows, lb.offset + j * b_cols);
-                out[i * n + j] = (0..k).fold(T::zero(), |acc, p| acc + a[a0 + p * a_cols] * b[b0 + p * b_rows]);
+                let dot = (0..k).fold(T::zero(), |acc, p| acc + a[a0 + p * a_cols] * b[b0 + p * b_rows]);
+                // SAFETY: i·n + j < m·n, inside the buffer of the contract, initialised when accumulating.
+                unsafe {
+                    let out = c.add(i * n + j);
+                    out.write(if accumulate { dot + out.read() } else { dot });
+                }
             }
         }
-        return Ok(out);
+        return Ok(());
     }
     // Check that both views lie inside their buffers before handing raw pointers to the GEMM.
     let last = |l: &Layout| l.offset + (l.shape[0] - 1) * l.strides[0] + (l.shape[1] - 1) * l.strides[1];
@@ -358,25 +390,58 @@ fn matmul<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> Result<Vec<
         return Err(Error::shape("matmul", "an operand's view exceeds its storage"));
     }
     let stride = |s: usize| s as isize;
-    // SAFETY: the asserts above keep every strided read of A and B inside `a` and `b`; C is the fresh,
-    // contiguous m x n buffer `out`, which overlaps neither input.
+    let beta = if accumulate { T::one() } else { T::zero() };
+    // SAFETY: the check above keeps every strided read of A and B inside `a` and `b`; C is the contiguous
+    // m x n buffer of this function's contract, which overlaps neither input and, with beta = 0, is only
+    // written (matrixmultiply does not read C then).
     unsafe {
         T::gemm(
             m,
             k,
             n,
             a.as_ptr().add(la.offset),
-            stride(la.strides[0]),
-            stride(la.strides[1]),
+            stride(a_rows),
+            stride(a_cols),
             b.as_ptr().add(lb.offset),
-            stride(lb.strides[0]),
-            stride(lb.strides[1]),
-            out.as_mut_ptr(),
+            stride(b_rows),
+            stride(b_cols),
+            beta,
+            c,
             n as isize,
             1,
         );
     }
-    Ok(out)
+    Ok(())
+}
+
+/// `a - b` for two contiguous slices into `out`, and the sum of the squared differences, accumulated in the
+/// lanes and order of [`reduce_slice`], so it equals `sum((a - b)²)` computed in three passes.
+fn sub_square_sum_slice<T: Element>(a: &[T], b: &[T], out: &mut [T]) -> T {
+    const LANES: usize = 32;
+    let mut acc = [T::zero(); LANES];
+    let full = out.len() / LANES * LANES;
+    let (head, tail) = out.split_at_mut(full);
+    for ((o, x), y) in head.chunks_exact_mut(LANES).zip(a.chunks_exact(LANES)).zip(b.chunks_exact(LANES)) {
+        for j in 0..LANES {
+            let d = x[j] - y[j];
+            o[j] = d;
+            acc[j] = acc[j] + d * d;
+        }
+    }
+    let mut width = LANES;
+    while width > 1 {
+        width /= 2;
+        for i in 0..width {
+            acc[i] = acc[i] + acc[i + width];
+        }
+    }
+    let mut total = acc[0];
+    for ((o, &x), &y) in tail.iter_mut().zip(&a[full..]).zip(&b[full..]) {
+        let d = x - y;
+        *o = d;
+        total = total + d * d;
+    }
+    total
 }
 
 fn assign_with<T: Element>(dst: &mut [T], ld: &Layout, src: &[T], ls: &Layout, f: impl Fn(T, T) -> T + Sync) {
@@ -454,6 +519,37 @@ impl<T: Element> BackendStorage<T> for CpuStorage<T> {
 
     fn matmul(&self, lhs: &Layout, rhs: &Self, rhs_layout: &Layout) -> Result<Self> {
         matmul(&self.0, lhs, &rhs.0, rhs_layout).map(CpuStorage)
+    }
+
+    fn addmm(&self, lhs: &Layout, rhs: &Self, rhs_layout: &Layout, c: &Self, c_layout: &Layout) -> Result<Self> {
+        addmm(&self.0, lhs, &rhs.0, rhs_layout, &c.0, c_layout).map(CpuStorage)
+    }
+
+    fn add_scaled(&mut self, dst: &Layout, src: &Self, src_layout: &Layout, alpha: T) -> Result<()> {
+        assign_with(&mut self.0, dst, &src.0, src_layout, |x, y| x + y * alpha);
+        Ok(())
+    }
+
+    fn sub_square_sum(&self, lhs: &Layout, rhs: &Self, rhs_layout: &Layout) -> Result<(Self, Self)> {
+        if !lhs.is_contiguous() || !rhs_layout.is_contiguous() {
+            return super::backend::sub_square_sum_in_passes(self, lhs, rhs, rhs_layout);
+        }
+        let n = lhs.numel();
+        let (a, b) = (&self.0[lhs.offset..lhs.offset + n], &rhs.0[rhs_layout.offset..rhs_layout.offset + n]);
+        let mut diff = vec![T::zero(); n];
+        let total = if n >= PARALLEL_ABOVE {
+            // The chunks of `reduce_to`'s parallel sum, so the total is the same on any thread count.
+            let chunk = PARALLEL_ABOVE / 4;
+            let partial: Vec<T> = diff
+                .par_chunks_mut(chunk)
+                .zip(a.par_chunks(chunk).zip(b.par_chunks(chunk)))
+                .map(|(out, (a, b))| sub_square_sum_slice(a, b, out))
+                .collect();
+            reduce_slice(&partial, T::zero(), |x, y| x + y)
+        } else {
+            sub_square_sum_slice(a, b, &mut diff)
+        };
+        Ok((CpuStorage(diff), CpuStorage(vec![total])))
     }
 
     fn index_select0(&self, layout: &Layout, indices: &[usize]) -> Result<Self> {
