@@ -20,6 +20,15 @@ pub(crate) type Grads<T> = SmallVec<[Option<Tensor<T>>; 2]>;
 pub(crate) trait BackwardOp<T: Element>: Send + Sync {
     /// `needs[i]` tells whether input `i` wants a gradient, so work for the others can be skipped.
     fn backward(&self, grad: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>>;
+
+    /// The backward when the graph is not retained, so the op runs no more: it may reuse the buffers it
+    /// saved (a gradient written over a saved difference, say) instead of allocating new ones.
+    fn backward_once(self, grad: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>>
+    where
+        Self: Sized,
+    {
+        self.backward(grad, needs)
+    }
 }
 
 /// Where an input's gradient goes.
@@ -74,11 +83,12 @@ impl<T: Element, B: BackwardOp<T>> Node<T> for NodeImpl<T, B> {
 
     fn apply(&self, grad: &Tensor<T>, needs: &[bool], retain: bool) -> Option<Result<Grads<T>>> {
         let mut op = crate::sync::lock(&self.op);
-        let grads = op.as_ref()?.backward(grad, needs);
-        if !retain {
-            *op = None;
+        if retain {
+            return Some(op.as_ref()?.backward(grad, needs));
         }
-        Some(grads)
+        // Freed as it runs: what it saved goes with it.
+        let op = op.take()?;
+        Some(op.backward_once(grad, needs))
     }
 }
 

@@ -105,11 +105,11 @@ pub trait Element:
     /// One draw from U(lo, hi); `lo == hi` gives `lo`.
     fn sample_uniform<R: Rng + ?Sized>(lo: Self, hi: Self, rng: &mut R) -> Self;
 
-    /// `C = alpha * A B + beta * C` with arbitrary row/column strides (in elements).
+    /// `C = A B + beta * C` with arbitrary row/column strides (in elements).
     ///
     /// # Safety
     /// The pointers must be valid for the strided `m x k`, `k x n` and `m x n` views they describe, and `C`
-    /// must not overlap `A` or `B`.
+    /// must not overlap `A` or `B`. With `beta = 0`, C is only written, so it may be uninitialised.
     #[allow(clippy::too_many_arguments)]
     unsafe fn gemm(
         m: usize,
@@ -121,6 +121,7 @@ pub trait Element:
         b: *const Self,
         rsb: isize,
         csb: isize,
+        beta: Self,
         c: *mut Self,
         rsc: isize,
         csc: isize,
@@ -162,12 +163,13 @@ macro_rules! impl_element {
                 b: *const Self,
                 rsb: isize,
                 csb: isize,
+                beta: Self,
                 c: *mut Self,
                 rsc: isize,
                 csc: isize,
             ) {
-                // SAFETY: forwarded from this function's contract; beta = 0 so C is only written.
-                unsafe { $gemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, rsc, csc) }
+                // SAFETY: forwarded from this function's contract.
+                unsafe { $gemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
             }
         }
     };

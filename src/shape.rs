@@ -34,15 +34,14 @@ pub(crate) fn checked_numel(op: &'static str, shape: &[usize]) -> Result<usize> 
 
 /// Row-major (C-contiguous) strides of a shape.
 pub(crate) fn contiguous_strides(shape: &[usize]) -> Dims {
-    let mut strides: Dims = SmallVec::new();
-    let mut stride = 1;
-    for &size in shape.iter().rev() {
-        strides.push(stride);
+    let mut strides: Dims = SmallVec::from_elem(1, shape.len());
+    let mut stride = 1usize;
+    for (s, &size) in strides.iter_mut().zip(shape).rev() {
+        *s = stride;
         // Saturating: only an empty tensor (a zero dim elsewhere) can have dims this large, and its strides
         // are never used to address an element.
         stride = stride.saturating_mul(size);
     }
-    strides.reverse();
     strides
 }
 
@@ -91,11 +90,19 @@ pub(crate) fn broadcast_shapes(op: &'static str, lhs: &[usize], rhs: &[usize]) -
 }
 
 /// How a tensor's elements sit in its storage: shape, strides (in elements) and offset.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Layout {
     pub shape: Dims,
     pub strides: Dims,
     pub offset: usize,
+}
+
+impl Clone for Layout {
+    /// A copy of the integers as slices: `SmallVec`'s derived clone goes element by element through
+    /// `extend`, and layouts are cloned for every view and saved tensor.
+    fn clone(&self) -> Self {
+        Layout { shape: Dims::from_slice(&self.shape), strides: Dims::from_slice(&self.strides), offset: self.offset }
+    }
 }
 
 impl Layout {

@@ -360,6 +360,10 @@ impl<T: Element> Tensor<T> {
                 ),
             ));
         }
+        // On the host the element is read where it lies, with no vector made for it.
+        if let Storage::Cpu(s) = &*self.read() {
+            return Ok(s.0[self.layout().offset]);
+        }
         Ok(self.to_vec()?[0])
     }
 

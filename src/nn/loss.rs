@@ -62,27 +62,63 @@ struct MseLossBackward<T: Element> {
     reduction: Reduction,
 }
 
-impl<T: Element> BackwardOp<T> for MseLossBackward<T> {
-    fn backward(&self, grad: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>> {
-        self.input.get("MseLossBackward0")?;
-        self.target.get("MseLossBackward0")?;
-        // d/dinput (input - target)² = 2 (input - target), scaled by the incoming gradient (and 1/n for mean).
-        let mut scale = T::from_f64_lossy(2.0);
-        if self.reduction == Reduction::Mean {
-            scale = scale / T::from_usize(self.diff.numel()).unwrap_or_else(T::nan);
+impl<T: Element> MseLossBackward<T> {
+    /// The factor of `diff` in the input's gradient: 2, over n for the mean.
+    fn scale(&self) -> T {
+        let two = T::from_f64_lossy(2.0);
+        match self.reduction {
+            Reduction::Mean => two / T::from_usize(self.diff.numel()).unwrap_or_else(T::nan),
+            _ => two,
         }
-        // torch's order, `norm * diff * grad`, on raw storage: one tensor made instead of two.
-        let shape = self.diff.shape();
-        let scaled = self.diff.read().unary(self.diff.layout(), UnaryOp::Mul, scale)?;
-        let d_input = scaled.binary(
-            &Layout::contiguous(shape),
-            &grad.read(),
-            &grad.layout().broadcast_to(shape),
-            BinaryOp::Mul,
-        )?;
-        let d_input = Tensor::from_storage(d_input, shape);
+    }
+
+    /// The gradients from `d_input` = `scale · diff` (a contiguous buffer of the input's shape, owned here):
+    /// times the incoming gradient, in torch's order `norm * diff * grad`, and negated for the target.
+    fn finish(&self, d_input: Tensor<T>, grad: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>> {
+        let shape = d_input.shape();
+        let d_input = if grad.numel() == 1 {
+            // A reduced loss: its gradient is one number, applied in place (and not at all when it is 1).
+            let g = grad.item()?;
+            if g != T::one() {
+                d_input.write().map_inplace(d_input.layout(), UnaryOp::Mul, g)?;
+            }
+            d_input
+        } else {
+            let product = d_input.read().binary(
+                d_input.layout(),
+                &grad.read(),
+                &grad.layout().broadcast_to(shape),
+                BinaryOp::Mul,
+            )?;
+            Tensor::from_storage(product, shape)
+        };
         let d_target = needs[1].then(|| d_input.neg()).transpose()?;
         Ok(smallvec![needs[0].then_some(d_input), d_target])
+    }
+
+    fn check_versions(&self) -> Result<()> {
+        self.input.get("MseLossBackward0")?;
+        self.target.get("MseLossBackward0")?;
+        Ok(())
+    }
+}
+
+impl<T: Element> BackwardOp<T> for MseLossBackward<T> {
+    fn backward(&self, grad: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>> {
+        self.check_versions()?;
+        // d/dinput (input - target)² = 2 (input - target), scaled by the incoming gradient (and 1/n for mean).
+        let scaled = self.diff.read().unary(self.diff.layout(), UnaryOp::Mul, self.scale())?;
+        self.finish(Tensor::from_storage(scaled, self.diff.shape()), grad, needs)
+    }
+
+    /// The last use of the difference: the gradient is written over it, with no new buffer.
+    fn backward_once(self, grad: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>> {
+        if !self.diff.is_sole_owner() {
+            return self.backward(grad, needs);
+        }
+        self.check_versions()?;
+        self.diff.write().map_inplace(self.diff.layout(), UnaryOp::Mul, self.scale())?;
+        self.finish(self.diff.clone(), grad, needs)
     }
 }
 
@@ -104,19 +140,22 @@ impl<T: Element> BackwardOp<T> for MseLossBackward<T> {
 /// ```
 pub fn mse_loss<T: Element>(input: &Tensor<T>, target: &Tensor<T>, reduction: Reduction) -> Result<Tensor<T>> {
     check_same_shape("mse_loss", input, target)?;
-    let layout = Layout::contiguous(input.shape());
-    let diff = with_storages(input, target, |a, b| a.binary(input.layout(), b, target.layout(), BinaryOp::Sub))?;
-    // The intermediate squares and sum stay raw storage; only the result becomes a tensor.
-    let squared = diff.unary(&layout, UnaryOp::Square, T::zero())?;
-    let out = match reduction {
-        Reduction::None => Tensor::from_storage(squared, input.shape()),
+    let (diff, out) = match reduction {
+        Reduction::None => {
+            let diff =
+                with_storages(input, target, |a, b| a.binary(input.layout(), b, target.layout(), BinaryOp::Sub))?;
+            let squared = diff.unary(&Layout::contiguous(input.shape()), UnaryOp::Square, T::zero())?;
+            (diff, Tensor::from_storage(squared, input.shape()))
+        }
         Reduction::Sum | Reduction::Mean => {
-            let mut total = squared.sum_to(&layout, &vec![1; input.rank()])?;
+            // One pass for the difference and its summed squares; the 1/n of the mean in place.
+            let (diff, mut total) =
+                with_storages(input, target, |a, b| a.sub_square_sum(input.layout(), b, target.layout()))?;
             if reduction == Reduction::Mean {
                 let n = T::from_usize(input.numel()).unwrap_or_else(T::nan);
-                total = total.unary(&Layout::contiguous(&[]), UnaryOp::Div, n)?;
+                total.map_inplace(&Layout::contiguous(&[]), UnaryOp::Div, n)?;
             }
-            Tensor::from_storage(total, &[])
+            (diff, Tensor::from_storage(total, &[]))
         }
     };
     let diff = Tensor::from_storage(diff, input.shape());

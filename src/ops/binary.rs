@@ -5,7 +5,7 @@ use super::with_storages;
 use crate::autograd::{record, BackwardOp, Grads, Saved};
 use crate::element::Element;
 use crate::error::Result;
-use crate::shape::broadcast_shapes;
+use crate::shape::{broadcast_shapes, Dims};
 use crate::storage::{BinaryOp, Side};
 use crate::tensor::Tensor;
 use smallvec::smallvec;
@@ -21,7 +21,7 @@ fn forward<T: Element>(name: &'static str, lhs: &Tensor<T>, rhs: &Tensor<T>, op:
 /// `a ± b`: the gradient (negated for the rhs of a difference) summed back to each operand's shape; nothing
 /// is saved.
 struct SumBackward {
-    shapes: [Vec<usize>; 2],
+    shapes: [Dims; 2],
     rhs_negated: bool,
 }
 
@@ -99,14 +99,14 @@ impl<T: Element> Tensor<T> {
     /// `self + rhs` with broadcasting (`torch.add`); `&a + &b` is the panicking form.
     pub fn add(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
         let out = forward("add", self, rhs, BinaryOp::Add)?;
-        let shapes = [self.shape().to_vec(), rhs.shape().to_vec()];
+        let shapes = [Dims::from_slice(self.shape()), Dims::from_slice(rhs.shape())];
         Ok(record("AddBackward0", out, &[self, rhs], |_| SumBackward { shapes, rhs_negated: false }))
     }
 
     /// `self - rhs` with broadcasting (`torch.sub`); `&a - &b` is the panicking form.
     pub fn sub(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
         let out = forward("sub", self, rhs, BinaryOp::Sub)?;
-        let shapes = [self.shape().to_vec(), rhs.shape().to_vec()];
+        let shapes = [Dims::from_slice(self.shape()), Dims::from_slice(rhs.shape())];
         Ok(record("SubBackward0", out, &[self, rhs], |_| SumBackward { shapes, rhs_negated: true }))
     }
 

@@ -4,7 +4,7 @@
 use crate::autograd::is_grad_enabled;
 use crate::element::Element;
 use crate::error::{Error, Result};
-use crate::shape::{broadcast_shapes, Layout};
+use crate::shape::broadcast_shapes;
 use crate::storage::{BinaryOp, UnaryOp};
 use crate::tensor::Tensor;
 
@@ -105,9 +105,10 @@ impl<T: Element> Tensor<T> {
         const OP: &str = "add_";
         self.check_inplace(OP, Some(src))?;
         self.check_fits(OP, src)?;
-        let scaled = src.read().unary(src.layout(), UnaryOp::Mul, alpha)?;
-        let scaled_layout = Layout::contiguous(src.shape()).broadcast_to(self.shape());
-        self.write().assign(self.layout(), &scaled, &scaled_layout, Some(BinaryOp::Add))?;
+        // A source sharing our storage is read before it is written: copy it first, as `assign_untracked`.
+        let src = if self.shares_storage(src) { src.contiguous_copy()? } else { src.clone() };
+        let src_layout = src.layout().broadcast_to(self.shape());
+        self.write().add_scaled(self.layout(), &src.read(), &src_layout, alpha)?;
         self.bump_version();
         Ok(self)
     }

@@ -5,8 +5,6 @@
 use crate::autograd::{record, BackwardOp, Grads, Saved};
 use crate::element::Element;
 use crate::error::{Error, Result};
-use crate::shape::Layout;
-use crate::storage::BinaryOp;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
 
@@ -77,17 +75,16 @@ impl<T: Element> Tensor<T> {
             return self.reshape(&[batch, last[0]])?.linear(weight, bias)?.reshape(&out_shape);
         }
         let wt = weight.layout().transpose(0, 1);
-        let product = super::with_storages(self, weight, |x, w| x.matmul(self.layout(), w, &wt))?;
         let shape = [self.shape()[0], weight.shape()[0]];
         crate::shape::checked_numel("linear", &shape)?;
-        let out = match bias {
-            Some(b) => {
-                let full = Layout::contiguous(&shape);
-                let storage = product.binary(&full, &b.read(), &b.layout().broadcast_to(&shape), BinaryOp::Add)?;
-                Tensor::from_storage(storage, &shape)
-            }
-            None => Tensor::from_storage(product, &shape),
+        let storage = match bias {
+            // The GEMM accumulates onto the broadcast bias, as torch's addmm: no second pass for the sum.
+            Some(b) => super::with_storages3(self, weight, b, |x, w, bias| {
+                x.addmm(self.layout(), w, &wt, bias, &b.layout().broadcast_to(&shape))
+            })?,
+            None => super::with_storages(self, weight, |x, w| x.matmul(self.layout(), w, &wt))?,
         };
+        let out = Tensor::from_storage(storage, &shape);
         let inputs: &[&Tensor<T>] = match bias {
             Some(b) => &[self, weight, b],
             None => &[self, weight],

@@ -70,7 +70,7 @@ impl<T: Element> Tensor<T> {
             return Ok(self.clone());
         }
         // Align `shape` to this rank with leading 1s; those dims and the stretched ones are summed.
-        let mut aligned = vec![1; self.rank() - shape.len()];
+        let mut aligned: crate::shape::Dims = smallvec::smallvec![1; self.rank() - shape.len()];
         aligned.extend_from_slice(shape);
         let storage = self.read().sum_to(self.layout(), &aligned)?;
         Ok(Tensor::from_storage(storage, shape))

@@ -5,7 +5,7 @@ use super::select::where_;
 use crate::autograd::{no_grad, record, BackwardOp, Grads, Saved};
 use crate::element::Element;
 use crate::error::{Error, Result};
-use crate::shape::resolve_dim;
+use crate::shape::{resolve_dim, Dims};
 use crate::storage::ReduceOp;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
@@ -26,9 +26,9 @@ impl<T: Element> BackwardOp<T> for SelectBackward<T> {
 
 /// The gradient of a sum is the output's gradient spread back over every summed element.
 struct SumBackward {
-    input_shape: Vec<usize>,
+    input_shape: Dims,
     /// The output's shape with the summed dims kept as 1, so it broadcasts against the input.
-    kept_shape: Vec<usize>,
+    kept_shape: Dims,
 }
 
 impl<T: Element> BackwardOp<T> for SumBackward {
@@ -38,16 +38,16 @@ impl<T: Element> BackwardOp<T> for SumBackward {
 }
 
 impl<T: Element> Tensor<T> {
-    fn sum_into(&self, kept_shape: Vec<usize>, out_shape: &[usize], name: &'static str) -> Result<Self> {
+    fn sum_into(&self, kept_shape: Dims, out_shape: &[usize], name: &'static str) -> Result<Self> {
         let storage = self.read().sum_to(self.layout(), &kept_shape)?;
         let out = Tensor::from_storage(storage, out_shape);
-        let input_shape = self.shape().to_vec();
+        let input_shape = Dims::from_slice(self.shape());
         Ok(record(name, out, &[self], |_| SumBackward { input_shape, kept_shape }))
     }
 
     /// The sum of all elements, as a 0-D tensor (`tensor.sum()`).
     pub fn sum(&self) -> Result<Self> {
-        self.sum_into(vec![1; self.rank()], &[], "SumBackward0")
+        self.sum_into(smallvec![1; self.rank()], &[], "SumBackward0")
     }
 
     /// The sum along `dim` (negative counts from the end), keeping it as size 1 when `keepdim`
@@ -64,7 +64,7 @@ impl<T: Element> Tensor<T> {
         if self.rank() == 0 {
             return self.sum();
         }
-        let mut kept = self.shape().to_vec();
+        let mut kept = Dims::from_slice(self.shape());
         kept[d] = 1;
         let mut out_shape = kept.clone();
         if !keepdim {

@@ -54,6 +54,19 @@ pub(crate) trait BackendStorage<T: Element>: Sized + Send + Sync + std::fmt::Deb
     /// The `[m, n]` product of two strided 2-D views `[m, k]` and `[k, n]`.
     fn matmul(&self, lhs: &Layout, rhs: &Self, rhs_layout: &Layout) -> Result<Self>;
 
+    /// `lhs rhs + c` (torch's addmm), `c` a view of the product's shape `[m, n]` (a bias broadcast over the
+    /// rows). The default adds in a second pass; a backend may start from `c` and accumulate the product.
+    fn addmm(&self, lhs: &Layout, rhs: &Self, rhs_layout: &Layout, c: &Self, c_layout: &Layout) -> Result<Self> {
+        let product = self.matmul(lhs, rhs, rhs_layout)?;
+        product.binary(&Layout::contiguous(&c_layout.shape), c, c_layout, BinaryOp::Add)
+    }
+
+    /// `lhs - rhs` for two views of one shape, and the sum of its squares as a one-element buffer: the
+    /// forward of a summed squared error. The default takes three passes; a backend may fuse them.
+    fn sub_square_sum(&self, lhs: &Layout, rhs: &Self, rhs_layout: &Layout) -> Result<(Self, Self)> {
+        sub_square_sum_in_passes(self, lhs, rhs, rhs_layout)
+    }
+
     /// Rows `indices` of dim 0 of a view.
     fn index_select0(&self, layout: &Layout, indices: &[usize]) -> Result<Self>;
 
@@ -66,4 +79,73 @@ pub(crate) trait BackendStorage<T: Element>: Sized + Send + Sync + std::fmt::Deb
 
     /// `x = op(x, c)` over the view `dst`, in place; the view has no two elements at one address.
     fn map_inplace(&mut self, dst: &Layout, op: UnaryOp, c: T) -> Result<()>;
+
+    /// `dst += alpha · src` over the view `dst` (an optimizer's update), `src` another buffer already
+    /// broadcast to its shape, each element rounded as `alpha · src` and then the sum. The default scales
+    /// `src` into a new buffer first; a backend may do both in one pass.
+    fn add_scaled(&mut self, dst: &Layout, src: &Self, src_layout: &Layout, alpha: T) -> Result<()> {
+        let scaled = src.unary(src_layout, UnaryOp::Mul, alpha)?;
+        self.assign(dst, &scaled, &Layout::contiguous(&src_layout.shape), Some(BinaryOp::Add))
+    }
+}
+
+/// [`BackendStorage::sub_square_sum`] from the primitives: the difference, its squares, their sum.
+pub(crate) fn sub_square_sum_in_passes<T: Element, S: BackendStorage<T>>(
+    lhs_storage: &S,
+    lhs: &Layout,
+    rhs: &S,
+    rhs_layout: &Layout,
+) -> Result<(S, S)> {
+    let diff = lhs_storage.binary(lhs, rhs, rhs_layout, BinaryOp::Sub)?;
+    let layout = Layout::contiguous(&lhs.shape);
+    let squares = diff.unary(&layout, UnaryOp::Square, T::zero())?;
+    let ones: crate::shape::Dims = smallvec::smallvec![1; lhs.shape.len()];
+    let total = squares.reduce_to(&layout, &ones, ReduceOp::Sum)?;
+    Ok((diff, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::cpu::CpuStorage;
+
+    /// The CPU's one-pass versions of the fused primitives against the defaults made of the others. The
+    /// values are small integers, so every sum is exact in any order and the results must be equal.
+    #[test]
+    fn fused_cpu_primitives_match_their_defaults() -> Result<()> {
+        let ints = |n: usize, m: usize, shift: i64| -> CpuStorage<f64> {
+            CpuStorage((0..n).map(|i| ((i % m) as i64 - shift) as f64).collect())
+        };
+        // A large difference takes the parallel path, a small one the plain loop, a transposed one the passes.
+        for (n, shape) in [(5, vec![5]), (1 << 19, vec![1 << 19]), (12, vec![3, 4])] {
+            let (a, b) = (ints(n, 7, 3), ints(n, 5, 1));
+            let layout = Layout::contiguous(&shape);
+            let rhs = match shape[..] {
+                [rows, cols] => Layout::contiguous(&[cols, rows]).transpose(0, 1),
+                _ => layout.clone(),
+            };
+            let (diff, total) = a.sub_square_sum(&layout, &b, &rhs)?;
+            let (want_diff, want_total) = sub_square_sum_in_passes(&a, &layout, &b, &rhs)?;
+            assert_eq!((diff.0, total.0), (want_diff.0, want_total.0), "n = {n}");
+        }
+        // addmm: a GEMM-sized product (past the plain loop) and a small one, onto a broadcast bias row.
+        for (m, k, n) in [(64, 300, 48), (3, 2, 1)] {
+            let (a, b, bias) = (ints(m * k, 5, 2), ints(k * n, 3, 1), ints(n, 4, 2));
+            let (la, lb) = (Layout::contiguous(&[m, k]), Layout::contiguous(&[n, k]).transpose(0, 1));
+            let lc = Layout::contiguous(&[n]).broadcast_to(&[m, n]);
+            let product = a.matmul(&la, &b, &lb)?;
+            let want = product.binary(&Layout::contiguous(&[m, n]), &bias, &lc, BinaryOp::Add)?;
+            assert_eq!(a.addmm(&la, &b, &lb, &bias, &lc)?.0, want.0, "[{m}, {k}] x [{k}, {n}]");
+        }
+        // add_scaled: rounded as `alpha · src`, then the sum.
+        let (p, g) = (CpuStorage(vec![0.1, -2.5, 3.25]), CpuStorage(vec![0.3, 0.7, -1.1]));
+        let layout = Layout::contiguous(&[3]);
+        let mut fused = p.clone();
+        fused.add_scaled(&layout, &g, &layout, -0.01)?;
+        let scaled = g.unary(&layout, UnaryOp::Mul, -0.01)?;
+        let mut want = p.clone();
+        want.assign(&layout, &scaled, &layout, Some(BinaryOp::Add))?;
+        assert_eq!(fused.0, want.0);
+        Ok(())
+    }
 }

@@ -19,8 +19,8 @@ use std::mem::MaybeUninit;
 mod matmul;
 mod reduce;
 
-use matmul::matmul;
-use reduce::ReduceView;
+use matmul::{addmm, matmul};
+use reduce::{sub_square_sum_slice, sum_partials, ReduceView};
 
 /// Contiguous elementwise kernels and full sums over at least this many elements split the work across
 /// rayon's threads; below it, the split costs more than it saves.
@@ -368,6 +368,36 @@ impl<T: Element> BackendStorage<T> for CpuStorage<T> {
 
     fn matmul(&self, lhs: &Layout, rhs: &Self, rhs_layout: &Layout) -> Result<Self> {
         matmul(&self.0, lhs, &rhs.0, rhs_layout).map(CpuStorage)
+    }
+
+    fn addmm(&self, lhs: &Layout, rhs: &Self, rhs_layout: &Layout, c: &Self, c_layout: &Layout) -> Result<Self> {
+        addmm(&self.0, lhs, &rhs.0, rhs_layout, &c.0, c_layout).map(CpuStorage)
+    }
+
+    fn add_scaled(&mut self, dst: &Layout, src: &Self, src_layout: &Layout, alpha: T) -> Result<()> {
+        assign_with(&mut self.0, dst, &src.0, src_layout, |x, y| x + y * alpha);
+        Ok(())
+    }
+
+    fn sub_square_sum(&self, lhs: &Layout, rhs: &Self, rhs_layout: &Layout) -> Result<(Self, Self)> {
+        if !lhs.is_contiguous() || !rhs_layout.is_contiguous() {
+            return super::backend::sub_square_sum_in_passes(self, lhs, rhs, rhs_layout);
+        }
+        let n = lhs.numel();
+        let (a, b) = (&self.0[lhs.offset..lhs.offset + n], &rhs.0[rhs_layout.offset..rhs_layout.offset + n]);
+        let mut diff = vec![T::zero(); n];
+        let total = if n >= PARALLEL_ABOVE {
+            // The chunks of `reduce_to`'s parallel sum, so the total is the same on any thread count.
+            let partial: Vec<T> = diff
+                .par_chunks_mut(CHUNK)
+                .zip(a.par_chunks(CHUNK).zip(b.par_chunks(CHUNK)))
+                .map(|(out, (a, b))| vectorized(|| sub_square_sum_slice(a, b, out)))
+                .collect();
+            sum_partials(&partial)
+        } else {
+            vectorized(|| sub_square_sum_slice(a, b, &mut diff))
+        };
+        Ok((CpuStorage(diff), CpuStorage(vec![total])))
     }
 
     fn index_select0(&self, layout: &Layout, indices: &[usize]) -> Result<Self> {

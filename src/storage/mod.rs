@@ -181,6 +181,27 @@ impl<T: Element> Storage<T> {
         }
     }
 
+    /// `lhs rhs + c`, `c` a view of the `[m, n]` product's shape (a broadcast bias); see
+    /// [`BackendStorage::addmm`].
+    pub fn addmm(&self, lhs: &Layout, rhs: &Self, rhs_layout: &Layout, c: &Self, c_layout: &Layout) -> Result<Self> {
+        match Self::triple("linear", self, rhs, c)? {
+            Backends::Cpu([a, b, c]) => a.addmm(lhs, b, rhs_layout, c, c_layout).map(Storage::Cpu),
+            Backends::Cuda([a, b, c]) => a.addmm(lhs, b, rhs_layout, c, c_layout).map(Storage::Cuda),
+        }
+    }
+
+    /// `lhs - rhs` (two views of one shape, contiguous result) and the sum of its squares, one element.
+    pub fn sub_square_sum(&self, lhs: &Layout, rhs: &Self, rhs_layout: &Layout) -> Result<(Self, Self)> {
+        match Self::pair("mse_loss", self, rhs)? {
+            Backends::Cpu([a, b]) => {
+                a.sub_square_sum(lhs, b, rhs_layout).map(|(d, s)| (Storage::Cpu(d), Storage::Cpu(s)))
+            }
+            Backends::Cuda([a, b]) => {
+                a.sub_square_sum(lhs, b, rhs_layout).map(|(d, s)| (Storage::Cuda(d), Storage::Cuda(s)))
+            }
+        }
+    }
+
     /// Rows `indices` of dim 0 of a view; the result is contiguous.
     pub fn index_select0(&self, layout: &Layout, indices: &[usize]) -> Result<Self> {
         on_backend!(self, |s| s.index_select0(layout, indices))
@@ -206,6 +227,18 @@ impl<T: Element> Storage<T> {
         match (self, src) {
             (Storage::Cpu(d), Storage::Cpu(s)) => d.assign(dst, s, src_layout, op),
             (Storage::Cuda(d), Storage::Cuda(s)) => d.assign(dst, s, src_layout, op),
+            (d, s) => Err(Error::DeviceMismatch { op: OP, lhs: d.device(), rhs: s.device() }),
+        }
+    }
+
+    /// `dst += alpha · src` over the view `dst`, `src` (another buffer) already broadcast to its shape;
+    /// refuses a destination view with two elements at one address.
+    pub fn add_scaled(&mut self, dst: &Layout, src: &Self, src_layout: &Layout, alpha: T) -> Result<()> {
+        const OP: &str = "in-place op";
+        check_no_overlap(OP, dst)?;
+        match (self, src) {
+            (Storage::Cpu(d), Storage::Cpu(s)) => d.add_scaled(dst, s, src_layout, alpha),
+            (Storage::Cuda(d), Storage::Cuda(s)) if d.device() == s.device() => d.add_scaled(dst, s, src_layout, alpha),
             (d, s) => Err(Error::DeviceMismatch { op: OP, lhs: d.device(), rhs: s.device() }),
         }
     }

@@ -1,5 +1,7 @@
-//! The matrix product of two strided 2-D views: a plain loop for tiny products, matrixmultiply's GEMM beyond.
+//! The matrix product of two strided 2-D views: a plain loop for tiny products, matrixmultiply's GEMM beyond;
+//! and `addmm`, the product added onto a copy of a third view in the GEMM itself (`beta = 1`).
 
+use super::map;
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::shape::Layout;
@@ -8,22 +10,54 @@ use crate::shape::Layout;
 const SMALL_GEMM: usize = 4096;
 
 pub(super) fn matmul<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> Result<Vec<T>> {
-    let (m, k, n) = (la.shape[0], la.shape[1], lb.shape[1]);
+    let (m, n) = (la.shape[0], lb.shape[1]);
     let size = m.checked_mul(n).ok_or_else(|| Error::shape("matmul", format!("a [{m}, {n}] result is too large")))?;
-    let mut out = vec![T::zero(); size];
-    if m == 0 || n == 0 || k == 0 {
-        return Ok(out);
+    let mut out = Vec::with_capacity(size);
+    // SAFETY: `out` is a fresh buffer with room for the m x n product, overlapping neither input; without
+    // `accumulate`, `gemm_into` writes all `size` elements before any is read, so they are set by `set_len`.
+    unsafe {
+        gemm_into(a, la, b, lb, out.as_mut_ptr(), false)?;
+        out.set_len(size);
     }
-    if m.saturating_mul(k).saturating_mul(n) <= SMALL_GEMM {
+    Ok(out)
+}
+
+/// `a b + c` for 2-D views `[m, k]`, `[k, n]` and a view `c` of shape `[m, n]` (a bias broadcast over the
+/// rows, say): the output starts as a copy of `c` and the GEMM adds the product to it (`beta = 1`), as
+/// torch's addmm does, instead of a separate pass for the sum.
+pub(super) fn addmm<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout, c: &[T], lc: &Layout) -> Result<Vec<T>> {
+    let mut out = map(c, lc, |x| x);
+    // SAFETY: `out` is a fresh, initialised m x n buffer (the shape of `lc`), overlapping neither input.
+    unsafe { gemm_into(a, la, b, lb, out.as_mut_ptr(), true)? };
+    Ok(out)
+}
+
+/// `out = a b`, or `out += a b` when `accumulate`, for strided 2-D views `[m, k]` and `[k, n]`, `out` the
+/// contiguous m x n buffer at `c`.
+///
+/// # Safety
+/// `c` must be valid for writes of m·n elements, and they must be initialised when `accumulate`; it must not
+/// overlap `a` or `b`. Without `accumulate` every element is written, and none is read before it is.
+unsafe fn gemm_into<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout, c: *mut T, accumulate: bool) -> Result<()> {
+    let (m, k, n) = (la.shape[0], la.shape[1], lb.shape[1]);
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    let (a_rows, a_cols, b_rows, b_cols) = (la.strides[0], la.strides[1], lb.strides[0], lb.strides[1]);
+    if k == 0 || m.saturating_mul(k).saturating_mul(n) <= SMALL_GEMM {
         // Below this size the GEMM's packing and dispatch cost more than the arithmetic.
-        let (a_rows, a_cols, b_rows, b_cols) = (la.strides[0], la.strides[1], lb.strides[0], lb.strides[1]);
         for i in 0..m {
             for j in 0..n {
                 let (a0, b0) = (la.offset + i * a_rows, lb.offset + j * b_cols);
-                out[i * n + j] = (0..k).fold(T::zero(), |acc, p| acc + a[a0 + p * a_cols] * b[b0 + p * b_rows]);
+                let dot = (0..k).fold(T::zero(), |acc, p| acc + a[a0 + p * a_cols] * b[b0 + p * b_rows]);
+                // SAFETY: i·n + j < m·n, inside the buffer of the contract, initialised when accumulating.
+                unsafe {
+                    let out = c.add(i * n + j);
+                    out.write(if accumulate { dot + out.read() } else { dot });
+                }
             }
         }
-        return Ok(out);
+        return Ok(());
     }
     // Check that both views lie inside their buffers before handing raw pointers to the GEMM.
     let last = |l: &Layout| l.offset + (l.shape[0] - 1) * l.strides[0] + (l.shape[1] - 1) * l.strides[1];
@@ -31,23 +65,26 @@ pub(super) fn matmul<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> 
         return Err(Error::shape("matmul", "an operand's view exceeds its storage"));
     }
     let stride = |s: usize| s as isize;
-    // SAFETY: the asserts above keep every strided read of A and B inside `a` and `b`; C is the fresh,
-    // contiguous m x n buffer `out`, which overlaps neither input.
+    let beta = if accumulate { T::one() } else { T::zero() };
+    // SAFETY: the check above keeps every strided read of A and B inside `a` and `b`; C is the contiguous
+    // m x n buffer of this function's contract, which overlaps neither input and, with beta = 0, is only
+    // written (matrixmultiply does not read C then).
     unsafe {
         T::gemm(
             m,
             k,
             n,
             a.as_ptr().add(la.offset),
-            stride(la.strides[0]),
-            stride(la.strides[1]),
+            stride(a_rows),
+            stride(a_cols),
             b.as_ptr().add(lb.offset),
-            stride(lb.strides[0]),
-            stride(lb.strides[1]),
-            out.as_mut_ptr(),
+            stride(b_rows),
+            stride(b_cols),
+            beta,
+            c,
             n as isize,
             1,
         );
     }
-    Ok(out)
+    Ok(())
 }

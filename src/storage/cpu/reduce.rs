@@ -121,3 +121,31 @@ fn reduce_to<T: Element>(
     vectorized(|| for_each_row([layout, &target], |[oi, oo], _| add_row(&mut out, oi, oo)));
     out
 }
+
+/// `a - b` for two contiguous slices into `out`, and the sum of the squared differences, accumulated in the
+/// lanes and order of [`reduce_slice`], so it equals `sum((a - b)²)` computed in three passes, bit for bit.
+#[inline(always)]
+pub(super) fn sub_square_sum_slice<T: Element>(a: &[T], b: &[T], out: &mut [T]) -> T {
+    let mut acc = [T::zero(); LANES];
+    let full = out.len() / LANES * LANES;
+    let (head, tail) = out.split_at_mut(full);
+    for ((o, x), y) in head.chunks_exact_mut(LANES).zip(a.chunks_exact(LANES)).zip(b.chunks_exact(LANES)) {
+        for j in 0..LANES {
+            let d = x[j] - y[j];
+            o[j] = d;
+            acc[j] = acc[j] + d * d;
+        }
+    }
+    let mut total = combine_lanes(acc, &|x, y| x + y);
+    for ((o, &x), &y) in tail.iter_mut().zip(&a[full..]).zip(&b[full..]) {
+        let d = x - y;
+        *o = d;
+        total = total + d * d;
+    }
+    total
+}
+
+/// The sum of the per-chunk results of a parallel reduction over chunks of [`CHUNK`], in chunk order.
+pub(super) fn sum_partials<T: Element>(partial: &[T]) -> T {
+    reduce_slice(partial, T::zero(), |x, y| x + y)
+}
