@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The full test suite: formatting, lints, the tests without optional features (the CPU emulation of the CUDA
 # kernels among them), then with libtorch (`tch`, parity against PyTorch) and `cuda` (every kernel compiled by
-# NVRTC). The GPU tests are #[ignore]d: where `nvidia-smi -L` finds a GPU they run too (--include-ignored);
+# NVRTC), then every bench once in test mode. The GPU tests are #[ignore]d: where `nvidia-smi -L` finds a GPU they run too (--include-ignored);
 # where it finds none they are reported as ignored, and this script says so at the end. Sets up libtorch
 # and NVRTC from PyPI wheels first (idempotent).
 set -euo pipefail
@@ -38,6 +38,11 @@ fi
 step "cargo test --features tch,cuda (parity with libtorch; CUDA kernels compiled by NVRTC${ignored:+; GPU tests included})"
 cargo test --features tch,cuda --lib --test 'tch_*' --test 'cuda*' --test bad_inputs -- "${ignored[@]}"
 cargo test --features tch,cuda --test 'tutorials*' -- "${ignored[@]}" libtorch::
+
+# Every bench once, in criterion's quick pass: a bench that no longer builds, or whose workload no longer agrees
+# with its libtorch twin (each bench checks that before it times anything), fails here.
+step "cargo test --benches --features tch,cuda -- --test (every bench once, each checked against its libtorch twin)"
+cargo test --benches --features tch,cuda -- --test
 if [[ ${#ignored[@]} -eq 0 ]]; then
     printf '\nNOTE: no GPU found (nvidia-smi -L): the GPU tests were NOT run and are reported as ignored above.\n'
     printf 'On a GPU machine, scripts/gpu-check.sh build here, then gpu-check/gpu-check.sh run there.\n'
