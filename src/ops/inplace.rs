@@ -143,6 +143,7 @@ impl<T: Element> Tensor<T> {
     pub fn copy_(&self, src: &Tensor<T>) -> Result<&Self> {
         const OP: &str = "copy_";
         if src.device() != self.device() {
+            // Checked before the transfer, so a refused copy moves no data.
             self.check_inplace(OP, Some(src))?;
             self.check_fits(OP, src)?;
             return self.assign_from(OP, &src.to(self.device())?, None);
