@@ -1,7 +1,7 @@
 //! Devices: CUDA asked of a machine or build without it, and operands on two devices.
 //!
 //! Without a usable GPU, constructing a `Device::Cuda(0)` tensor already fails, which is checked here in
-//! every build. The mixed-device test needs a GPU: like tests/cuda.rs it is `#[ignore]`d, so a machine
+//! every build. The mixed-device test needs a GPU: like tests/cuda/ it is `#[ignore]`d, so a machine
 //! without one reports it as ignored rather than passed; on a GPU machine run
 //! `cargo test --features cuda --test bad_inputs -- --include-ignored` (without a GPU it then fails, saying why).
 
