@@ -34,6 +34,20 @@ fn k<T: Float>(v: f64) -> T {
     T::from(v).unwrap_or_else(T::nan)
 }
 
+/// tanh x from `small`, the odd rational approximation for |x| < 0.625, and `1 - 2 / (e^{2|x|} + 1)` beyond
+/// it; both are evaluated and one selected, so a loop over it vectorises. The sign is x's, -0 included.
+#[inline(always)]
+fn tanh_select<T: Float>(x: T, small: T, exp: impl Fn(T) -> T) -> T {
+    let a = x.abs();
+    let one = T::one();
+    let large = one - (one + one) / (exp(a + a) + one);
+    if a < k(0.625) {
+        small.copysign(x)
+    } else {
+        large.copysign(x)
+    }
+}
+
 /// erf(x) by the algorithm of FreeBSD's `s_erf.c` (Sun Microsystems, 1993; the libm crate's `erf` and
 /// `erff`), with its coefficients: rational approximations for |x| in [0, 0.84375), [0.84375, 1.25),
 /// [1.25, 1/0.35) and [1/0.35, 6) (the last two of erfc, times e^(-x²)), and ±1 beyond. All four are
@@ -182,20 +196,13 @@ impl Math for f32 {
 
     #[inline(always)]
     fn vtanh(self) -> f32 {
-        let a = self.abs();
         let z = self * self;
         let small = ((((-5.704_988_7e-3 * z + 2.063_908_9e-2) * z - 5.373_971_6e-2) * z + 1.333_144_2e-1) * z
             - 3.333_328_2e-1)
             * z
             * self
             + self;
-        let large = 1.0 - 2.0 / ((a + a).vexp() + 1.0);
-        // Odd: the sign of `x`, -0 included.
-        if a < 0.625 {
-            small.copysign(self)
-        } else {
-            large.copysign(self)
-        }
+        tanh_select(self, small, f32::vexp)
     }
 
     #[inline(always)]
@@ -229,20 +236,13 @@ impl Math for f64 {
 
     #[inline(always)]
     fn vtanh(self) -> f64 {
-        let a = self.abs();
         let s = self * self;
         let p =
             (-9.643_991_794_250_522_386_3e-1 * s - 9.928_772_310_019_185_865_6e1) * s - 1.614_687_684_417_084_479_5e3;
         let q =
             ((s + 1.128_116_784_916_329_314e2) * s + 2.235_488_390_601_004_485_8e3) * s + 4.844_063_053_251_254_860_5e3;
         let small = self + self * s * (p / q);
-        let large = 1.0 - 2.0 / ((a + a).vexp() + 1.0);
-        // Odd: the sign of `x`, -0 included.
-        if a < 0.625 {
-            small.copysign(self)
-        } else {
-            large.copysign(self)
-        }
+        tanh_select(self, small, f64::vexp)
     }
 
     #[inline(always)]
