@@ -382,13 +382,14 @@ unary_ops! {
         grad: |x, _y, c, g| if x > c { g } else { let z = x.vexp(); g * z / (z + T::one()) },
         cuda_grad: "const T z = t_exp(x); return x > c ? g : g * z / (z + (T)1);",
     }
-    /// ELU with α = `c`: `x` for `x > 0`, else `α (eˣ - 1)`; `g · α eˣ` below 0.
+    /// ELU with α = `c`: `x` for `x > 0`, else `α (eˣ - 1)`; `g · α eˣ` below 0. The gradient at NaN is
+    /// NaN, as libtorch's vectorised kernel gives it (its scalar one passes `g` through).
     Elu {
         f: |x, c| if x <= T::zero() { c * x.exp_m1() } else { x },
         cuda: "x <= (T)0 ? c * t_expm1(x) : x",
         saves: Input,
-        grad: |x, _y, c, g| if x <= T::zero() { g * c * x.vexp() } else { g },
-        cuda_grad: "x <= (T)0 ? g * c * t_exp(x) : g",
+        grad: |x, _y, c, g| if x > T::zero() { g } else { g * c * x.vexp() },
+        cuda_grad: "x > (T)0 ? g : g * c * t_exp(x)",
     }
 }
 

@@ -4,6 +4,8 @@
 pub mod hand_optim;
 #[cfg(feature = "tch")]
 pub mod torch;
+#[cfg(feature = "tch")]
+pub mod variants;
 
 use torchlet::{Result, Tensor};
 

@@ -109,7 +109,7 @@ pub(crate) fn inplace_ops<T: Both>(seed: u64) {
                 // refuse to); torchlet refuses every write through one.
                 let stricter = matches!(dst, Dst::Broadcast) && matches!(*op, "fill_" | "zero_");
                 match (&result, &their_result) {
-                    (Ok(()), Ok(())) => close(&base.to_vec().unwrap(), &values::<T>(&their_base), &name),
+                    (Ok(()), Ok(())) => close(&base.to_vec().unwrap(), &values::<T>(&their_base), &name, None),
                     (Err(_), Err(_)) => {
                         assert_eq!(base.to_vec().unwrap(), before, "{name}: a refused write changed the destination")
                     }

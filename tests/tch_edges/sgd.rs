@@ -73,7 +73,12 @@ pub(crate) fn sgd_against_libtorch<T: Both>(config: SgdConfig, seed: u64) {
         their_mlp_loss(&theirs[..4], &tx, &ty).backward();
         their_opt.step();
         for (i, (p, q)) in ours.iter().zip(&theirs).enumerate() {
-            close(&p.to_vec().unwrap(), &values::<T>(&q.detach()), &format!("{config:?} step {step} parameter {i}"));
+            close(
+                &p.to_vec().unwrap(),
+                &values::<T>(&q.detach()),
+                &format!("{config:?} step {step} parameter {i}"),
+                None,
+            );
         }
         assert!(ours[4].grad().is_none(), "the unused parameter got a gradient");
         assert_eq!(ours[4].to_vec().unwrap(), unused, "{config:?} step {step}: the unused parameter moved");
@@ -147,5 +152,10 @@ fn no_grad_update_of_a_strided_leaf() {
     let _guard = tch::no_grad_guard();
     let mut tw = tw.shallow_clone();
     let _ = tw.f_add_(&(tg.detach().tr() * -0.1)).unwrap();
-    close(&w.to_vec().unwrap(), &values::<f64>(&tw), "no_grad add_ of a transposed source into a transposed leaf");
+    close(
+        &w.to_vec().unwrap(),
+        &values::<f64>(&tw),
+        "no_grad add_ of a transposed source into a transposed leaf",
+        None,
+    );
 }
