@@ -130,6 +130,7 @@
 #![warn(missing_docs)]
 
 pub mod autograd;
+pub mod cpu;
 pub mod cuda;
 pub mod data;
 pub mod device;

@@ -223,3 +223,82 @@ fn mse_shape_mismatch_is_an_error_not_a_broadcast() {
     let err = MSELoss::new().forward(&Tensor::<f64>::zeros(&[4, 1]), &Tensor::zeros(&[4])).unwrap_err().to_string();
     assert!(err.starts_with("mse_loss: input shape [4, 1] and target shape [4] differ"), "{err}");
 }
+
+/// Trains a digits classifier (GELU, tanh, SiLU, cross-entropy, Adam; every CPU kernel family in one step)
+/// for three epochs; returns every step's loss and the trained parameters, as raw bits.
+fn train_digits<T: torchlet::Element>() -> Result<(Vec<u64>, Vec<u64>)> {
+    use torchlet::nn::{CrossEntropyLoss, Sequential, SiLU, Tanh, GELU};
+    use torchlet::optim::{Adam, Optimizer};
+    let data = torchlet::data::load_digits::<T>()?;
+    let mut rng = StdRng::seed_from_u64(7);
+    let model = Sequential::new()
+        .add(Linear::new(64, 48, true, &mut rng))
+        .add(GELU::new(torchlet::GeluApproximate::None))
+        .add(Linear::new(48, 32, true, &mut rng))
+        .add(Tanh)
+        .add(Linear::new(32, 32, true, &mut rng))
+        .add(SiLU)
+        .add(Linear::new(32, 10, true, &mut rng));
+    let mut opt = Adam::new(model.parameters(), 1e-2)?;
+    let bits =
+        |t: &Tensor<T>| -> Result<Vec<u64>> { Ok(t.to_vec()?.iter().map(|v| v.to_f64().unwrap().to_bits()).collect()) };
+    let mut losses = Vec::new();
+    for _epoch in 0..3 {
+        for start in (0..data.y.len()).step_by(256) {
+            let n = 256.min(data.y.len() - start);
+            let x = data.x.narrow(0, start, n)?.div_scalar(T::from_f64(16.0).unwrap())?;
+            let loss = CrossEntropyLoss::new().forward(&model.forward(&x)?, &data.y[start..start + n])?;
+            opt.zero_grad();
+            loss.backward()?;
+            opt.step()?;
+            losses.extend(bits(&loss)?);
+        }
+    }
+    let mut params = Vec::new();
+    for p in model.parameters() {
+        params.extend(bits(&p)?);
+    }
+    Ok((losses, params))
+}
+
+/// The CPU kernels' baseline build and the widest one the CPU has (`torchlet::cpu`) train to the same bits,
+/// loss by loss, not only op by op. (Other tests of this binary running meanwhile see the switch too; that
+/// is harmless exactly when what this test checks holds.)
+#[test]
+fn training_gives_the_same_bits_on_every_cpu_instruction_set() -> Result<()> {
+    use torchlet::cpu::{self, Isa};
+    let chosen = cpu::isa();
+    if cpu::set_isa(Isa::Avx2) != Isa::Avx2 {
+        eprintln!("NOTE: this CPU has no AVX2 with FMA: both runs below use the baseline build");
+    }
+    let widest = (train_digits::<f32>(), train_digits::<f64>());
+    cpu::set_isa(Isa::Baseline);
+    let baseline = (train_digits::<f32>(), train_digits::<f64>());
+    cpu::set_isa(chosen);
+    for (dtype, widest, baseline) in [("f32", widest.0?, baseline.0?), ("f64", widest.1?, baseline.1?)] {
+        assert_eq!(widest.0.len(), 24, "{dtype}: three epochs of 8 batches");
+        assert_eq!(widest.0, baseline.0, "{dtype}: the losses differ between the instruction sets");
+        assert_eq!(widest.1, baseline.1, "{dtype}: the trained parameters differ between the instruction sets");
+        let (first, last) = (f64::from_bits(widest.0[0]), f64::from_bits(widest.0[23]));
+        assert!(last < 0.8 * first, "{dtype}: the model did not train ({first} -> {last})");
+    }
+    Ok(())
+}
+
+/// `TORCHLET_CPU_ISA=baseline` holds the kernels to the baseline build from the first call: checked in a
+/// child process of this test binary, whose environment is set before any kernel runs.
+#[test]
+fn the_environment_variable_selects_the_baseline_kernels() {
+    const TEST: &str = "the_environment_variable_selects_the_baseline_kernels";
+    if std::env::var_os("TORCHLET_CPU_ISA_CHILD").is_some() {
+        assert_eq!(torchlet::cpu::isa(), torchlet::cpu::Isa::Baseline);
+        return;
+    }
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", TEST, "--test-threads", "1"])
+        .env("TORCHLET_CPU_ISA", "baseline")
+        .env("TORCHLET_CPU_ISA_CHILD", "1")
+        .status()
+        .unwrap();
+    assert!(status.success(), "the child process with TORCHLET_CPU_ISA=baseline failed");
+}

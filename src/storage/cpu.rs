@@ -472,9 +472,9 @@ mod tests {
 
     fn same_bits_on_every_instruction_set<T: Element>() -> Result<()> {
         let chosen = simd::detected();
-        let baseline = (simd::choose_for_tests(Isa::Baseline), every_kernel::<T>());
-        let widest = (simd::choose_for_tests(Isa::Avx2), every_kernel::<T>());
-        simd::choose_for_tests(chosen);
+        let baseline = (simd::choose(Isa::Baseline), every_kernel::<T>());
+        let widest = (simd::choose(Isa::Avx2), every_kernel::<T>());
+        simd::choose(chosen);
         let (baseline, widest) = (baseline.1?, widest.1?);
         for (i, (a, b)) in baseline.iter().zip(&widest).enumerate() {
             let same = a.len() == b.len()

@@ -17,7 +17,7 @@ pub(crate) mod kernel_source;
 pub(crate) mod math;
 pub(crate) mod pointwise;
 pub(crate) mod reduce;
-mod simd;
+pub(crate) mod simd;
 
 pub(crate) use backend::BackendStorage;
 pub(crate) use pointwise::{BinaryOp, Saves, Side, UnaryOp};

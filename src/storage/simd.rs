@@ -10,11 +10,11 @@
 //! explicit accumulators, see `cpu::reduce_slice`); and `exp`/`tanh` are plain arithmetic
 //! (`super::math`), not calls whose implementation could depend on the CPU.
 
-/// The instruction sets the kernels are compiled for.
+/// An instruction set the CPU kernels are compiled for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
-pub(crate) enum Isa {
-    /// What the crate is compiled for: SSE2 on x86-64.
+pub enum Isa {
+    /// What the crate is compiled for: SSE2 on x86-64, the target's baseline elsewhere.
     Baseline,
     /// AVX2 with FMA (x86-64 from 2013 on).
     Avx2,
@@ -24,18 +24,39 @@ pub(crate) enum Isa {
 #[cfg(target_arch = "x86_64")]
 static CHOICE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
 
-/// The widest instruction set this CPU supports, detected on the first call.
+/// The environment variable that caps the first choice: `baseline` or `avx2`.
+const ISA_VARIABLE: &str = "TORCHLET_CPU_ISA";
+
+/// The instruction set in use: on the first call, the widest this CPU supports, or the one
+/// `TORCHLET_CPU_ISA` asks for.
 pub(crate) fn detected() -> Isa {
     #[cfg(target_arch = "x86_64")]
     {
         match CHOICE.load(std::sync::atomic::Ordering::Relaxed) {
             1 => Isa::Baseline,
             2 => Isa::Avx2,
-            _ => choose(if has_avx2() { Isa::Avx2 } else { Isa::Baseline }),
+            _ => choose(requested()),
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
     Isa::Baseline
+}
+
+/// What `TORCHLET_CPU_ISA` asks for (the widest when unset). A value it does not know is reported once on
+/// stderr and ignored: a typo must not silently keep the fast path that the user meant to rule out.
+#[cfg(target_arch = "x86_64")]
+fn requested() -> Isa {
+    match std::env::var(ISA_VARIABLE) {
+        Err(_) => Isa::Avx2,
+        Ok(v) if v.eq_ignore_ascii_case("baseline") => Isa::Baseline,
+        Ok(v) if v.eq_ignore_ascii_case("avx2") => Isa::Avx2,
+        Ok(v) => {
+            eprintln!(
+                "torchlet: {ISA_VARIABLE}={v:?} is neither \"baseline\" nor \"avx2\"; using the widest the CPU has"
+            );
+            Isa::Avx2
+        }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -44,7 +65,9 @@ fn has_avx2() -> bool {
 }
 
 /// Makes `isa` the kernels' choice from now on, or the baseline if the CPU lacks `isa`; returns the choice.
-fn choose(isa: Isa) -> Isa {
+/// Kernels running meanwhile on other threads are unaffected but for their speed: both paths give the same
+/// bits.
+pub(crate) fn choose(isa: Isa) -> Isa {
     #[cfg(target_arch = "x86_64")]
     {
         let isa = if isa == Isa::Avx2 && has_avx2() { Isa::Avx2 } else { Isa::Baseline };
@@ -56,13 +79,6 @@ fn choose(isa: Isa) -> Isa {
         let _ = isa;
         Isa::Baseline
     }
-}
-
-/// Switches every kernel to `isa` (if the CPU has it), so tests can compare the paths. Kernels running
-/// meanwhile on other threads are unaffected but for their speed: both paths give the same bits.
-#[cfg(test)]
-pub(crate) fn choose_for_tests(isa: Isa) -> Isa {
-    choose(isa)
 }
 
 /// Runs `kernel` compiled for the widest instruction set the CPU has.
