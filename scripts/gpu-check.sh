@@ -7,9 +7,9 @@
 #                                gpu-check/bin.tar.gz (git-ignored, well under 64 MiB), with this script,
 #                                scripts/gpu_reference.py and scripts/gpu_compare_examples.py.
 #   gpu-check/gpu-check.sh run   (on the GPU machine, from anywhere) finds NVRTC and cuBLAS (ldconfig, then the
-#                                nvidia/*/lib folders of Python's site-packages), runs every CUDA test including
-#                                the ignored ones, runs each tutorial example on cuda and on the CPU and compares
-#                                their training figures, times the CUDA bench beside PyTorch on the same GPU, and
+#                                nvidia/*/lib folders of Python's site-packages), runs every CUDA test with
+#                                TORCHLET_REQUIRE_GPU=1 (a GPU test cannot be skipped), runs each tutorial
+#                                example on cuda and on the CPU and compares their training figures, times the CUDA bench beside PyTorch on the same GPU, and
 #                                writes a summary to $OUT/gpu-check.md and the full logs to
 #                                $OUT/logs/logs.tar.gz (the summary alone, on stdout, when OUT is unset).
 # Without a GPU, `run` stops at its first step, saying so.
@@ -102,12 +102,12 @@ run() {
     say "NVRTC/cuBLAS search path: ${dirs:-none found}"
 
     say ""
-    say "## Tests (ignored GPU tests included)"
+    say "## Tests (GPU tests required)"
     local failed=0
     for t in "$bin"/test-*; do
         local log
         log=$(mktemp)
-        if timeout 240 "$t" --include-ignored --test-threads=4 >"$log" 2>&1; then
+        if TORCHLET_REQUIRE_GPU=1 timeout 240 "$t" --include-ignored --test-threads=4 >"$log" 2>&1; then
             say "- $(basename "$t"): $(grep -E '^test result' "$log" | tail -1)"
         else
             failed=1

@@ -78,34 +78,22 @@ fn selection_and_join_cases<T: Element>() -> Vec<Case<T>> {
     ]
 }
 
-#[test]
-#[ignore = "needs a CUDA GPU: cargo test --features cuda --test cuda -- --include-ignored"]
-fn cuda_vs_cpu_activations_and_backward() {
-    let dev = gpu("cuda_vs_cpu_activations_and_backward");
+pub(crate) fn cuda_vs_cpu_activations_and_backward(dev: Device) {
     run_cases::<f32>(dev, activation_cases());
     run_cases::<f64>(dev, activation_cases());
 }
 
-#[test]
-#[ignore = "needs a CUDA GPU: cargo test --features cuda --test cuda -- --include-ignored"]
-fn cuda_vs_cpu_softmax_and_statistics_and_backward() {
-    let dev = gpu("cuda_vs_cpu_softmax_and_statistics_and_backward");
+pub(crate) fn cuda_vs_cpu_softmax_and_statistics_and_backward(dev: Device) {
     run_cases::<f32>(dev, softmax_and_reduction_cases());
     run_cases::<f64>(dev, softmax_and_reduction_cases());
 }
 
-#[test]
-#[ignore = "needs a CUDA GPU: cargo test --features cuda --test cuda -- --include-ignored"]
-fn cuda_vs_cpu_selections_joins_and_backward() {
-    let dev = gpu("cuda_vs_cpu_selections_joins_and_backward");
+pub(crate) fn cuda_vs_cpu_selections_joins_and_backward(dev: Device) {
     run_cases::<f32>(dev, selection_and_join_cases());
     run_cases::<f64>(dev, selection_and_join_cases());
 }
 
-#[test]
-#[ignore = "needs a CUDA GPU: cargo test --features cuda --test cuda -- --include-ignored"]
-fn cuda_vs_cpu_argmax_one_hot_arange() {
-    let dev = gpu("cuda_vs_cpu_argmax_one_hot_arange");
+pub(crate) fn cuda_vs_cpu_argmax_one_hot_arange(dev: Device) {
     let mut rng = StdRng::seed_from_u64(5);
     let x = Tensor::<f32>::rand_uniform(&[7, 9], -1.0, 1.0, &mut rng);
     let g = x.to(dev).unwrap();
@@ -122,10 +110,7 @@ fn cuda_vs_cpu_argmax_one_hot_arange() {
     assert_close("one_hot", &cpu, &gpu, 0.0);
 }
 
-#[test]
-#[ignore = "needs a CUDA GPU: cargo test --features cuda --test cuda -- --include-ignored"]
-fn cuda_to_is_differentiable_both_ways() {
-    let dev = gpu("cuda_to_is_differentiable_both_ways");
+pub(crate) fn cuda_to_is_differentiable_both_ways(dev: Device) {
     let x = Tensor::new([1.0f64, -2.0, 3.0]).requires_grad_(true).unwrap();
     let on_gpu = x.to(dev).unwrap();
     assert_eq!(on_gpu.grad_fn_name(), Some("ToCopyBackward0"));

@@ -39,10 +39,7 @@ fn loss_cases<T: Element>() -> Vec<Case<T>> {
     ]
 }
 
-#[test]
-#[ignore = "needs a CUDA GPU: cargo test --features cuda --test cuda -- --include-ignored"]
-fn cuda_vs_cpu_linear_and_losses_and_backward() {
-    let dev = gpu("cuda_vs_cpu_linear_and_losses_and_backward");
+pub(crate) fn cuda_vs_cpu_linear_and_losses_and_backward(dev: Device) {
     run_cases::<f32>(dev, loss_cases());
     run_cases::<f64>(dev, loss_cases());
 }
@@ -87,18 +84,12 @@ fn optimizers_agree<T: Element>(dev: Device) {
     compare::<T, _>("RMSprop centered", dev, |p| RMSprop::with_config(p, centered));
 }
 
-#[test]
-#[ignore = "needs a CUDA GPU: cargo test --features cuda --test cuda -- --include-ignored"]
-fn cuda_vs_cpu_optimizer_steps() {
-    let dev = gpu("cuda_vs_cpu_optimizer_steps");
+pub(crate) fn cuda_vs_cpu_optimizer_steps(dev: Device) {
     optimizers_agree::<f32>(dev);
     optimizers_agree::<f64>(dev);
 }
 
-#[test]
-#[ignore = "needs a CUDA GPU: cargo test --features cuda --test cuda -- --include-ignored"]
-fn cuda_dataloader_batches_and_dropout() {
-    let dev = gpu("cuda_dataloader_batches_and_dropout");
+pub(crate) fn cuda_dataloader_batches_and_dropout(dev: Device) {
     let mut rng = StdRng::seed_from_u64(8);
     let x = Tensor::<f64>::rand_uniform(&[50, 3], -1.0, 1.0, &mut rng);
     let y = Tensor::<f64>::rand_uniform(&[50, 1], -1.0, 1.0, &mut rng);
@@ -166,10 +157,7 @@ fn regression_run(device: Device, n_features: usize, n_targets: usize) -> (Vec<f
     (losses, manual.weight().clone(), auto.linear().weight().clone())
 }
 
-#[test]
-#[ignore = "needs a CUDA GPU: cargo test --features cuda --test cuda -- --include-ignored"]
-fn cuda_vs_cpu_regression_tutorial_loops() {
-    let dev = gpu("cuda_vs_cpu_regression_tutorial_loops");
+pub(crate) fn cuda_vs_cpu_regression_tutorial_loops(dev: Device) {
     for (features, targets) in [(1, 1), (5, 1), (3, 2)] {
         let (cpu, gpu) = (regression_run(Device::Cpu, features, targets), regression_run(dev, features, targets));
         for (step, (a, b)) in cpu.0.iter().zip(&gpu.0).enumerate() {
