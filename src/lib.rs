@@ -53,6 +53,8 @@
 //! | `train_test_split(x, y, test_size=0.2)` | [`data::train_test_split`]`([&x, &y], 0.2, true, seed)?` |
 //! | `save_file(model.state_dict(), path)` | [`io::save_parameters`]`(&model, path)?` (safetensors) |
 //! | `model.load_state_dict(load_file(path))` | [`io::load_parameters`]`(&model, path)?` |
+//! | `torch.save({"model": ..., "optimizer": ..., "scheduler": ...}, path)` | [`io::save_checkpoint`]`(path, &model, &opt, Some(&scheduler))?` |
+//! | `model.load_state_dict(ckpt["model"]); opt.load_state_dict(...); ...` | [`io::load_checkpoint`]`(path, &model, &mut opt, Some(&mut scheduler))?` |
 //! | `np.loadtxt(path, delimiter=",", skiprows=1)` | [`io::read_csv`]`::<f32>(path, true)?` |
 //! | `x.to("cuda")` | `x.to(Device::Cuda(0))?` (feature `cuda`) |
 //! | `torch.relu(x)`, `torch.sigmoid(x)`, `torch.tanh(x)`, `F.gelu(x)` | `x.relu()?`, `x.sigmoid()?`, `x.tanh()?`, `x.gelu(GeluApproximate::None)?` |

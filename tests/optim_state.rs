@@ -172,3 +172,60 @@ fn sgd_through_the_trait_keeps_its_inherent_behaviour() -> Result<()> {
     assert!(err.unwrap_err().to_string().starts_with("SGD: Nesterov momentum requires a momentum > 0"));
     Ok(())
 }
+
+#[test]
+fn param_groups_hold_torchs_hyperparameters_and_round_trip() -> Result<()> {
+    let expected: [(&str, &[&str]); 4] = [
+        ("SGD", &["dampening", "lr", "maximize", "momentum", "nesterov", "weight_decay"]),
+        ("Adam", &["amsgrad", "betas", "eps", "lr", "maximize", "weight_decay"]),
+        ("AdamW", &["amsgrad", "betas", "eps", "lr", "maximize", "weight_decay"]),
+        ("RMSprop", &["alpha", "centered", "eps", "lr", "maximize", "momentum", "weight_decay"]),
+    ];
+    for ((name, make), (_, keys)) in makers().into_iter().zip(expected) {
+        let mut trained = make(params()?)?;
+        trained.set_lr(0.0123)?;
+        trained.set_momentum(0.77)?;
+        let group = trained.param_group();
+        assert_eq!(group.keys().collect::<Vec<_>>(), *keys, "{name}");
+        let text = serde_json::to_string(&group).unwrap();
+        let mut fresh = make(params()?)?;
+        fresh.load_param_group(&serde_json::from_str(&text).unwrap())?;
+        assert_eq!((fresh.lr(), fresh.momentum()), (0.0123, 0.77), "{name}");
+        assert_eq!(fresh.param_group(), group, "{name}");
+    }
+    Ok(())
+}
+
+#[test]
+fn a_param_group_of_another_kind_or_with_bad_values_is_refused() -> Result<()> {
+    let adam = Adam::with_config(params()?, AdamConfig::new(0.05).amsgrad(true))?;
+    let mut sgd = SGD::with_config(params()?, SgdConfig::new(0.1).momentum(0.9))?;
+    let before = sgd.param_group();
+    assert_eq!(
+        sgd.load_param_group(&adam.param_group()).unwrap_err().to_string(),
+        "SGD::load_param_group: the keys do not match SGD's parameter group: missing key(s) [\"momentum\", \
+         \"dampening\", \"nesterov\"], unexpected key(s) [\"amsgrad\", \"betas\", \"eps\"]"
+    );
+    let mut bad = before.clone();
+    bad.insert("lr".to_string(), (-1.0).into());
+    assert_eq!(
+        sgd.load_param_group(&bad).unwrap_err().to_string(),
+        "SGD::load_param_group: invalid learning rate: -1 (must be finite and >= 0)"
+    );
+    assert_eq!(sgd.param_group(), before, "a refused group changes nothing");
+
+    // AMSGrad decides which state Adam keeps, so it must match.
+    let mut plain = Adam::new(params()?, 0.05)?;
+    assert_eq!(
+        plain.load_param_group(&adam.param_group()).unwrap_err().to_string(),
+        "Adam::load_param_group: \"amsgrad\": true, but this Adam was made with amsgrad false, which keeps other state"
+    );
+    // torch's implementation flags and parameter indices are accepted and ignored.
+    let mut torch_like = adam.param_group();
+    torch_like.insert("params".to_string(), vec![0, 1, 2].into());
+    torch_like.insert("foreach".to_string(), serde_json::Value::Null);
+    let mut other = Adam::with_config(params()?, AdamConfig::new(0.5).amsgrad(true))?;
+    other.load_param_group(&torch_like)?;
+    assert_eq!(other.config(), adam.config());
+    Ok(())
+}

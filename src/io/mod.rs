@@ -1,5 +1,6 @@
 //! Tensors to and from files: parameters as [safetensors](https://github.com/huggingface/safetensors) with
-//! the names of torch's `state_dict`, and 2-D tensors as CSV.
+//! the names of torch's `state_dict`, training checkpoints (model, optimizer and scheduler in one
+//! safetensors file), and 2-D tensors as CSV.
 //!
 //! | PyTorch | torchlet |
 //! |---|---|
@@ -7,6 +8,8 @@
 //! | `safetensors.torch.load_file(path)` | [`load_safetensors::<f32>`](load_safetensors)`(path)?` |
 //! | `save_file(model.state_dict(), path)` | [`save_parameters`]`(&model, path)?` |
 //! | `model.load_state_dict(load_file(path))` | [`load_parameters`]`(&model, path)?` |
+//! | `torch.save({"model": ..., "optimizer": ..., "scheduler": ...}, path)` | [`save_checkpoint`]`(path, &model, &opt, Some(&scheduler))?` |
+//! | `model.load_state_dict(ckpt["model"])`, `opt.load_state_dict(...)`, ... | [`load_checkpoint`]`(path, &model, &mut opt, Some(&mut scheduler))?` |
 //! | `np.loadtxt(path, delimiter=",", skiprows=1)` | [`read_csv::<f32>`](read_csv)`(path, true)?` |
 //!
 //! ```
@@ -24,10 +27,61 @@
 //! assert_eq!(fresh.weight().to_vec()?, trained.weight().to_vec()?);
 //! # Ok::<(), torchlet::Error>(())
 //! ```
+//!
+//! A training run saved with [`save_checkpoint`] and loaded with [`load_checkpoint`] into the same objects
+//! made afresh, in this process or another, goes on to the bit as if it had not stopped:
+//!
+//! ```
+//! use rand::{rngs::StdRng, SeedableRng};
+//! use torchlet::io::{load_checkpoint, save_checkpoint};
+//! use torchlet::nn::{Linear, MSELoss, Module, ReLU, Sequential};
+//! use torchlet::optim::lr_scheduler::{LRScheduler, StepLR};
+//! use torchlet::optim::{Adam, Optimizer};
+//! use torchlet::{Result, Tensor};
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let path = dir.path().join("run.safetensors");
+//!
+//! // The model, optimizer and scheduler, made the same way each time the program starts.
+//! let setup = || -> Result<_> {
+//!     let mut rng = StdRng::seed_from_u64(0);
+//!     let model = Sequential::<f32>::new()
+//!         .add(Linear::new(2, 8, true, &mut rng))
+//!         .add(ReLU)
+//!         .add(Linear::new(8, 1, true, &mut rng));
+//!     let mut opt = Adam::new(model.parameters(), 0.01)?;
+//!     let scheduler = StepLR::new(&mut opt, 5, 0.5)?;
+//!     Ok((model, opt, scheduler))
+//! };
+//! let (x, y) = (Tensor::new([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]), Tensor::new([[1.0], [1.0], [0.0]]));
+//! let train = |model: &Sequential<f32>, opt: &mut Adam<f32>, scheduler: &mut StepLR, epochs| -> Result<f32> {
+//!     let mut loss = 0.0;
+//!     for _ in 0..epochs {
+//!         let l = MSELoss::new().forward(&model.forward(&x)?, &y)?;
+//!         opt.zero_grad();
+//!         l.backward()?;
+//!         opt.step()?;
+//!         scheduler.step(opt)?;
+//!         loss = l.item()?;
+//!     }
+//!     Ok(loss)
+//! };
+//!
+//! let (model, mut opt, mut scheduler) = setup()?;
+//! train(&model, &mut opt, &mut scheduler, 8)?;
+//! save_checkpoint(&path, &model, &opt, Some(&scheduler))?;
+//! let uninterrupted = train(&model, &mut opt, &mut scheduler, 4)?;
+//!
+//! let (model, mut opt, mut scheduler) = setup()?; // as a new process would
+//! load_checkpoint(&path, &model, &mut opt, Some(&mut scheduler))?;
+//! assert_eq!(train(&model, &mut opt, &mut scheduler, 4)?, uninterrupted);
+//! # Ok::<(), torchlet::Error>(())
+//! ```
 
+mod checkpoint;
 mod csv;
 mod safetensors;
 
+pub use self::checkpoint::{load_checkpoint, save_checkpoint};
 pub use self::csv::{read_csv, read_csv_from, write_csv};
 pub use self::safetensors::{load_parameters, load_safetensors, save_parameters, save_safetensors};
 

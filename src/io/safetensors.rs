@@ -35,13 +35,16 @@ fn dtype_of(kind: DType) -> Dtype {
 /// # Ok::<(), torchlet::Error>(())
 /// ```
 pub fn save_safetensors<T: Element, S: AsRef<str>>(path: impl AsRef<Path>, tensors: &[(S, &Tensor<T>)]) -> Result<()> {
-    write(path.as_ref(), "save_safetensors", tensors.iter().map(|(n, t)| (n.as_ref(), *t)))
+    write(path.as_ref(), "save_safetensors", tensors.iter().map(|(n, t)| (n.as_ref(), *t)), HashMap::new())
 }
 
-fn write<'a, T: Element>(
+/// Writes `tensors` to `path`, with `metadata` (string values, the format's `__metadata__`) beside the
+/// `format` key.
+pub(super) fn write<'a, T: Element>(
     path: &Path,
     op: &'static str,
     tensors: impl IntoIterator<Item = (&'a str, &'a Tensor<T>)>,
+    mut metadata: HashMap<String, String>,
 ) -> Result<()> {
     let kind = T::DTYPE;
     let mut seen = BTreeSet::new();
@@ -61,14 +64,14 @@ fn write<'a, T: Element>(
         })
         .collect::<Result<Vec<_>>>()?;
     // The format key that safetensors' own torch writer sets, so Python loaders that check it accept the file.
-    let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
+    metadata.insert("format".to_string(), "pt".to_string());
     ::safetensors::serialize_to_file(views, Some(metadata), path)
         .map_err(|e| io_error(op, format!("cannot write {}: {e}", path.display())))
 }
 
 /// One tensor as stored in a file, before conversion to a `Tensor`.
-struct Entry {
-    name: String,
+pub(super) struct Entry {
+    pub(super) name: String,
     dtype: Dtype,
     shape: Vec<usize>,
     data: Vec<u8>,
@@ -76,9 +79,17 @@ struct Entry {
 
 /// Reads and validates a whole file; the entries come in the order of their data in the file.
 fn read_entries(path: &Path, op: &'static str) -> Result<Vec<Entry>> {
+    read_file(path, op).map(|(entries, _)| entries)
+}
+
+/// Reads and validates a whole file: its entries in the order of their data, and its `__metadata__`
+/// (empty when the file has none).
+pub(super) fn read_file(path: &Path, op: &'static str) -> Result<(Vec<Entry>, HashMap<String, String>)> {
     let bytes = std::fs::read(path).map_err(|e| io_error(op, format!("cannot read {}: {e}", path.display())))?;
-    let file = SafeTensors::deserialize(&bytes)
-        .map_err(|e| io_error(op, format!("{} is not a valid safetensors file: {e}", path.display())))?;
+    let invalid = |e| io_error(op, format!("{} is not a valid safetensors file: {e}", path.display()));
+    let file = SafeTensors::deserialize(&bytes).map_err(invalid)?;
+    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(invalid)?;
+    let metadata = header.metadata().clone().unwrap_or_default();
     let mut views = file.tensors();
     // `tensors()` comes from a hash map; the data offsets give a stable order (the writer's, sorted by name),
     // and the name breaks ties between empty tensors.
@@ -100,11 +111,12 @@ fn read_entries(path: &Path, op: &'static str) -> Result<Vec<Entry>> {
             }
             Ok(Entry { name, dtype: v.dtype(), shape: v.shape().to_vec(), data: v.data().to_vec() })
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()
+        .map(|entries| (entries, metadata))
 }
 
 /// Checks that `entry` holds elements of type `T`; `what` says what was expected of it, for the message.
-fn check_dtype<T: Element>(op: &'static str, path: &Path, entry: &Entry, what: &str) -> Result<DType> {
+pub(super) fn check_dtype<T: Element>(op: &'static str, path: &Path, entry: &Entry, what: &str) -> Result<DType> {
     let kind = T::DTYPE;
     if entry.dtype == dtype_of(kind) {
         return Ok(kind);
@@ -126,7 +138,7 @@ fn check_dtype<T: Element>(op: &'static str, path: &Path, entry: &Entry, what: &
     ))
 }
 
-fn to_tensor<T: Element>(entry: &Entry, kind: DType) -> Result<Tensor<T>> {
+pub(super) fn to_tensor<T: Element>(entry: &Entry, kind: DType) -> Result<Tensor<T>> {
     // safetensors has checked that the data is exactly shape × dtype size, so this cannot truncate.
     Tensor::from_vec(from_le_bytes(&entry.data, kind), &entry.shape)
 }
@@ -160,8 +172,9 @@ pub fn load_safetensors<T: Element>(path: impl AsRef<Path>) -> Result<Vec<(Strin
         .collect()
 }
 
-/// Saves a module's parameters under their [`Module::named_parameters`] names, torch's `state_dict` keys
-/// (`weight`, `bias`, `layer1.weight`, ...), as `save_file(model.state_dict(), path)` does.
+/// Saves a module's parameters and buffers under their [`Module::named_parameters`] and
+/// [`Module::named_buffers`] names, torch's `state_dict` keys (`weight`, `bias`, `layer1.weight`, ...), as
+/// `save_file(model.state_dict(), path)` does.
 ///
 /// ```
 /// use rand::{rngs::StdRng, SeedableRng};
@@ -175,17 +188,24 @@ pub fn load_safetensors<T: Element>(path: impl AsRef<Path>) -> Result<Vec<(Strin
 /// # Ok::<(), torchlet::Error>(())
 /// ```
 pub fn save_parameters<T: Element, M: Module<T> + ?Sized>(module: &M, path: impl AsRef<Path>) -> Result<()> {
-    let params = module.named_parameters();
-    write(path.as_ref(), "save_parameters", params.iter().map(|(n, t)| (n.as_str(), t)))
+    let state = module_state(module);
+    write(path.as_ref(), "save_parameters", state.iter().map(|(n, t)| (n.as_str(), t)), HashMap::new())
 }
 
-/// Copies the parameters saved in `path` into `module`'s parameters in place
+/// A module's parameters, then its buffers: the tensors of torch's `module.state_dict()`.
+pub(super) fn module_state<T: Element, M: Module<T> + ?Sized>(module: &M) -> Vec<(String, Tensor<T>)> {
+    let mut state = module.named_parameters();
+    state.extend(module.named_buffers());
+    state
+}
+
+/// Copies the parameters (and buffers) saved in `path` into `module`'s in place
 /// (`model.load_state_dict(load_file(path))`, strict): the parameters stay the same tensors, so an optimizer
 /// built on them keeps working.
 ///
 /// Everything is checked before anything is written, so on an error the module is unchanged: every
-/// parameter must be in the file and every tensor in the file must be a parameter (the error lists the
-/// missing and the unexpected keys), and each must have the parameter's shape and dtype.
+/// parameter and buffer must be in the file and every tensor in the file must be one of them (the error
+/// lists the missing and the unexpected keys), and each must have the module's shape and dtype.
 ///
 /// ```
 /// use rand::{rngs::StdRng, SeedableRng};
@@ -212,38 +232,59 @@ pub fn load_parameters<T: Element, M: Module<T> + ?Sized>(module: &M, path: impl
     const OP: &str = "load_parameters";
     let path = path.as_ref();
     let entries = read_entries(path, OP)?;
+    let sources = check_module_entries(OP, path, &entries, module)?;
+    copy_into(&sources)
+}
+
+/// Checks `entries` against the module's parameters and buffers, by name, shape and dtype, and makes the
+/// tensors to copy into each, on its device; writes nothing.
+pub(super) fn check_module_entries<T: Element, M: Module<T> + ?Sized>(
+    op: &'static str,
+    path: &Path,
+    entries: &[Entry],
+    module: &M,
+) -> Result<Vec<(Tensor<T>, Tensor<T>)>> {
     let params = module.named_parameters();
+    let buffers = module.named_buffers();
+    let targets: Vec<(&String, &Tensor<T>, &str)> =
+        params.iter().map(|(n, t)| (n, t, "parameter")).chain(buffers.iter().map(|(n, t)| (n, t, "buffer"))).collect();
     let missing: Vec<&str> =
-        params.iter().map(|(n, _)| n.as_str()).filter(|n| !entries.iter().any(|e| e.name == *n)).collect();
+        targets.iter().map(|(n, ..)| n.as_str()).filter(|n| !entries.iter().any(|e| e.name == *n)).collect();
     let unexpected: Vec<&str> =
-        entries.iter().map(|e| e.name.as_str()).filter(|n| !params.iter().any(|(p, _)| p == n)).collect();
+        entries.iter().map(|e| e.name.as_str()).filter(|n| !targets.iter().any(|(t, ..)| t == n)).collect();
     if !missing.is_empty() || !unexpected.is_empty() {
+        let what = if buffers.is_empty() { "parameters" } else { "parameters and buffers" };
         return Err(io_error(
-            OP,
+            op,
             format!(
-                "the keys of {} do not match the module's parameters: missing key(s) {missing:?}, \
+                "the keys of {} do not match the module's {what}: missing key(s) {missing:?}, \
                  unexpected key(s) {unexpected:?}",
                 path.display()
             ),
         ));
     }
-    let mut sources = Vec::with_capacity(params.len());
-    for (name, param) in &params {
+    let mut sources = Vec::with_capacity(targets.len());
+    for (name, target, kind) in targets {
         let entry = entries.iter().find(|e| &e.name == name).expect("no key is missing");
-        let kind = check_dtype::<T>(OP, path, entry, "the model's parameter is")?;
-        if entry.shape != param.shape() {
+        let dtype = check_dtype::<T>(op, path, entry, &format!("the model's {kind} is"))?;
+        if entry.shape != target.shape() {
             return Err(Error::shape(
-                OP,
+                op,
                 format!(
-                    "size mismatch for {name:?}: shape {:?} in {}, but the parameter in the model has shape {:?}",
+                    "size mismatch for {name:?}: shape {:?} in {}, but the {kind} in the model has shape {:?}",
                     entry.shape,
                     path.display(),
-                    param.shape()
+                    target.shape()
                 ),
             ));
         }
-        sources.push(to_tensor::<T>(entry, kind)?.to(param.device())?);
+        sources.push((target.clone(), to_tensor::<T>(entry, dtype)?.to(target.device())?));
     }
-    // Parameters are leaves that require grad: as torch's load_state_dict, copy under no_grad.
-    no_grad(|| params.iter().zip(&sources).try_for_each(|((_, p), src)| p.copy_(src).map(|_| ())))
+    Ok(sources)
+}
+
+/// Copies each source into its target, in place. Parameters are leaves that require grad: as torch's
+/// `load_state_dict`, copy under no_grad.
+pub(super) fn copy_into<T: Element>(pairs: &[(Tensor<T>, Tensor<T>)]) -> Result<()> {
+    no_grad(|| pairs.iter().try_for_each(|(target, src)| target.copy_(src).map(|_| ())))
 }

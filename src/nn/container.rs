@@ -7,12 +7,15 @@ use crate::element::Element;
 use crate::error::Result;
 use crate::tensor::Tensor;
 
-/// The children's parameters, prefixed by their position.
-fn positional<T: Element>(layers: &[Box<dyn Module<T> + Send + Sync>]) -> Vec<(String, Tensor<T>)> {
+/// The children's named tensors (`named` picks parameters or buffers), prefixed by their position.
+fn positional<T: Element>(
+    layers: &[Box<dyn Module<T> + Send + Sync>],
+    named: impl Fn(&dyn Module<T>) -> Vec<(String, Tensor<T>)>,
+) -> Vec<(String, Tensor<T>)> {
     layers
         .iter()
         .enumerate()
-        .flat_map(|(i, layer)| layer.named_parameters().into_iter().map(move |(name, t)| (format!("{i}.{name}"), t)))
+        .flat_map(|(i, layer)| named(layer.as_ref()).into_iter().map(move |(name, t)| (format!("{i}.{name}"), t)))
         .collect()
 }
 
@@ -83,7 +86,11 @@ impl<T: Element> Module<T> for Sequential<T> {
     }
 
     fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
-        positional(&self.layers)
+        positional(&self.layers, |l| l.named_parameters())
+    }
+
+    fn named_buffers(&self) -> Vec<(String, Tensor<T>)> {
+        positional(&self.layers, |l| l.named_buffers())
     }
 
     fn train(&mut self, mode: bool) {
@@ -157,7 +164,11 @@ impl<T: Element> Module<T> for ModuleList<T> {
     }
 
     fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
-        positional(&self.layers)
+        positional(&self.layers, |l| l.named_parameters())
+    }
+
+    fn named_buffers(&self) -> Vec<(String, Tensor<T>)> {
+        positional(&self.layers, |l| l.named_buffers())
     }
 
     fn train(&mut self, mode: bool) {

@@ -122,6 +122,23 @@ pub trait Module<T: Element> {
     /// ```
     fn named_parameters(&self) -> Vec<(String, Tensor<T>)>;
 
+    /// The buffers with their names (`module.named_buffers()`): state that is saved and loaded with the
+    /// parameters but not trained, such as a batch norm's running statistics. The default has none, right
+    /// for every module without such state; containers pass on their children's under the same prefixes
+    /// as their parameters. Like [`Module::named_parameters`], the tensors are handles to the buffers
+    /// themselves, so loading a checkpoint writes into them in place.
+    ///
+    /// ```
+    /// use torchlet::nn::{Linear, Module};
+    /// use torchlet::Tensor;
+    /// let model = Linear::from_parameters(&Tensor::new([[2.0]]), None)?;
+    /// assert!(model.named_buffers().is_empty());
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    fn named_buffers(&self) -> Vec<(String, Tensor<T>)> {
+        Vec::new()
+    }
+
     /// The parameters (`module.parameters()`), in the order of [`Module::named_parameters`]; hand them to
     /// an optimizer.
     ///

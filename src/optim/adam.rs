@@ -5,8 +5,9 @@ use crate::element::Element;
 use crate::error::Result;
 use crate::tensor::Tensor;
 
+use super::param_group::{adam_from_group, adam_group};
 use super::state::{check_params, entry_name, grad_of, group_entries, lerp_, require_buffer, step_tensor, take_step};
-use super::{AdamConfig, Optimizer};
+use super::{AdamConfig, Optimizer, StateDict};
 
 /// One parameter's state (`opt.state[p]`), made at its first update.
 struct AdamState<T: Element> {
@@ -268,6 +269,16 @@ macro_rules! adam_like {
 
             fn load_state_dict(&mut self, state: &[(String, Tensor<T>)]) -> Result<()> {
                 self.0.load_state_dict(state)
+            }
+
+            fn param_group(&self) -> StateDict {
+                adam_group(&self.0.config)
+            }
+
+            fn load_param_group(&mut self, group: &StateDict) -> Result<()> {
+                let op = concat!($name, "::load_param_group");
+                self.0.config = adam_from_group(op, $name, &self.0.config, group)?;
+                Ok(())
             }
         }
     };

@@ -23,11 +23,13 @@
 mod adam;
 mod adam_config;
 pub mod lr_scheduler;
+mod param_group;
 mod rmsprop;
 mod rmsprop_config;
 mod sgd;
 mod sgd_config;
 mod state;
+mod state_dict;
 
 pub use adam::{Adam, AdamW};
 pub use adam_config::AdamConfig;
@@ -35,6 +37,7 @@ pub use rmsprop::RMSprop;
 pub use rmsprop_config::RmsPropConfig;
 pub use sgd::SGD;
 pub use sgd_config::SgdConfig;
+pub use state_dict::StateDict;
 
 use crate::element::Element;
 use crate::error::Result;
@@ -102,4 +105,42 @@ pub trait Optimizer<T: Element> {
     /// changes: names, indices, keys, shapes and completeness. The tensors are copied onto the
     /// parameters' devices.
     fn load_state_dict(&mut self, state: &[(String, Tensor<T>)]) -> Result<()>;
+
+    /// The hyperparameters under torch's names, as `opt.state_dict()["param_groups"][0]` holds them for
+    /// the one parameter group (without `params`): `lr`, then SGD's `momentum`, `dampening`,
+    /// `weight_decay`, `nesterov`, `maximize`; Adam's and AdamW's `betas` (a list of two), `eps`,
+    /// `weight_decay`, `amsgrad`, `maximize`; RMSprop's `alpha`, `eps`, `weight_decay`, `momentum`,
+    /// `centered`, `maximize`. A scheduler changes `lr` (and the momentum) as training goes, so a resumed
+    /// run needs this beside [`Optimizer::state_dict`].
+    ///
+    /// ```
+    /// use torchlet::optim::{Adam, Optimizer};
+    /// use torchlet::Tensor;
+    /// let opt = Adam::new([Tensor::<f32>::zeros(&[2]).requires_grad_(true)?], 1e-3)?;
+    /// let group = opt.param_group();
+    /// assert_eq!((group["lr"].as_f64(), group["betas"][1].as_f64()), (Some(1e-3), Some(0.999)));
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    fn param_group(&self) -> StateDict;
+
+    /// Sets the hyperparameters from a group made by [`Optimizer::param_group`] of an optimizer of the same
+    /// type, as `opt.load_state_dict` does for its `param_groups`. The keys must be exactly the type's
+    /// (torch's `params`, `foreach`, `differentiable`, `fused` and `capturable` are accepted and ignored),
+    /// the values must pass the constructor's checks, and `amsgrad` (Adam, AdamW) and `centered` (RMSprop),
+    /// which decide what state the optimizer keeps, must be the optimizer's own. On an error nothing
+    /// changes.
+    ///
+    /// ```
+    /// use torchlet::optim::{Optimizer, SgdConfig, SGD};
+    /// use torchlet::Tensor;
+    /// let w = || Tensor::<f64>::zeros(&[2]).requires_grad_(true);
+    /// let trained = SGD::with_config([w()?], SgdConfig::new(0.05).momentum(0.9))?;
+    /// let mut fresh = SGD::new([w()?], 0.1)?;
+    /// fresh.load_param_group(&trained.param_group())?;
+    /// assert_eq!(fresh.config(), trained.config());
+    /// let err = fresh.load_param_group(&Default::default()).unwrap_err().to_string();
+    /// assert!(err.starts_with("SGD::load_param_group: the keys do not match"), "{err}");
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    fn load_param_group(&mut self, group: &StateDict) -> Result<()>;
 }

@@ -5,10 +5,11 @@ use crate::element::Element;
 use crate::error::Result;
 use crate::tensor::Tensor;
 
+use super::param_group::{rmsprop_from_group, rmsprop_group};
 use super::state::{
     check_params, entry_name, grad_of, group_entries, lerp_, require_buffer, step_tensor, take_buffer, take_step,
 };
-use super::{Optimizer, RmsPropConfig};
+use super::{Optimizer, RmsPropConfig, StateDict};
 
 /// One parameter's state (`opt.state[p]`), made at its first update.
 struct RmsState<T: Element> {
@@ -164,6 +165,15 @@ impl<T: Element> Optimizer<T> for RMSprop<T> {
             }));
         }
         self.states = states;
+        Ok(())
+    }
+
+    fn param_group(&self) -> StateDict {
+        rmsprop_group(&self.config)
+    }
+
+    fn load_param_group(&mut self, group: &StateDict) -> Result<()> {
+        self.config = rmsprop_from_group(&self.config, group)?;
         Ok(())
     }
 }

@@ -5,8 +5,9 @@ use crate::element::Element;
 use crate::error::Result;
 use crate::tensor::Tensor;
 
+use super::param_group::{sgd_from_group, sgd_group};
 use super::state::{check_params, entry_name, grad_of, group_entries, take_buffer};
-use super::{Optimizer, SgdConfig};
+use super::{Optimizer, SgdConfig, StateDict};
 
 /// Stochastic gradient descent (`torch.optim.SGD`), one parameter group.
 ///
@@ -240,6 +241,15 @@ impl<T: Element> Optimizer<T> for SGD<T> {
             buffers.push(take_buffer("SGD::load_state_dict", entries, i, "momentum_buffer", p)?);
         }
         self.momentum_buffers = buffers;
+        Ok(())
+    }
+
+    fn param_group(&self) -> StateDict {
+        sgd_group(&self.config)
+    }
+
+    fn load_param_group(&mut self, group: &StateDict) -> Result<()> {
+        self.config = sgd_from_group(group)?;
         Ok(())
     }
 }

@@ -4,9 +4,10 @@ use std::f64::consts::PI;
 
 use crate::element::Element;
 use crate::error::{Error, Result};
+use crate::optim::state_dict::{put, Reader, StateDict};
 use crate::optim::Optimizer;
 
-use super::{chainable, check_factor, LRScheduler, Progress};
+use super::{chainable, check_factor, LRScheduler, OwnState, Progress};
 
 /// Anneals the learning rate along a cosine from its initial value to `eta_min` in `t_max` epochs, and
 /// back up over the next `t_max`, and so on (`lr_scheduler.CosineAnnealingLR`).
@@ -15,7 +16,7 @@ use super::{chainable, check_factor, LRScheduler, Progress};
 /// `lr = (1 + cos(π·e/T)) / (1 + cos(π·(e−1)/T))·(lr − eta_min) + eta_min`, except where the denominator
 /// would vanish (`(e − 1 − T) mod 2T = 0`), where torch adds `(base_lr − eta_min)·(1 − cos(π/T))/2`.
 /// Set alone, that follows the closed form `eta_min + (base_lr − eta_min)·(1 + cos(π·e/T))/2` up to
-/// rounding, and carries torch's rounding step to step.
+/// rounding, and carries torch's rounding step to step. Its state dict adds `T_max` and `eta_min`.
 ///
 /// ```
 /// use torchlet::optim::lr_scheduler::{CosineAnnealingLR, LRScheduler};
@@ -45,12 +46,16 @@ impl CosineAnnealingLR {
     /// `CosineAnnealingLR(opt, T_max, eta_min)`; fails for `t_max` 0 (torch divides by it) and an
     /// `eta_min` that is negative or not finite.
     pub fn new<T: Element, O: Optimizer<T> + ?Sized>(opt: &mut O, t_max: usize, eta_min: f64) -> Result<Self> {
-        if t_max == 0 {
-            return Err(Error::invalid("CosineAnnealingLR", "invalid T_max: 0 (must be >= 1)"));
-        }
-        check_factor("CosineAnnealingLR", "eta_min", eta_min)?;
+        Self::check("CosineAnnealingLR", t_max, eta_min)?;
         let progress = Progress::start(opt, Ok)?;
         Ok(CosineAnnealingLR { t_max, eta_min, progress })
+    }
+
+    fn check(op: &'static str, t_max: usize, eta_min: f64) -> Result<()> {
+        if t_max == 0 {
+            return Err(Error::invalid(op, "invalid T_max: 0 (must be >= 1)"));
+        }
+        check_factor(op, "eta_min", eta_min)
     }
 
     fn next_lr(&self, lr: f64, epoch: usize) -> Result<f64> {
@@ -66,3 +71,24 @@ impl CosineAnnealingLR {
 }
 
 chainable!(CosineAnnealingLR);
+
+impl OwnState for CosineAnnealingLR {
+    const NAME: &'static str = "CosineAnnealingLR";
+    const LOAD: &'static str = "CosineAnnealingLR::load_state_dict";
+    const KEYS: &'static [&'static str] = &["T_max", "eta_min"];
+
+    fn progress(&self) -> &Progress {
+        &self.progress
+    }
+
+    fn write_own(&self, state: &mut StateDict) {
+        put(state, "T_max", self.t_max);
+        put(state, "eta_min", self.eta_min);
+    }
+
+    fn read_own(r: &Reader<'_>, progress: Progress) -> Result<Self> {
+        let (t_max, eta_min) = (r.usize("T_max")?, r.f64("eta_min")?);
+        Self::check(Self::LOAD, t_max, eta_min)?;
+        Ok(CosineAnnealingLR { t_max, eta_min, progress })
+    }
+}

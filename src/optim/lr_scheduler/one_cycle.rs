@@ -2,11 +2,14 @@
 
 use std::f64::consts::PI;
 
+use serde_json::Value;
+
 use crate::element::Element;
 use crate::error::{Error, Result};
+use crate::optim::state_dict::{put, Reader, StateDict};
 use crate::optim::Optimizer;
 
-use super::{check_factor, LRScheduler, Progress};
+use super::{check_factor, LRScheduler, OwnState, Progress};
 
 /// How [`OneCycleLR`] moves between two values within a phase (torch's `anneal_strategy`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -19,6 +22,14 @@ pub enum AnnealStrategy {
 }
 
 impl AnnealStrategy {
+    /// torch's `_anneal_func_type`.
+    fn torch_name(self) -> &'static str {
+        match self {
+            AnnealStrategy::Cos => "cos",
+            AnnealStrategy::Linear => "linear",
+        }
+    }
+
     fn anneal(self, start: f64, end: f64, pct: f64) -> f64 {
         match self {
             AnnealStrategy::Cos => end + (start - end) / 2.0 * ((PI * pct).cos() + 1.0),
@@ -85,6 +96,16 @@ struct Phase {
     momenta: (f64, f64),
 }
 
+/// torch's names of what each phase moves between, as its `_schedule_phases` hold them: `start_lr`,
+/// `end_lr`, `start_momentum`, `end_momentum`, each naming a value of the parameter group.
+const TWO_PHASES: [[&str; 4]; 2] =
+    [["initial_lr", "max_lr", "max_momentum", "base_momentum"], ["max_lr", "min_lr", "base_momentum", "max_momentum"]];
+const THREE_PHASES: [[&str; 4]; 3] = [
+    ["initial_lr", "max_lr", "max_momentum", "base_momentum"],
+    ["max_lr", "initial_lr", "base_momentum", "max_momentum"],
+    ["initial_lr", "min_lr", "max_momentum", "max_momentum"],
+];
+
 /// The 1cycle learning-rate policy (`lr_scheduler.OneCycleLR`), stepped after every batch.
 ///
 /// Not chainable, as torch's: each step computes the learning rate from the step number alone. With
@@ -94,6 +115,12 @@ struct Phase {
 /// phase from step `s0` to `s1`, `pct = (step − s0)/(s1 − s0)`. Stepping past `total_steps` is an error.
 /// The one difference from torch: at step `total_steps`, which lies past the last phase, a linear anneal
 /// gives torch a negative learning rate; here it is 0.
+///
+/// Its state dict adds torch's `total_steps`, `_schedule_phases` (each phase's `end_step` and the names of
+/// the values it moves between), `_anneal_func_type` and `cycle_momentum`; the values those names refer to,
+/// which torch keeps in the optimizer's parameter group, under the same names (`initial_lr`, `max_lr`,
+/// `min_lr`, `base_momentum`, `max_momentum`); and the settings torch does not keep (`pct_start`,
+/// `div_factor`, `final_div_factor`, `three_phase`).
 ///
 /// ```
 /// use torchlet::optim::lr_scheduler::{LRScheduler, OneCycleConfig, OneCycleLR};
@@ -123,18 +150,26 @@ impl OneCycleLR {
     /// learning rate (and momentum) for step 0. Fails as torch does for `total_steps` 0 and a `pct_start`
     /// outside [0, 1], and for factors or rates that are not finite and positive.
     pub fn new<T: Element, O: Optimizer<T> + ?Sized>(opt: &mut O, config: OneCycleConfig) -> Result<Self> {
-        const OP: &str = "OneCycleLR";
+        let mut scheduler = Self::at_start("OneCycleLR", config)?;
+        let (lr, momentum) = scheduler.at(0)?;
+        scheduler.apply(opt, lr, momentum)?;
+        scheduler.progress.last_lr = lr;
+        Ok(scheduler)
+    }
+
+    /// The scheduler of `config`, checked, before its initial step.
+    fn at_start(op: &'static str, config: OneCycleConfig) -> Result<Self> {
         let c = config;
         if c.total_steps == 0 {
-            return Err(Error::invalid(OP, "expected a positive integer total_steps, but got 0"));
+            return Err(Error::invalid(op, "expected a positive integer total_steps, but got 0"));
         }
         if !(0.0..=1.0).contains(&c.pct_start) {
-            return Err(Error::invalid(OP, format!("expected a pct_start between 0 and 1, but got {}", c.pct_start)));
+            return Err(Error::invalid(op, format!("expected a pct_start between 0 and 1, but got {}", c.pct_start)));
         }
-        check_factor(OP, "max_lr", c.max_lr)?;
+        check_factor(op, "max_lr", c.max_lr)?;
         for (name, value) in [("div_factor", c.div_factor), ("final_div_factor", c.final_div_factor)] {
             if !(value.is_finite() && value > 0.0) {
-                return Err(Error::invalid(OP, format!("invalid {name}: {value} (must be finite and > 0)")));
+                return Err(Error::invalid(op, format!("invalid {name}: {value} (must be finite and > 0)")));
             }
         }
         let initial_lr = c.max_lr / c.div_factor;
@@ -154,12 +189,7 @@ impl OneCycleLR {
         } else {
             vec![first, last]
         };
-        let mut scheduler =
-            OneCycleLR { config, phases, progress: Progress { base_lr: initial_lr, last_epoch: 0, last_lr: 0.0 } };
-        let (lr, momentum) = scheduler.at(0)?;
-        scheduler.apply(opt, lr, momentum)?;
-        scheduler.progress.last_lr = lr;
-        Ok(scheduler)
+        Ok(OneCycleLR { config, phases, progress: Progress { base_lr: initial_lr, last_epoch: 0, last_lr: 0.0 } })
     }
 
     /// The learning rate and momentum at `step` (torch's `get_lr`).
@@ -214,6 +244,101 @@ impl OneCycleLR {
     }
 }
 
+impl OwnState for OneCycleLR {
+    const NAME: &'static str = "OneCycleLR";
+    const LOAD: &'static str = "OneCycleLR::load_state_dict";
+    const KEYS: &'static [&'static str] = &[
+        "total_steps",
+        "_schedule_phases",
+        "_anneal_func_type",
+        "cycle_momentum",
+        "initial_lr",
+        "max_lr",
+        "min_lr",
+        "base_momentum",
+        "max_momentum",
+        "pct_start",
+        "div_factor",
+        "final_div_factor",
+        "three_phase",
+    ];
+
+    fn progress(&self) -> &Progress {
+        &self.progress
+    }
+
+    fn write_own(&self, state: &mut StateDict) {
+        let c = &self.config;
+        let names: &[[&str; 4]] = if c.three_phase { &THREE_PHASES } else { &TWO_PHASES };
+        let phases: Vec<StateDict> = self
+            .phases
+            .iter()
+            .zip(names)
+            .map(|(phase, [start_lr, end_lr, start_momentum, end_momentum])| {
+                let mut p = StateDict::new();
+                put(&mut p, "end_step", phase.end_step);
+                put(&mut p, "start_lr", *start_lr);
+                put(&mut p, "end_lr", *end_lr);
+                put(&mut p, "start_momentum", *start_momentum);
+                put(&mut p, "end_momentum", *end_momentum);
+                p
+            })
+            .collect();
+        put(state, "total_steps", c.total_steps);
+        put(state, "_schedule_phases", phases);
+        put(state, "_anneal_func_type", c.anneal_strategy.torch_name());
+        put(state, "cycle_momentum", c.cycle_momentum);
+        put(state, "initial_lr", self.phases[0].lrs.0);
+        put(state, "max_lr", c.max_lr);
+        put(state, "min_lr", self.phases[self.phases.len() - 1].lrs.1);
+        put(state, "base_momentum", c.base_momentum);
+        put(state, "max_momentum", c.max_momentum);
+        put(state, "pct_start", c.pct_start);
+        put(state, "div_factor", c.div_factor);
+        put(state, "final_div_factor", c.final_div_factor);
+        put(state, "three_phase", c.three_phase);
+    }
+
+    fn read_own(r: &Reader<'_>, progress: Progress) -> Result<Self> {
+        let anneal_strategy = match r.str("_anneal_func_type")? {
+            "cos" => AnnealStrategy::Cos,
+            "linear" => AnnealStrategy::Linear,
+            other => return Err(r.invalid("_anneal_func_type", format!("{other:?} is not \"cos\" or \"linear\""))),
+        };
+        let config = OneCycleConfig {
+            max_lr: r.f64("max_lr")?,
+            total_steps: r.usize("total_steps")?,
+            pct_start: r.f64("pct_start")?,
+            anneal_strategy,
+            cycle_momentum: r.bool("cycle_momentum")?,
+            base_momentum: r.f64("base_momentum")?,
+            max_momentum: r.f64("max_momentum")?,
+            div_factor: r.f64("div_factor")?,
+            final_div_factor: r.f64("final_div_factor")?,
+            three_phase: r.bool("three_phase")?,
+        };
+        let mut scheduler = Self::at_start(Self::LOAD, config)?;
+        if progress.last_epoch > config.total_steps {
+            return Err(
+                r.invalid("last_epoch", format!("{} is past total_steps {}", progress.last_epoch, config.total_steps))
+            );
+        }
+        // The phases, the rates derived from the settings and base_lrs are written from the settings: a
+        // state whose copies disagree with them was not written by a OneCycleLR of those settings.
+        let mut derived = StateDict::new();
+        scheduler.write_own(&mut derived);
+        scheduler.progress.write(&mut derived);
+        for key in ["_schedule_phases", "initial_lr", "min_lr", "base_lrs"] {
+            let (given, expected) = (r.value(key)?, derived.get(key).unwrap_or(&Value::Null));
+            if given != expected {
+                return Err(r.invalid(key, format!("{given} does not follow from the other settings ({expected})")));
+            }
+        }
+        scheduler.progress = progress;
+        Ok(scheduler)
+    }
+}
+
 impl LRScheduler for OneCycleLR {
     fn step<T: Element, O: Optimizer<T> + ?Sized>(&mut self, opt: &mut O) -> Result<()> {
         let (lr, momentum) = self.at(self.progress.last_epoch + 1)?;
@@ -229,5 +354,13 @@ impl LRScheduler for OneCycleLR {
 
     fn last_epoch(&self) -> usize {
         self.progress.last_epoch
+    }
+
+    fn state_dict(&self) -> StateDict {
+        super::save_state(self)
+    }
+
+    fn load_state_dict(&mut self, state: &StateDict) -> Result<()> {
+        super::load_state(self, state)
     }
 }
