@@ -1,4 +1,5 @@
-//! Build script: only relevant with the optional `tch` feature.
+// Build script: only relevant with the optional `tch` feature. The tutorials' crate (examples/tutorials)
+// includes it too, for its libtorch twins. (Plain comments, not `//!`: an included file cannot hold inner docs.)
 
 use std::env;
 use std::path::PathBuf;

@@ -20,7 +20,7 @@ const N: usize = 10_000_000;
 
 /// The element types benched: with `--features tch`, those libtorch shares.
 #[cfg(feature = "tch")]
-trait Elem: torchlet::tutorials::libtorch::TchElement {}
+trait Elem: torchlet_tutorials::libtorch::TchElement {}
 #[cfg(not(feature = "tch"))]
 trait Elem: torchlet::Element {}
 impl Elem for f32 {}
@@ -71,7 +71,7 @@ fn run<T: Elem>(c: &mut Criterion, dtype: &str) -> Result<()> {
     let mut rng = StdRng::seed_from_u64(3);
     let (a, b) = (Tensor::<T>::randn(&[N], &mut rng), Tensor::<T>::randn(&[N], &mut rng));
     #[cfg(feature = "tch")]
-    let (ta, tb) = (torchlet::tutorials::libtorch::to_tch(&a)?, torchlet::tutorials::libtorch::to_tch(&b)?);
+    let (ta, tb) = (torchlet_tutorials::libtorch::to_tch(&a)?, torchlet_tutorials::libtorch::to_tch(&b)?);
     check(&a, &b, dtype)?;
     for (name, ours) in workloads::<T>() {
         #[cfg(feature = "tch")]

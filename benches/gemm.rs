@@ -16,10 +16,10 @@ use rand::SeedableRng;
 use std::hint::black_box;
 use torchlet::{Element, Result, Tensor};
 
-#[cfg(feature = "tch")]
-use torchlet::tutorials::libtorch::TchElement as BenchElement;
 #[cfg(not(feature = "tch"))]
 use torchlet::Element as BenchElement;
+#[cfg(feature = "tch")]
+use torchlet_tutorials::libtorch::TchElement as BenchElement;
 
 /// matrixmultiply's GEMM for one element type.
 trait Gemm: Element {
@@ -93,7 +93,7 @@ fn bench_gemm<T: BenchElement + Gemm>(c: &mut Criterion, dtype: &str, n: usize) 
     assert_product("Tensor::matmul", n, &a.matmul(&b)?.to_vec()?, &c_vec, &abs_product);
     #[cfg(feature = "tch")]
     let (ta, tb) = {
-        use torchlet::tutorials::libtorch::{from_tch, to_tch};
+        use torchlet_tutorials::libtorch::{from_tch, to_tch};
         let (ta, tb) = (to_tch(&a)?, to_tch(&b)?);
         assert_product("libtorch's matmul", n, &from_tch::<T>(&ta.matmul(&tb))?.to_vec()?, &c_vec, &abs_product);
         (ta, tb)

@@ -11,13 +11,13 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::hint::black_box;
 use torchlet::nn::Linear;
-use torchlet::tutorials::regression::{AutodiffLinear, Regressor};
 use torchlet::{Result, Tensor};
+use torchlet_tutorials::regression::{AutodiffLinear, Regressor};
 
-#[cfg(feature = "tch")]
-use torchlet::tutorials::libtorch::TchElement as BenchElement;
 #[cfg(not(feature = "tch"))]
 use torchlet::Element as BenchElement;
+#[cfg(feature = "tch")]
+use torchlet_tutorials::libtorch::TchElement as BenchElement;
 
 const BATCH: usize = 4096;
 const IN: usize = 512;
@@ -51,7 +51,7 @@ fn bench_step<T: BenchElement>(c: &mut Criterion, name: &str) -> Result<()> {
     #[cfg(feature = "tch")]
     let (_vs, tch_linear, mut opt, tx, ty) = {
         let (vs, tch_linear, mut opt) = common::tch_linear(linear.weight(), linear.bias(), LR)?;
-        let (tx, ty) = (torchlet::tutorials::libtorch::to_tch(&x)?, torchlet::tutorials::libtorch::to_tch(&y)?);
+        let (tx, ty) = (torchlet_tutorials::libtorch::to_tch(&x)?, torchlet_tutorials::libtorch::to_tch(&y)?);
         let theirs: Vec<f64> =
             (0..CHECK_STEPS).map(|_| common::tch_linear_step(&tch_linear, &mut opt, &tx, &ty)).collect();
         let (rtol, atol) = tolerances::<T>();

@@ -25,8 +25,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use torchlet::nn::{CrossEntropyLoss, Linear, Module, ReLU, Sequential};
 use torchlet::optim::{Adam, Optimizer, SGD};
-use torchlet::tutorials::regression::{AutodiffLinear, Regressor, TensorLinear};
 use torchlet::{Result, Tensor};
+use torchlet_tutorials::regression::{AutodiffLinear, Regressor, TensorLinear};
 
 const ENV: &str = "TORCHLET_PEAK_WORKLOAD";
 /// Set in the quick pass (`--test`).
@@ -145,13 +145,13 @@ fn run_workload(name: &str) -> Result<()> {
             classifier_steps(&model, opt, &digits.x.narrow(0, 0, 128)?, &digits.y[..128])
         }
         "t8_epoch_torchlet" => {
-            use torchlet::tutorials::mlp::{mlp_data, mlp_linears, AutodiffMlp, BATCH, LAYERS, LR};
+            use torchlet_tutorials::mlp::{mlp_data, mlp_linears, AutodiffMlp, BATCH, LAYERS, LR};
             let data = mlp_data(2024)?;
             let activations: Vec<_> = LAYERS.iter().map(|l| l.2).collect();
             let mut model =
                 AutodiffMlp::new(mlp_linears::<f64, _>(&mut StdRng::seed_from_u64(2024)), &activations, LR)?;
             let (mut train, mut valid) = data.loaders(BATCH, data.y_valid.shape()[0], None)?;
-            black_box(torchlet::tutorials::regression::fit(
+            black_box(torchlet_tutorials::regression::fit(
                 &mut model,
                 &mut train,
                 &mut valid,
@@ -244,15 +244,15 @@ mod libtorch {
             "digits_sgd_libtorch" => {
                 // The digits come from torchlet's loader (a 230 KiB table), converted.
                 let digits = torchlet::data::load_digits::<f32>()?;
-                let x = torchlet::tutorials::libtorch::to_tch(&digits.x.narrow(0, 0, 128)?)?;
+                let x = torchlet_tutorials::libtorch::to_tch(&digits.x.narrow(0, 0, 128)?)?;
                 let labels = Tensor::from_slice(&digits.y[..128].iter().map(|&l| l as i64).collect::<Vec<_>>());
                 drop(digits);
                 classifier(&[64, 32, 10], &x, &labels, tch::nn::Sgd::default(), 0.5);
             }
             "t8_epoch_libtorch" => {
                 // T8's data comes from torchlet's make_regression (0.7 MiB), converted once.
-                use torchlet::tutorials::libtorch::{to_tch, TchLoss, TchNet};
-                use torchlet::tutorials::mlp::{mlp_data, BATCH, LAYERS, LR};
+                use torchlet_tutorials::libtorch::{to_tch, TchLoss, TchNet};
+                use torchlet_tutorials::mlp::{mlp_data, BATCH, LAYERS, LR};
                 let data = mlp_data(2024)?;
                 let mut batches = Vec::new();
                 for start in (0..1000).step_by(BATCH) {

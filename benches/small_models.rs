@@ -28,15 +28,15 @@ use std::hint::black_box;
 use torchlet::data::load_digits;
 use torchlet::nn::{CrossEntropyLoss, Linear, Module, ReLU, Sequential};
 use torchlet::optim::{Adam, Optimizer, SGD};
-use torchlet::tutorials::mlp::{mlp_data, mlp_linears, AutodiffMlp, BATCH as T8_BATCH, LAYERS, LR as T8_LR};
-use torchlet::tutorials::regression::{fit, History};
-use torchlet::tutorials::{Activation, Layers, Split};
 use torchlet::{Element, Result, Tensor};
+use torchlet_tutorials::mlp::{mlp_data, mlp_linears, AutodiffMlp, BATCH as T8_BATCH, LAYERS, LR as T8_LR};
+use torchlet_tutorials::regression::{fit, History};
+use torchlet_tutorials::{Activation, Layers, Split};
 
-#[cfg(feature = "tch")]
-use torchlet::tutorials::libtorch::TchElement as BenchElement;
 #[cfg(not(feature = "tch"))]
 use torchlet::Element as BenchElement;
+#[cfg(feature = "tch")]
+use torchlet_tutorials::libtorch::TchElement as BenchElement;
 
 /// Steps both sides take from the same start before their results are compared: enough for Adam's moments
 /// to leave their first-step form (`m̂/√v̂ = ±1`), so a wrong moment or bias correction shows.
@@ -110,7 +110,7 @@ fn mlp784_problem() -> Problem {
 /// T9's two layers, initialised as the tutorial's, and the first 128 digits (pixels / 16) with their labels.
 fn digits_problem() -> Result<Problem> {
     let digits = load_digits::<f32>()?;
-    let linears = Vec::from(torchlet::tutorials::digits::feed_forward_linears(64, &mut StdRng::seed_from_u64(7)));
+    let linears = Vec::from(torchlet_tutorials::digits::feed_forward_linears(64, &mut StdRng::seed_from_u64(7)));
     Ok((linears, digits.x.narrow(0, 0, 128)?, digits.y[..128].to_vec()))
 }
 
@@ -236,9 +236,9 @@ mod libtorch {
     use tch::nn::{Module, OptimizerConfig};
     use tch::Reduction;
     use torchlet::nn::Linear;
-    use torchlet::tutorials::libtorch::{to_tch, TchElement, TchLoss, TchNet};
-    use torchlet::tutorials::{Activation, Split};
     use torchlet::Result;
+    use torchlet_tutorials::libtorch::{to_tch, TchElement, TchLoss, TchNet};
+    use torchlet_tutorials::{Activation, Split};
 
     /// The twin of `TorchletClassifier`: `nn.Sequential(Linear, ReLU, Linear, ...)` holding copies of the
     /// same parameters, `F.cross_entropy` against int64 labels, and libtorch's optimizer, over data converted

@@ -17,13 +17,13 @@ use common::{t5_data, T5_LR};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use torchlet::nn::Linear;
-use torchlet::tutorials::regression::{AutodiffLinear, Regressor, TensorLinear};
 use torchlet::{Element, Result, Tensor};
+use torchlet_tutorials::regression::{AutodiffLinear, Regressor, TensorLinear};
 
-#[cfg(feature = "tch")]
-use torchlet::tutorials::libtorch::TchElement as BenchElement;
 #[cfg(not(feature = "tch"))]
 use torchlet::Element as BenchElement;
+#[cfg(feature = "tch")]
+use torchlet_tutorials::libtorch::TchElement as BenchElement;
 
 /// Steps both sides take from the same start before their losses and weights are compared.
 const CHECK_STEPS: usize = 10;
@@ -54,7 +54,7 @@ fn builtins<T: BenchElement>(c: &mut Criterion, name: &str) -> Result<()> {
     #[cfg(feature = "tch")]
     let (_vs, linear, mut opt, tx, ty) = {
         let (vs, linear, mut opt) = common::tch_linear(&zeros, None, T5_LR)?;
-        let (tx, ty) = (torchlet::tutorials::libtorch::to_tch(&x)?, torchlet::tutorials::libtorch::to_tch(&y)?);
+        let (tx, ty) = (torchlet_tutorials::libtorch::to_tch(&x)?, torchlet_tutorials::libtorch::to_tch(&y)?);
         let theirs: Vec<f64> = (0..CHECK_STEPS).map(|_| common::tch_linear_step(&linear, &mut opt, &tx, &ty)).collect();
         common::assert_close(name, &format!("losses of {CHECK_STEPS} steps"), &ours, &theirs, tolerance::<T>(), 0.0);
         let weights = (common::flat(&[model.linear().weight().clone()])?, common::flat_tch(&[&linear.ws]));
@@ -80,8 +80,8 @@ fn tensor_autograd<T: BenchElement>(c: &mut Criterion, name: &str) -> Result<()>
     common::assert_finite(name, "losses", &ours);
     #[cfg(feature = "tch")]
     let (mut w, tx, ty) = {
-        let mut w = torchlet::tutorials::libtorch::to_tch(&zeros)?.set_requires_grad(true);
-        let (tx, ty) = (torchlet::tutorials::libtorch::to_tch(&x)?, torchlet::tutorials::libtorch::to_tch(&y)?);
+        let mut w = torchlet_tutorials::libtorch::to_tch(&zeros)?.set_requires_grad(true);
+        let (tx, ty) = (torchlet_tutorials::libtorch::to_tch(&x)?, torchlet_tutorials::libtorch::to_tch(&y)?);
         let theirs: Vec<f64> = (0..CHECK_STEPS).map(|_| common::tch_tensor_step(&mut w, &tx, &ty, T5_LR)).collect();
         common::assert_close(name, &format!("losses of {CHECK_STEPS} steps"), &ours, &theirs, tolerance::<T>(), 0.0);
         let weights = (common::flat(&[model.weight().clone()])?, common::flat_tch(&[&w]));

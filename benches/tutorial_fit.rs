@@ -18,8 +18,8 @@ use rand::{Rng, SeedableRng};
 use std::hint::black_box;
 use torchlet::data::{make_regression, DataLoader, MakeRegression, TensorDataset};
 use torchlet::nn::Linear;
-use torchlet::tutorials::regression::{fit, AutodiffLinear, ManualLinear};
 use torchlet::{Result, Tensor};
+use torchlet_tutorials::regression::{fit, AutodiffLinear, ManualLinear};
 
 const LR: f64 = 0.01;
 const EPOCHS: usize = 16;
@@ -119,8 +119,8 @@ mod libtorch {
     use criterion::{measurement::WallTime, BatchSize, BenchmarkGroup};
     use std::hint::black_box;
     use tch::{Reduction, Tensor};
-    use torchlet::tutorials::libtorch::to_tch;
     use torchlet::Result;
+    use torchlet_tutorials::libtorch::to_tch;
 
     /// `linear(x)` in the target's shape, as `AutodiffLinear` and `TchLinear` compute it: a 1-D batch into
     /// a one-input layer is a column of scalars, and the `[m, 1]` output is squeezed back to `[m]`.
@@ -174,7 +174,7 @@ mod libtorch {
         };
         let (mut model, (mut train, mut valid_loader)) = (problem.autodiff()?, problem.loaders()?);
         let ours =
-            torchlet::tutorials::regression::fit(&mut model, &mut train, &mut valid_loader, EPOCHS, |_, _, _| {})?;
+            torchlet_tutorials::regression::fit(&mut model, &mut train, &mut valid_loader, EPOCHS, |_, _, _| {})?;
         let ours: Vec<(f64, f64)> = ours.train.into_iter().zip(ours.valid).collect();
         let worst = ours
             .iter()

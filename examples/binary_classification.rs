@@ -10,10 +10,10 @@ use common::{device_and_args, note_without_libtorch, plot};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use torchlet::nn::Linear;
-use torchlet::tutorials::classification::{
+use torchlet::Result;
+use torchlet_tutorials::classification::{
     binary_data, AutodiffLogistic, Classifier, ManualLogistic, BATCH, EPOCHS, LR,
 };
-use torchlet::Result;
 
 const SEED: u64 = 2024;
 
@@ -52,8 +52,8 @@ fn main() -> Result<()> {
     runs.push(train_run("autograd", &mut torchish, loaders()?, &schedule, without_acc)?);
     #[cfg(feature = "tch")]
     {
-        use torchlet::tutorials::libtorch::{TchLoss, TchNet};
-        use torchlet::tutorials::Activation;
+        use torchlet_tutorials::libtorch::{TchLoss, TchNet};
+        use torchlet_tutorials::Activation;
         println!("\nlibtorch (tch) from the same parameters and batches:");
         let mut reference = TchNet::from_linears(&[&linear], &[Activation::Sigmoid], TchLoss::BinaryCrossEntropy, LR)?;
         runs.push(train_run("libtorch", &mut reference, loaders()?, &schedule, with_acc)?);

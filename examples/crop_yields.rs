@@ -13,8 +13,8 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use torchlet::data::{DataLoader, TensorDataset};
 use torchlet::nn::Linear;
-use torchlet::tutorials::regression::{AutodiffLinear, History, ManualLinear, Regressor, TensorLinear};
 use torchlet::{Result, Tensor};
+use torchlet_tutorials::regression::{AutodiffLinear, History, ManualLinear, Regressor, TensorLinear};
 
 const SEED: u64 = 42;
 const LR: f64 = 1e-5;
@@ -93,7 +93,7 @@ fn part1(inputs: &Tensor<f32>, targets: &Tensor<f32>, rng: &mut StdRng) -> Resul
     ];
     #[cfg(feature = "tch")]
     {
-        let mut reference = torchlet::tutorials::libtorch::TchTensorLinear::new(&w, Some(&b), LR)?;
+        let mut reference = torchlet_tutorials::libtorch::TchTensorLinear::new(&w, Some(&b), LR)?;
         let mut history = History::default();
         for _ in 0..EPOCHS {
             history.train.push(reference.train_step(inputs, targets)?.into());
@@ -140,7 +140,7 @@ fn part2(inputs: &Tensor<f32>, targets: &Tensor<f32>, rng: &mut StdRng) -> Resul
     ];
     #[cfg(feature = "tch")]
     {
-        let mut reference = torchlet::tutorials::libtorch::TchLinear::from_linear(&linear, LR)?;
+        let mut reference = torchlet_tutorials::libtorch::TchLinear::from_linear(&linear, LR)?;
         let history = fit_last_batch(&mut reference, &mut loader()?, false)?;
         let bias = reference.bias()?.expect("has a bias");
         runs.push(Run { name: "libtorch", history, weight: to_f64(&reference.weight()?)?, bias: to_f64(&bias)? });

@@ -15,12 +15,12 @@ use common::{device_and_args, note_without_libtorch, plot};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use torchlet::nn::Linear;
-use torchlet::tutorials::classification::{evaluate, fit_schedule, Classifier, History};
-use torchlet::tutorials::digits::{
+use torchlet::{Error, Result};
+use torchlet_tutorials::classification::{evaluate, fit_schedule, Classifier, History};
+use torchlet_tutorials::digits::{
     digits_data, feed_forward_linears, mnist_data, AutodiffFeedForward, ManualFeedForward, BATCH, SCHEDULE, VALID_BATCH,
 };
-use torchlet::tutorials::{Layers, Split};
-use torchlet::{Error, Result};
+use torchlet_tutorials::{Layers, Split};
 
 /// One seed for the split, the initial parameters and the shuffling.
 const SEED: u64 = 7;
@@ -56,8 +56,8 @@ fn main() -> Result<()> {
     runs.push(train("autograd", &mut torchish, &data)?);
     #[cfg(feature = "tch")]
     {
-        use torchlet::tutorials::libtorch::{TchLoss, TchNet};
-        use torchlet::tutorials::Activation;
+        use torchlet_tutorials::libtorch::{TchLoss, TchNet};
+        use torchlet_tutorials::Activation;
         println!("\nlibtorch (tch) from the same parameters, replaying the same shuffled batches:");
         let activations = [Activation::ReLU, Activation::Identity];
         let mut reference =

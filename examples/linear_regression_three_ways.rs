@@ -12,8 +12,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::Instant;
 use torchlet::nn::Linear;
-use torchlet::tutorials::regression::{AutodiffLinear, ManualLinear, Regressor, TensorLinear};
 use torchlet::{Element, Result, Tensor};
+use torchlet_tutorials::regression::{AutodiffLinear, ManualLinear, Regressor, TensorLinear};
 
 const LR: f64 = 1e-4;
 
@@ -48,7 +48,7 @@ fn main() -> Result<()> {
 
     #[cfg(feature = "tch")]
     {
-        use torchlet::tutorials::libtorch::{TchLinear, TchTensorLinear};
+        use torchlet_tutorials::libtorch::{TchLinear, TchTensorLinear};
         println!();
         let mut tch2 = TchTensorLinear::new(&zeros, None, LR)?;
         let (t2, l2) = train("libtorch way 2 (f32)", &mut tch2, &x, &y, epochs, |m| m.weight()?.t())?;

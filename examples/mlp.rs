@@ -12,10 +12,10 @@ use common::{device_and_args, loss_panels, note_without_libtorch, plot, print_su
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use torchlet::nn::Linear;
-use torchlet::tutorials::mlp::{mlp_data, mlp_linears, AutodiffMlp, ManualMlp, BATCH, EPOCHS, LAYERS, LR};
-use torchlet::tutorials::regression::{fit, Regressor};
-use torchlet::tutorials::{Activation, Layers, Split};
 use torchlet::Result;
+use torchlet_tutorials::mlp::{mlp_data, mlp_linears, AutodiffMlp, ManualMlp, BATCH, EPOCHS, LAYERS, LR};
+use torchlet_tutorials::regression::{fit, Regressor};
+use torchlet_tutorials::{Activation, Layers, Split};
 
 const SEED: u64 = 2024;
 
@@ -47,7 +47,7 @@ fn main() -> Result<()> {
     runs.push(train("autograd", &mut torchish, &data)?);
     #[cfg(feature = "tch")]
     {
-        use torchlet::tutorials::libtorch::{TchLoss, TchNet};
+        use torchlet_tutorials::libtorch::{TchLoss, TchNet};
         println!("\nlibtorch (tch) from the same parameters and batches:");
         let mut reference = TchNet::from_linears(&refs, &activations, TchLoss::Mse, LR)?;
         runs.push(train("libtorch", &mut reference, &data)?);

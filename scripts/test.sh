@@ -18,14 +18,14 @@ scripts/setup-nvrtc.sh
 export LD_LIBRARY_PATH="$PWD/.nvrtc/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 step "cargo fmt --check"
-cargo fmt --check
+cargo fmt --all --check
 
 step "cargo clippy (default features, then tch + cuda)"
-cargo clippy --all-targets -- -D warnings
-cargo clippy --all-targets --features tch,cuda -- -D warnings
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy --workspace --all-targets --features tch,cuda -- -D warnings
 
-step "cargo test (no optional features: the library needs neither libtorch nor a GPU; includes the doc tests and the CPU emulation of the CUDA kernels, which needs g++)"
-cargo test
+step "cargo test --workspace (no optional features: the library and the tutorials need neither libtorch nor a GPU; includes the doc tests and the CPU emulation of the CUDA kernels, which needs g++)"
+cargo test --workspace
 
 # With the features, only the targets whose code depends on them run again: the library's unit tests (the
 # CUDA backend), tests/tch_* (parity with libtorch), tests/cuda* (the GPU tests; every kernel compiled by

@@ -101,12 +101,15 @@ impl std::fmt::Debug for Error {
 /// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Constructors for the two errors that code built on torchlet (a layer of its own, a model) raises most.
 impl Error {
-    pub(crate) fn shape(op: &'static str, msg: impl Into<String>) -> Self {
+    /// [`Error::Shape`]: `op` got shapes that do not fit, as `msg` says.
+    pub fn shape(op: &'static str, msg: impl Into<String>) -> Self {
         Error::Shape { op, msg: msg.into() }
     }
 
-    pub(crate) fn invalid(op: &'static str, msg: impl Into<String>) -> Self {
+    /// [`Error::InvalidArgument`]: an argument of `op` is out of its domain, as `msg` says.
+    pub fn invalid(op: &'static str, msg: impl Into<String>) -> Self {
         Error::InvalidArgument { op, msg: msg.into() }
     }
 

@@ -148,7 +148,6 @@ mod shape;
 mod storage;
 mod sync;
 pub mod tensor;
-pub mod tutorials;
 
 pub use autograd::{enable_grad, is_grad_enabled, no_grad, GradModeGuard};
 pub use device::Device;

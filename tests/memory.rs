@@ -12,8 +12,8 @@ mod common;
 use std::sync::Mutex;
 use torchlet::data::{DataLoader, TensorDataset};
 use torchlet::nn::Linear;
-use torchlet::tutorials::regression::{AutodiffLinear, Regressor, TensorLinear};
 use torchlet::Tensor;
+use torchlet_tutorials::regression::{AutodiffLinear, Regressor, TensorLinear};
 
 /// One test measures at a time: another test's allocations would count against it.
 static MEASURING: Mutex<()> = Mutex::new(());

@@ -12,8 +12,8 @@ mod parity {
     use tch::nn::{Module as _, OptimizerConfig};
     use torchlet::nn::{Linear, MSELoss, Module, Reduction};
     use torchlet::optim::{SgdConfig, SGD};
-    use torchlet::tutorials::libtorch::{from_tch, to_tch};
     use torchlet::Tensor;
+    use torchlet_tutorials::libtorch::{from_tch, to_tch};
 
     fn close(ours: &Tensor<f64>, theirs: &tch::Tensor, what: &str) {
         let (a, b) = (ours.to_vec().unwrap(), from_tch::<f64>(theirs).unwrap().to_vec().unwrap());

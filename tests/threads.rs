@@ -5,8 +5,8 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use torchlet::data::{make_regression, DataLoader, MakeRegression, TensorDataset};
 use torchlet::nn::Linear;
-use torchlet::tutorials::regression::{fit, AutodiffLinear, ManualLinear, Regressor, TensorLinear};
 use torchlet::{enable_grad, is_grad_enabled, no_grad, Element, Result, Tensor};
+use torchlet_tutorials::regression::{fit, AutodiffLinear, ManualLinear, Regressor, TensorLinear};
 
 /// Everything that tensors, models and loaders need to move between threads or be shared by them.
 #[test]

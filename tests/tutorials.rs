@@ -7,8 +7,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use torchlet::data::{make_regression, train_test_split, DataLoader, MakeRegression, TensorDataset};
 use torchlet::nn::Linear;
-use torchlet::tutorials::regression::{fit, AutodiffLinear, History, ManualLinear, Regressor, TensorLinear};
 use torchlet::{Element, Tensor};
+use torchlet_tutorials::regression::{fit, AutodiffLinear, History, ManualLinear, Regressor, TensorLinear};
 
 /// One tutorial's data and settings.
 struct Tutorial<T: Element> {
@@ -342,7 +342,7 @@ fn tutorials_match_libtorch() {}
 #[cfg(feature = "tch")]
 mod libtorch {
     use super::*;
-    use torchlet::tutorials::libtorch::{TchElement, TchLinear, TchTensorLinear};
+    use torchlet_tutorials::libtorch::{TchElement, TchLinear, TchTensorLinear};
 
     /// Builds libtorch's layer from `seed`, copies its initial parameters into both torchlet models, trains
     /// all three on the same batches and returns the three records.
@@ -380,11 +380,11 @@ mod libtorch {
     #[test]
     fn t4_part1_tensor_autograd() {
         tch::manual_seed(5);
-        let w = torchlet::tutorials::libtorch::from_tch::<f32>(&tch::Tensor::randn(
+        let w = torchlet_tutorials::libtorch::from_tch::<f32>(&tch::Tensor::randn(
             [2, 3],
             (tch::Kind::Float, tch::Device::Cpu),
         ));
-        let b = torchlet::tutorials::libtorch::from_tch::<f32>(&tch::Tensor::randn(
+        let b = torchlet_tutorials::libtorch::from_tch::<f32>(&tch::Tensor::randn(
             [2],
             (tch::Kind::Float, tch::Device::Cpu),
         ));

@@ -8,15 +8,15 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use torchlet::data::DataLoader;
 use torchlet::nn::Linear;
-use torchlet::tutorials::classification::{
+use torchlet::{Element, Tensor};
+use torchlet_tutorials::classification::{
     self as cls, binary_data, evaluate, fit_schedule, multiclass_data, AutodiffLogistic, AutodiffSoftmax, Classifier,
     History, ManualLogistic, ManualSoftmax,
 };
-use torchlet::tutorials::digits::{self, digits_data, feed_forward_linears, AutodiffFeedForward, ManualFeedForward};
-use torchlet::tutorials::mlp::{self, mlp_data, mlp_linears, AutodiffMlp, ManualMlp};
-use torchlet::tutorials::regression::{self, Regressor};
-use torchlet::tutorials::{Activation, Layers, Split};
-use torchlet::{Element, Tensor};
+use torchlet_tutorials::digits::{self, digits_data, feed_forward_linears, AutodiffFeedForward, ManualFeedForward};
+use torchlet_tutorials::mlp::{self, mlp_data, mlp_linears, AutodiffMlp, ManualMlp};
+use torchlet_tutorials::regression::{self, Regressor};
+use torchlet_tutorials::{Activation, Layers, Split};
 
 /// A trained model's record: per-epoch figures (no accuracy for T8) and final parameters, tensor by tensor
 /// (each layer's weight `[out, in]`, then its bias).
@@ -252,7 +252,7 @@ fn classification_tutorials_match_libtorch() {}
 #[cfg(feature = "tch")]
 mod libtorch {
     use super::*;
-    use torchlet::tutorials::libtorch::{TchLoss, TchNet};
+    use torchlet_tutorials::libtorch::{TchLoss, TchNet};
 
     #[test]
     fn t6_binary() {

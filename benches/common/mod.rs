@@ -49,20 +49,20 @@ pub fn cast<T: torchlet::Element>(t: &Tensor<f64>) -> Result<Tensor<T>> {
 
 /// libtorch's element kind for `T`.
 #[cfg(feature = "tch")]
-pub fn kind<T: torchlet::tutorials::libtorch::TchElement>() -> tch::Kind {
+pub fn kind<T: torchlet_tutorials::libtorch::TchElement>() -> tch::Kind {
     T::KIND
 }
 
 /// A `tch::nn::linear` in its own `VarStore` (kind of `T`) holding copies of `weight` `[out, in]` and
 /// `bias`, with libtorch's SGD at `lr` over it: `torch.nn.Linear` + `torch.optim.SGD`.
 #[cfg(feature = "tch")]
-pub fn tch_linear<T: torchlet::tutorials::libtorch::TchElement>(
+pub fn tch_linear<T: torchlet_tutorials::libtorch::TchElement>(
     weight: &Tensor<T>,
     bias: Option<&Tensor<T>>,
     lr: f64,
 ) -> Result<(tch::nn::VarStore, tch::nn::Linear, tch::nn::Optimizer)> {
     use tch::nn::OptimizerConfig;
-    use torchlet::tutorials::libtorch::to_tch;
+    use torchlet_tutorials::libtorch::to_tch;
     let (out, inp) = (weight.shape()[0] as i64, weight.shape()[1] as i64);
     let mut vs = tch::nn::VarStore::new(tch::Device::Cpu);
     let config = tch::nn::LinearConfig { bias: bias.is_some(), ..Default::default() };

@@ -6,9 +6,9 @@ use super::max_rel_diff;
 use super::plot::{Panel, Series};
 use torchlet::data::DataLoader;
 use torchlet::metrics::mape;
-use torchlet::tutorials::classification::{fit_schedule, Classifier, History};
-use torchlet::tutorials::Layers;
 use torchlet::{Element, Result, Tensor};
+use torchlet_tutorials::classification::{fit_schedule, Classifier, History};
+use torchlet_tutorials::Layers;
 
 /// Python's `round(x, 4)` as `print` shows it: the shortest repr of the rounded value, so `0.482` and `1.0`.
 pub fn round4(x: f64) -> String {

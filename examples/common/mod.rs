@@ -9,14 +9,14 @@ pub mod plot;
 use plot::{Panel, Series};
 use torchlet::data::DataLoader;
 use torchlet::nn::Linear;
-use torchlet::tutorials::regression::{fit, AutodiffLinear, History, ManualLinear};
 use torchlet::{Device, Element, Result, Tensor};
+use torchlet_tutorials::regression::{fit, AutodiffLinear, History, ManualLinear};
 
 /// The element types the examples train in: any of torchlet's, and one libtorch has too when it runs beside.
 #[cfg(feature = "tch")]
-pub trait ExampleElement: torchlet::tutorials::libtorch::TchElement {}
+pub trait ExampleElement: torchlet_tutorials::libtorch::TchElement {}
 #[cfg(feature = "tch")]
-impl<T: torchlet::tutorials::libtorch::TchElement> ExampleElement for T {}
+impl<T: torchlet_tutorials::libtorch::TchElement> ExampleElement for T {}
 /// The element types the examples train in: any of torchlet's, and one libtorch has too when it runs beside.
 #[cfg(not(feature = "tch"))]
 pub trait ExampleElement: Element {}
@@ -48,7 +48,7 @@ pub fn train_side_by_side<T: ExampleElement>(
     #[cfg(feature = "tch")]
     {
         println!("\nlibtorch (tch) from the same parameters and batches:");
-        let mut reference = torchlet::tutorials::libtorch::TchLinear::from_linear(linear, lr)?;
+        let mut reference = torchlet_tutorials::libtorch::TchLinear::from_linear(linear, lr)?;
         let (mut train, mut valid) = loaders()?;
         let history = fit(&mut reference, &mut train, &mut valid, epochs, print)?;
         let bias = reference.bias()?.as_ref().map(to_f64).transpose()?.unwrap_or_default();

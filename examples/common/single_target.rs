@@ -10,8 +10,8 @@ use rand::{Rng, SeedableRng};
 use torchlet::data::{make_regression, DataLoader, MakeRegression, TensorDataset};
 use torchlet::metrics::mape;
 use torchlet::nn::Linear;
-use torchlet::tutorials::regression::{AutodiffLinear, ManualLinear, Regressor};
 use torchlet::{Result, Tensor};
+use torchlet_tutorials::regression::{AutodiffLinear, ManualLinear, Regressor};
 
 const LR: f64 = 0.01;
 const EPOCHS: usize = 16;

@@ -7,8 +7,8 @@ use torchlet::data::{make_regression, train_test_split, DataLoader, MakeRegressi
 use torchlet::metrics::{l2_distance, mape};
 use torchlet::nn::{functional::mse_loss, Linear, Module, Reduction};
 use torchlet::optim::{SgdConfig, SGD};
-use torchlet::tutorials::regression::{AutodiffLinear, ManualLinear, Regressor, TensorLinear};
 use torchlet::Tensor;
+use torchlet_tutorials::regression::{AutodiffLinear, ManualLinear, Regressor, TensorLinear};
 
 fn linear() -> Linear<f64> {
     Linear::new(2, 1, true, &mut StdRng::seed_from_u64(0))

@@ -6,7 +6,7 @@ use super::*;
 use torchlet::data::{make_regression, DataLoader, MakeRegression, TensorDataset};
 use torchlet::nn::{functional as F, Dropout, Linear, Module, Reduction};
 use torchlet::optim::{Adam, AdamConfig, AdamW, Optimizer, RMSprop, RmsPropConfig, SgdConfig, SGD};
-use torchlet::tutorials::regression::{AutodiffLinear, ManualLinear, Regressor};
+use torchlet_tutorials::regression::{AutodiffLinear, ManualLinear, Regressor};
 
 fn loss_cases<T: Element>() -> Vec<Case<T>> {
     let labels = [2usize, 0, 4, 1, 1, 3];

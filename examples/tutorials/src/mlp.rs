@@ -1,18 +1,18 @@
 //! T8, the multilayer perceptron of `3-1-mlp.ipynb`: five dense layers with four different activations,
 //! trained on the mean squared error of a three-target regression, built twice: [`ManualMlp`] with the
 //! backward pass written out layer by layer and [`AutodiffMlp`] with a `ModuleList`, `MSELoss` and `SGD`.
-//! Both are [`Regressor`]s, so [`crate::tutorials::regression::fit`] trains them.
+//! Both are [`Regressor`]s, so [`crate::regression::fit`] trains them.
 
-use crate::data::{make_regression, MakeRegression};
-use crate::element::Element;
-use crate::error::{Error, Result};
-use crate::nn::{Linear, MSELoss, Module, ModuleList};
-use crate::optim::SGD;
-use crate::tensor::Tensor;
-use crate::tutorials::regression::{mse, Regressor};
-use crate::tutorials::{learning_rate, sgd_step, Activation, Dense, Layers, Split};
+use crate::regression::{mse, Regressor};
+use crate::{learning_rate, sgd_step, Activation, Dense, Layers, Split};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use torchlet::data::{make_regression, MakeRegression};
+use torchlet::element::Element;
+use torchlet::error::{Error, Result};
+use torchlet::nn::{Linear, MSELoss, Module, ModuleList};
+use torchlet::optim::SGD;
+use torchlet::tensor::Tensor;
 
 /// T8's learning rate.
 pub const LR: f64 = 0.01;
@@ -36,7 +36,7 @@ pub const LAYERS: [(usize, usize, Activation); 5] = [
 /// the other 9 100 validate.
 ///
 /// ```
-/// let data = torchlet::tutorials::mlp::mlp_data(0)?;
+/// let data = torchlet_tutorials::mlp::mlp_data(0)?;
 /// assert_eq!((data.x_train.shape(), data.y_valid.shape()), (&[1_000, 6][..], &[9_100, 3][..]));
 /// # Ok::<(), torchlet::Error>(())
 /// ```
@@ -59,7 +59,7 @@ pub fn mlp_data(seed: u64) -> Result<Split<f64>> {
 ///
 /// ```
 /// use rand::{rngs::StdRng, SeedableRng};
-/// let linears = torchlet::tutorials::mlp::mlp_linears::<f64, _>(&mut StdRng::seed_from_u64(0));
+/// let linears = torchlet_tutorials::mlp::mlp_linears::<f64, _>(&mut StdRng::seed_from_u64(0));
 /// assert_eq!((linears.len(), linears[4].out_features()), (5, 3));
 /// ```
 pub fn mlp_linears<T: Element, R: Rng + ?Sized>(rng: &mut R) -> Vec<Linear<T>> {
@@ -81,9 +81,9 @@ fn check_activations(op: &'static str, layers: usize, activations: &[Activation]
 ///
 /// ```
 /// use torchlet::nn::Linear;
-/// use torchlet::tutorials::mlp::{AutodiffMlp, ManualMlp};
-/// use torchlet::tutorials::regression::Regressor;
-/// use torchlet::tutorials::Activation;
+/// use torchlet_tutorials::mlp::{AutodiffMlp, ManualMlp};
+/// use torchlet_tutorials::regression::Regressor;
+/// use torchlet_tutorials::Activation;
 /// use torchlet::Tensor;
 /// let first = Linear::from_parameters(&Tensor::new([[0.5, -0.3], [0.2, 0.1]]), Some(&Tensor::new([0.1, 0.0])))?;
 /// let second = Linear::from_parameters(&Tensor::new([[1.0, -1.0]]), Some(&Tensor::new([0.2])))?;
@@ -113,7 +113,7 @@ impl<T: Element> ManualMlp<T> {
     }
 
     /// A copy of the network with its parameters on `device`.
-    pub fn to(&self, device: crate::Device) -> Result<Self> {
+    pub fn to(&self, device: torchlet::Device) -> Result<Self> {
         let layers = self.layers.iter().map(|(d, f)| Ok((d.to(device)?, *f))).collect::<Result<_>>()?;
         Ok(ManualMlp { layers, lr: self.lr })
     }

@@ -12,18 +12,18 @@
 //! | T5 way 1 | `[m, f]` | `[f, 1]` | none |
 
 use super::Regressor;
-use crate::element::Element;
-use crate::error::{Error, Result};
-use crate::nn::Linear;
-use crate::tensor::Tensor;
 use rand::Rng;
+use torchlet::element::Element;
+use torchlet::error::{Error, Result};
+use torchlet::nn::Linear;
+use torchlet::tensor::Tensor;
 
 /// Linear regression trained with the analytic gradient of the MSE (the tutorials' "from scratch" models).
 ///
 /// Its tensors never require grad, so no autograd graph is built.
 ///
 /// ```
-/// use torchlet::tutorials::regression::{ManualLinear, Regressor};
+/// use torchlet_tutorials::regression::{ManualLinear, Regressor};
 /// use torchlet::Tensor;
 /// // T5 way 1: y = X w, no bias, from w = [0.1, 0.1].
 /// let x = Tensor::<f64>::new([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
@@ -47,7 +47,7 @@ impl<T: Element> ManualLinear<T> {
     ///
     /// ```
     /// use rand::{rngs::StdRng, SeedableRng};
-    /// let model = torchlet::tutorials::regression::ManualLinear::<f64>::simple(0.01, &mut StdRng::seed_from_u64(0))?;
+    /// let model = torchlet_tutorials::regression::ManualLinear::<f64>::simple(0.01, &mut StdRng::seed_from_u64(0))?;
     /// assert_eq!((model.weight().shape(), model.bias().unwrap().shape()), (&[1][..], &[1][..]));
     /// # Ok::<(), torchlet::Error>(())
     /// ```
@@ -59,7 +59,7 @@ impl<T: Element> ManualLinear<T> {
     ///
     /// ```
     /// use rand::{rngs::StdRng, SeedableRng};
-    /// let model = torchlet::tutorials::regression::ManualLinear::<f64>::multivariate(4, 0.01, &mut StdRng::seed_from_u64(0))?;
+    /// let model = torchlet_tutorials::regression::ManualLinear::<f64>::multivariate(4, 0.01, &mut StdRng::seed_from_u64(0))?;
     /// assert_eq!(model.weight().shape(), &[4]);
     /// # Ok::<(), torchlet::Error>(())
     /// ```
@@ -71,7 +71,7 @@ impl<T: Element> ManualLinear<T> {
     ///
     /// ```
     /// use rand::{rngs::StdRng, SeedableRng};
-    /// let model = torchlet::tutorials::regression::ManualLinear::<f32>::multi_output(5, 3, 0.01, &mut StdRng::seed_from_u64(0))?;
+    /// let model = torchlet_tutorials::regression::ManualLinear::<f32>::multi_output(5, 3, 0.01, &mut StdRng::seed_from_u64(0))?;
     /// assert_eq!((model.weight().shape(), model.bias().unwrap().shape()), (&[5, 3][..], &[3][..]));
     /// # Ok::<(), torchlet::Error>(())
     /// ```
@@ -84,7 +84,8 @@ impl<T: Element> ManualLinear<T> {
     /// learning rate `lr`. The parameters are copied, so training leaves the arguments untouched.
     ///
     /// ```
-    /// use torchlet::{tutorials::regression::ManualLinear, Tensor};
+    /// use torchlet::Tensor;
+    /// use torchlet_tutorials::regression::ManualLinear;
     /// assert!(ManualLinear::from_parameters(Tensor::<f64>::zeros(&[2, 1]), None, 1e-4).is_ok());
     /// let err = ManualLinear::from_parameters(Tensor::<f64>::zeros(&[2, 3]), Some(Tensor::zeros(&[2])), 1e-4);
     /// assert!(err.unwrap_err().to_string().contains("bias of shape [2] does not fit weight of shape [2, 3]"));
@@ -110,19 +111,20 @@ impl<T: Element> ManualLinear<T> {
                 ));
             }
         }
-        let own = |t: &Tensor<T>| t.detach().contiguous_copy();
+        let own = |t: &Tensor<T>| t.detach().deep_clone();
         Ok(ManualLinear { weight: own(&weight)?, bias: bias.as_ref().map(own).transpose()?, lr: T::from_f64_lossy(lr) })
     }
 
     /// A copy of this model with its parameters on `device`.
     ///
     /// ```
-    /// use torchlet::{tutorials::regression::ManualLinear, Device, Tensor};
+    /// use torchlet::{Device, Tensor};
+    /// use torchlet_tutorials::regression::ManualLinear;
     /// let model = ManualLinear::from_parameters(Tensor::<f64>::new([1.0]), Some(Tensor::new([0.0])), 0.1)?;
     /// assert_eq!(model.to(Device::Cpu)?.weight().device(), Device::Cpu);
     /// # Ok::<(), torchlet::Error>(())
     /// ```
-    pub fn to(&self, device: crate::Device) -> Result<Self> {
+    pub fn to(&self, device: torchlet::Device) -> Result<Self> {
         let bias = self.bias.as_ref().map(|b| b.to(device)).transpose()?;
         let lr = self.lr.to_f64().unwrap_or(f64::NAN);
         Self::from_parameters(self.weight.to(device)?, bias, lr)
@@ -131,7 +133,8 @@ impl<T: Element> ManualLinear<T> {
     /// The weight, in the tutorial's shape.
     ///
     /// ```
-    /// use torchlet::{tutorials::regression::ManualLinear, Tensor};
+    /// use torchlet::Tensor;
+    /// use torchlet_tutorials::regression::ManualLinear;
     /// let model = ManualLinear::from_parameters(Tensor::<f64>::new([[0.1], [0.1]]), None, 1e-4)?;
     /// assert_eq!(model.weight().shape(), &[2, 1]);
     /// # Ok::<(), torchlet::Error>(())
@@ -143,7 +146,8 @@ impl<T: Element> ManualLinear<T> {
     /// The bias, if the model has one.
     ///
     /// ```
-    /// use torchlet::{tutorials::regression::ManualLinear, Tensor};
+    /// use torchlet::Tensor;
+    /// use torchlet_tutorials::regression::ManualLinear;
     /// let model = ManualLinear::from_parameters(Tensor::<f64>::new([1.0]), Some(Tensor::new([0.5])), 1e-4)?;
     /// assert_eq!(model.bias().unwrap().to_vec()?, vec![0.5]);
     /// # Ok::<(), torchlet::Error>(())
@@ -156,7 +160,8 @@ impl<T: Element> ManualLinear<T> {
     /// shapes, as the tutorials do to start both models from the same point.
     ///
     /// ```
-    /// use torchlet::{nn::Linear, tutorials::regression::ManualLinear, Tensor};
+    /// use torchlet::{nn::Linear, Tensor};
+    /// use torchlet_tutorials::regression::ManualLinear;
     /// let linear = Linear::from_parameters(&Tensor::<f64>::new([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), None)?;
     /// let mut model = ManualLinear::from_parameters(Tensor::zeros(&[3, 2]), None, 0.1)?;
     /// model.copy_from_linear(&linear)?;
@@ -172,7 +177,7 @@ impl<T: Element> ManualLinear<T> {
                 format!("Linear weight {:?} does not fit weight {:?}", linear.weight().shape(), self.weight.shape()),
             ));
         }
-        let weight = weight.contiguous_copy()?.reshape(self.weight.shape())?;
+        let weight = weight.deep_clone()?.reshape(self.weight.shape())?;
         let bias = match (linear.bias(), &self.bias) {
             (Some(b), Some(_)) => Some(b.detach()),
             (None, None) => None,
@@ -190,7 +195,8 @@ impl<T: Element> ManualLinear<T> {
     /// `(∂L/∂W, ∂L/∂b)` of the MSE at `(x, y)`, from the analytic formula.
     ///
     /// ```
-    /// use torchlet::{tutorials::regression::ManualLinear, Tensor};
+    /// use torchlet::Tensor;
+    /// use torchlet_tutorials::regression::ManualLinear;
     /// let model = ManualLinear::from_parameters(Tensor::<f64>::new([[0.0]]), Some(Tensor::new([0.0])), 0.1)?;
     /// let (dw, db) = model.gradients(&Tensor::new([[1.0], [3.0]]), &Tensor::new([[2.0], [4.0]]))?;
     /// // δ = 2 (ŷ - y) / n = [-2, -4]; ∂W = xᵀ δ = -14, ∂b = Σ δ = -6

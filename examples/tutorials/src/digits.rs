@@ -6,17 +6,17 @@
 //! The data is scikit-learn's 8×8 digits ([`digits_data`], compiled into the crate) or, where the files are
 //! at hand, MNIST itself ([`mnist_data`]).
 
-use crate::autograd::no_grad;
-use crate::data::{labels_to_tensor, load_digits, mnist, train_test_split};
-use crate::element::Element;
-use crate::error::Result;
-use crate::nn::{functional::cross_entropy, Linear, Module};
-use crate::optim::SGD;
-use crate::tensor::Tensor;
-use crate::tutorials::classification::{argmax_accuracy, labels, Classifier};
-use crate::tutorials::{copy_linear, learning_rate, sgd_step, Layers, Split};
+use crate::classification::{argmax_accuracy, labels, Classifier};
+use crate::{copy_linear, learning_rate, sgd_step, Layers, Split};
 use rand::Rng;
 use std::path::Path;
+use torchlet::autograd::no_grad;
+use torchlet::data::{labels_to_tensor, load_digits, mnist, train_test_split};
+use torchlet::element::Element;
+use torchlet::error::Result;
+use torchlet::nn::{functional::cross_entropy, Linear, Module};
+use torchlet::optim::SGD;
+use torchlet::tensor::Tensor;
 
 /// The training batch size (shuffled batches).
 pub const BATCH: usize = 128;
@@ -40,7 +40,7 @@ fn split(x: &Tensor<f32>, y: &[usize], n_valid: usize, seed: u64) -> Result<Spli
 /// ratio of 50 000 to 10 000); the targets are the digits as numbers.
 ///
 /// ```
-/// let data = torchlet::tutorials::digits::digits_data(0)?;
+/// let data = torchlet_tutorials::digits::digits_data(0)?;
 /// assert_eq!((data.x_train.shape(), data.y_valid.shape()), (&[1_497, 64][..], &[300][..]));
 /// # Ok::<(), torchlet::Error>(())
 /// ```
@@ -76,8 +76,8 @@ impl<T: Element> ManualFeedForward<T> {
     /// A network over copies of the parameters of `hidden` and `output`, trained with learning rate `lr`.
     pub fn new(hidden: &Linear<T>, output: &Linear<T>, lr: f64) -> Result<Self> {
         let own = |t: Option<&Tensor<T>>| -> Result<Tensor<T>> {
-            let t = t.ok_or_else(|| crate::Error::invalid("ManualFeedForward", "both layers need a bias"))?;
-            t.detach().contiguous_copy()
+            let t = t.ok_or_else(|| torchlet::Error::invalid("ManualFeedForward", "both layers need a bias"))?;
+            t.detach().deep_clone()
         };
         let parameters =
             [own(Some(hidden.weight()))?, own(hidden.bias())?, own(Some(output.weight()))?, own(output.bias())?];
@@ -85,7 +85,7 @@ impl<T: Element> ManualFeedForward<T> {
     }
 
     /// A copy of the network with its parameters on `device`.
-    pub fn to(&self, device: crate::Device) -> Result<Self> {
+    pub fn to(&self, device: torchlet::Device) -> Result<Self> {
         let [w1, b1, w2, b2] = &self.parameters;
         let parameters = [w1.to(device)?, b1.to(device)?, w2.to(device)?, b2.to(device)?];
         Ok(ManualFeedForward { parameters, lr: self.lr })

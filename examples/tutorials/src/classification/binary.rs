@@ -2,22 +2,22 @@
 //! `nn` + autograd.
 
 use super::{binary_accuracy, Classifier};
-use crate::autograd::no_grad;
-use crate::data::{labels_to_tensor, make_classification, MakeClassification};
-use crate::element::Element;
-use crate::error::Result;
-use crate::nn::{BCELoss, Linear, Module, Sigmoid};
-use crate::optim::SGD;
-use crate::tensor::Tensor;
-use crate::tutorials::{copy_linear, learning_rate, sgd_step, Activation, Dense, Layers, Split};
+use crate::{copy_linear, learning_rate, sgd_step, Activation, Dense, Layers, Split};
 use rand::Rng;
+use torchlet::autograd::no_grad;
+use torchlet::data::{labels_to_tensor, make_classification, MakeClassification};
+use torchlet::element::Element;
+use torchlet::error::Result;
+use torchlet::nn::{BCELoss, Linear, Module, Sigmoid};
+use torchlet::optim::SGD;
+use torchlet::tensor::Tensor;
 
 /// T6's data: `make_classification(n_samples=10_100, n_features=6, n_classes=2, n_informative=5,
 /// n_redundant=0)` drawn from `seed`, labels as 0/1 values `[m]`; the first 100 rows train, the other 10 000
 /// validate.
 ///
 /// ```
-/// let data = torchlet::tutorials::classification::binary_data(0)?;
+/// let data = torchlet_tutorials::classification::binary_data(0)?;
 /// assert_eq!((data.x_train.shape(), data.y_valid.shape()), (&[100, 6][..], &[10_000][..]));
 /// # Ok::<(), torchlet::Error>(())
 /// ```
@@ -46,7 +46,7 @@ fn bce<T: Element>(a: &Tensor<T>, y: &Tensor<T>) -> Result<T> {
 /// `∂BCE/∂z = (a - y)/m`, so `b -= lr Σ δ` and `w -= lr Xᵀ δ`. No autograd graph is built.
 ///
 /// ```
-/// use torchlet::tutorials::classification::{Classifier, ManualLogistic};
+/// use torchlet_tutorials::classification::{Classifier, ManualLogistic};
 /// use torchlet::Tensor;
 /// let mut model = ManualLogistic::from_parameters(Tensor::new([0.0]), Tensor::new([0.0]), 1.0)?;
 /// // a = 0.5 for both samples: δ = (a - y)/2 = [0.25, -0.25]; w -= Xᵀδ = -0.5; b -= Σδ = 0.
@@ -79,7 +79,7 @@ impl<T: Element> ManualLogistic<T> {
     }
 
     /// A copy of the model with its parameters on `device`.
-    pub fn to(&self, device: crate::Device) -> Result<Self> {
+    pub fn to(&self, device: torchlet::Device) -> Result<Self> {
         Ok(ManualLogistic { dense: self.dense.to(device)?, lr: self.lr })
     }
 
@@ -129,7 +129,7 @@ impl<T: Element> Classifier<T> for ManualLogistic<T> {
 ///
 /// ```
 /// use torchlet::nn::Linear;
-/// use torchlet::tutorials::classification::{AutodiffLogistic, Classifier, ManualLogistic};
+/// use torchlet_tutorials::classification::{AutodiffLogistic, Classifier, ManualLogistic};
 /// use torchlet::Tensor;
 /// let linear = Linear::from_parameters(&Tensor::new([[0.3, -0.2]]), Some(&Tensor::new([0.1])))?;
 /// let mut scratch = ManualLogistic::from_parameters(Tensor::zeros(&[2]), Tensor::zeros(&[1]), 0.1)?;

@@ -3,9 +3,9 @@
 //! parity tests and the examples' side-by-side runs compare torchlet against.
 //!
 //! ```
-//! use torchlet::tutorials::libtorch::{from_tch, to_tch, TchLinear};
+//! use torchlet_tutorials::libtorch::{from_tch, to_tch, TchLinear};
 //! use torchlet::nn::Linear;
-//! use torchlet::tutorials::regression::{AutodiffLinear, Regressor};
+//! use torchlet_tutorials::regression::{AutodiffLinear, Regressor};
 //! use torchlet::Tensor;
 //!
 //! let x = Tensor::<f64>::new([[1.0, 2.0], [3.0, 4.0]]);
@@ -23,9 +23,9 @@
 //! # Ok::<(), torchlet::Error>(())
 //! ```
 
-use crate::element::Element;
-use crate::error::{Error, Result};
-use crate::tensor::Tensor;
+use torchlet::element::Element;
+use torchlet::error::{Error, Result};
+use torchlet::tensor::Tensor;
 
 /// An element type that both torchlet and libtorch have (`f32`, `f64`).
 pub trait TchElement: Element + tch::kind::Element + Copy {}

@@ -5,7 +5,7 @@
 //! - T7, multiclass classification: [`ManualSoftmax`] (the softmax Jacobian written out) and
 //!   [`AutodiffSoftmax`] (`Linear` + `CrossEntropyLoss` on the logits with one-hot targets, `SGD`).
 //!
-//! T9's digit classifiers ([`crate::tutorials::digits`]) use the same interface.
+//! T9's digit classifiers ([`crate::digits`]) use the same interface.
 
 mod binary;
 mod multiclass;
@@ -13,11 +13,11 @@ mod multiclass;
 pub use binary::{binary_data, AutodiffLogistic, ManualLogistic};
 pub use multiclass::{multiclass_data, AutodiffSoftmax, ManualSoftmax};
 
-use crate::data::DataLoader;
-use crate::element::Element;
-use crate::error::{Error, Result};
-use crate::metrics::{accuracy, argmax_rows};
-use crate::tensor::Tensor;
+use torchlet::data::DataLoader;
+use torchlet::element::Element;
+use torchlet::error::{Error, Result};
+use torchlet::metrics::{accuracy, argmax_rows};
+use torchlet::tensor::Tensor;
 
 /// The settings T6 and T7 share: learning rate 0.01, 16 epochs, batches of 100 // 3 = 33 taken in order.
 pub const LR: f64 = 0.01;
@@ -32,7 +32,7 @@ pub const BATCH: usize = 33;
 /// indices `[m]` as whole numbers in the element type (T9).
 ///
 /// ```
-/// use torchlet::tutorials::classification::{Classifier, ManualLogistic};
+/// use torchlet_tutorials::classification::{Classifier, ManualLogistic};
 /// use torchlet::Tensor;
 /// let (x, y) = (Tensor::new([[-1.0], [1.0]]), Tensor::new([0.0, 1.0]));
 /// let mut model = ManualLogistic::from_parameters(Tensor::new([0.0]), Tensor::new([0.0]), 1.0)?;
@@ -86,7 +86,7 @@ fn as_f64<T: Element>(v: T) -> f64 {
 ///
 /// ```
 /// use torchlet::data::{DataLoader, TensorDataset};
-/// use torchlet::tutorials::classification::{evaluate, ManualLogistic};
+/// use torchlet_tutorials::classification::{evaluate, ManualLogistic};
 /// use torchlet::Tensor;
 /// let model = ManualLogistic::from_parameters(Tensor::new([1.0]), Tensor::new([0.0]), 0.1)?;
 /// let data = TensorDataset::new(vec![Tensor::new([[-1.0], [1.0], [2.0]]), Tensor::new([0.0, 0.0, 1.0])])?;
@@ -106,11 +106,11 @@ pub fn evaluate<T: Element, M: Classifier<T> + ?Sized>(model: &M, loader: &mut D
 
 /// Trains `model` for `epochs` passes over `train`, evaluating on `valid` after each, as the tutorials' loops
 /// do; `on_epoch(epoch, train_loss, valid_loss, valid_accuracy)` is called after each epoch (epochs count from
-/// 1, as in [`crate::tutorials::regression::fit`]).
+/// 1, as in [`crate::regression::fit`]).
 ///
 /// ```
 /// use torchlet::data::{DataLoader, TensorDataset};
-/// use torchlet::tutorials::classification::{fit, ManualLogistic};
+/// use torchlet_tutorials::classification::{fit, ManualLogistic};
 /// use torchlet::Tensor;
 /// let (x, y) = (Tensor::new([[-2.0], [-1.0], [1.0], [2.0]]), Tensor::new([0.0, 0.0, 1.0, 1.0]));
 /// let mut train = DataLoader::new(TensorDataset::new(vec![x.clone(), y.clone()])?, 2)?;
@@ -151,7 +151,7 @@ pub fn fit<T: Element, M: Classifier<T> + ?Sized>(
 ///
 /// ```
 /// use torchlet::data::{DataLoader, TensorDataset};
-/// use torchlet::tutorials::classification::{fit_schedule, ManualLogistic};
+/// use torchlet_tutorials::classification::{fit_schedule, ManualLogistic};
 /// use torchlet::Tensor;
 /// let (x, y) = (Tensor::new([[-2.0], [-1.0], [1.0], [2.0]]), Tensor::new([0.0, 0.0, 1.0, 1.0]));
 /// let mut train = DataLoader::new(TensorDataset::new(vec![x.clone(), y.clone()])?, 2)?.shuffle(true);
@@ -180,7 +180,7 @@ pub fn fit_schedule<T: Element, M: Classifier<T> + ?Sized>(
 /// the same number of elements (`[m]` or `[m, 1]`).
 ///
 /// ```
-/// use torchlet::tutorials::classification::binary_accuracy;
+/// use torchlet_tutorials::classification::binary_accuracy;
 /// use torchlet::Tensor;
 /// assert_eq!(binary_accuracy(&Tensor::new([[0.9], [0.2], [0.6]]), &Tensor::new([1.0, 1.0, 0.0]))?, 1.0 / 3.0);
 /// # Ok::<(), torchlet::Error>(())
@@ -201,7 +201,7 @@ pub fn binary_accuracy<T: Element>(a: &Tensor<T>, y: &Tensor<T>) -> Result<f64> 
 /// rows `Y` `[m, C]` (T7), or `argmax(scores) == y` for class indices `y` `[m]` (T9).
 ///
 /// ```
-/// use torchlet::tutorials::classification::argmax_accuracy;
+/// use torchlet_tutorials::classification::argmax_accuracy;
 /// use torchlet::Tensor;
 /// let scores = Tensor::new([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2]]);
 /// assert_eq!(argmax_accuracy(&scores, &Tensor::new([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]))?, 0.5);
@@ -216,7 +216,7 @@ pub fn argmax_accuracy<T: Element>(scores: &Tensor<T>, targets: &Tensor<T>) -> R
 /// Class indices stored as whole numbers in a tensor (what a `DataLoader` yields for labels), as `usize`.
 ///
 /// ```
-/// use torchlet::tutorials::classification::labels;
+/// use torchlet_tutorials::classification::labels;
 /// assert_eq!(labels(&torchlet::Tensor::new([2.0f32, 0.0, 9.0]))?, vec![2, 0, 9]);
 /// assert!(labels(&torchlet::Tensor::new([0.5])).is_err());
 /// # Ok::<(), torchlet::Error>(())

@@ -2,19 +2,19 @@
 //! with gradients from autograd.
 
 use super::Regressor;
-use crate::autograd::no_grad;
-use crate::element::Element;
-use crate::error::Result;
-use crate::nn::{Linear, MSELoss, Module};
-use crate::optim::{SgdConfig, SGD};
-use crate::tensor::Tensor;
+use torchlet::autograd::no_grad;
+use torchlet::element::Element;
+use torchlet::error::Result;
+use torchlet::nn::{Linear, MSELoss, Module};
+use torchlet::optim::{SgdConfig, SGD};
+use torchlet::tensor::Tensor;
 
 /// Linear regression as torch.nn writes it: `model = nn.Linear(..)`, `criterion = nn.MSELoss()`,
 /// `optimizer = optim.SGD(model.parameters(), lr)`, and each step `zero_grad`, `backward`, `step`.
 ///
 /// ```
 /// use torchlet::nn::Linear;
-/// use torchlet::tutorials::regression::{AutodiffLinear, Regressor};
+/// use torchlet_tutorials::regression::{AutodiffLinear, Regressor};
 /// use torchlet::Tensor;
 /// let linear = Linear::from_parameters(&Tensor::<f64>::new([[0.1, 0.1]]), None)?;
 /// let mut model = AutodiffLinear::new(linear, 1e-4)?;
@@ -34,7 +34,8 @@ impl<T: Element> AutodiffLinear<T> {
     ///
     /// ```
     /// use rand::{rngs::StdRng, SeedableRng};
-    /// use torchlet::{nn::Linear, tutorials::regression::AutodiffLinear};
+    /// use torchlet::nn::Linear;
+    /// use torchlet_tutorials::regression::AutodiffLinear;
     /// let linear = Linear::<f32>::new(3, 2, true, &mut StdRng::seed_from_u64(0));
     /// assert!(AutodiffLinear::new(linear, 1e-5).is_ok());
     /// ```
@@ -46,7 +47,8 @@ impl<T: Element> AutodiffLinear<T> {
     ///
     /// ```
     /// use rand::{rngs::StdRng, SeedableRng};
-    /// use torchlet::{nn::Linear, optim::SgdConfig, tutorials::regression::AutodiffLinear};
+    /// use torchlet::{nn::Linear, optim::SgdConfig};
+    /// use torchlet_tutorials::regression::AutodiffLinear;
     /// let linear = Linear::<f64>::new(2, 1, true, &mut StdRng::seed_from_u64(0));
     /// assert!(AutodiffLinear::with_config(linear, SgdConfig::new(0.01).momentum(0.9)).is_ok());
     /// ```
@@ -59,7 +61,8 @@ impl<T: Element> AutodiffLinear<T> {
     ///
     /// ```
     /// use rand::{rngs::StdRng, SeedableRng};
-    /// use torchlet::{nn::Linear, tutorials::regression::AutodiffLinear};
+    /// use torchlet::nn::Linear;
+    /// use torchlet_tutorials::regression::AutodiffLinear;
     /// let model = AutodiffLinear::new(Linear::<f32>::new(3, 2, true, &mut StdRng::seed_from_u64(0)), 0.1)?;
     /// assert_eq!(model.linear().weight().shape(), &[2, 3]);
     /// # Ok::<(), torchlet::Error>(())
@@ -112,7 +115,7 @@ impl<T: Element> Regressor<T> for AutodiffLinear<T> {
 /// the same model with the weight transposed.
 ///
 /// ```
-/// use torchlet::tutorials::regression::{Regressor, TensorLinear};
+/// use torchlet_tutorials::regression::{Regressor, TensorLinear};
 /// use torchlet::Tensor;
 /// let mut model = TensorLinear::new(Tensor::<f32>::zeros(&[1, 2]), None, 1e-4)?;
 /// let (x, y) = (Tensor::new([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), Tensor::new([[50.0], [110.0], [170.0]]));
@@ -130,7 +133,8 @@ impl<T: Element> TensorLinear<T> {
     /// A model over copies of `weight` `[out, in]` and `bias` `[out]`, made leaves that require grad.
     ///
     /// ```
-    /// use torchlet::{tutorials::regression::TensorLinear, Tensor};
+    /// use torchlet::Tensor;
+    /// use torchlet_tutorials::regression::TensorLinear;
     /// let w = Tensor::<f32>::zeros(&[2, 3]);
     /// let model = TensorLinear::new(w.clone(), Some(Tensor::zeros(&[2])), 1e-5)?;
     /// assert!(model.weight().requires_grad() && !w.requires_grad());
@@ -139,14 +143,15 @@ impl<T: Element> TensorLinear<T> {
     pub fn new(weight: Tensor<T>, bias: Option<Tensor<T>>, lr: f64) -> Result<Self> {
         // Linear checks the shapes and makes the leaves; only its tensors are kept.
         let linear = Linear::from_parameters(&weight, bias.as_ref())?;
-        crate::optim::SgdConfig::new(lr).validate()?;
+        torchlet::optim::SgdConfig::new(lr).validate()?;
         Ok(TensorLinear { weight: linear.weight().clone(), bias: linear.bias().cloned(), lr: T::from_f64_lossy(lr) })
     }
 
     /// The weight `[out, in]`.
     ///
     /// ```
-    /// use torchlet::{tutorials::regression::TensorLinear, Tensor};
+    /// use torchlet::Tensor;
+    /// use torchlet_tutorials::regression::TensorLinear;
     /// let model = TensorLinear::new(Tensor::<f64>::new([[1.0, 2.0]]), None, 0.1)?;
     /// assert_eq!(model.weight().to_vec()?, vec![1.0, 2.0]);
     /// # Ok::<(), torchlet::Error>(())
@@ -158,7 +163,8 @@ impl<T: Element> TensorLinear<T> {
     /// The bias `[out]`, if any.
     ///
     /// ```
-    /// use torchlet::{tutorials::regression::TensorLinear, Tensor};
+    /// use torchlet::Tensor;
+    /// use torchlet_tutorials::regression::TensorLinear;
     /// let model = TensorLinear::new(Tensor::<f64>::new([[1.0, 2.0]]), None, 0.1)?;
     /// assert!(model.bias().is_none());
     /// # Ok::<(), torchlet::Error>(())

@@ -5,11 +5,11 @@ use super::classification::{argmax_accuracy, binary_accuracy, Classifier};
 use super::libtorch::{from_tch, tch_error, to_tch, TchElement};
 use super::regression::Regressor;
 use super::{Activation, Layers};
-use crate::error::{Error, Result};
-use crate::nn::Linear;
-use crate::tensor::Tensor;
 use std::marker::PhantomData;
 use tch::nn::OptimizerConfig;
+use torchlet::error::{Error, Result};
+use torchlet::nn::Linear;
+use torchlet::tensor::Tensor;
 
 /// The loss a [`TchNet`] trains on, which also fixes what its `predict` returns and how it scores accuracy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,10 +32,10 @@ pub enum TchLoss {
 /// [`Regressor`] for [`TchLoss::Mse`].
 ///
 /// ```
-/// use torchlet::tutorials::libtorch::{TchLoss, TchNet};
-/// use torchlet::tutorials::mlp::{AutodiffMlp, LAYERS};
-/// use torchlet::tutorials::regression::Regressor;
-/// use torchlet::tutorials::Layers;
+/// use torchlet_tutorials::libtorch::{TchLoss, TchNet};
+/// use torchlet_tutorials::mlp::{AutodiffMlp, LAYERS};
+/// use torchlet_tutorials::regression::Regressor;
+/// use torchlet_tutorials::Layers;
 /// use torchlet::Tensor;
 /// // T8's network, initialised by libtorch from seed 0; torchlet's copy trains in step with it.
 /// let mut theirs = TchNet::<f64>::new(&LAYERS, TchLoss::Mse, 0.01, 0)?;

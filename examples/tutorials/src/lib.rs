@@ -21,15 +21,15 @@ mod tch_net;
 
 pub use layers::{softmax_rows, Activation, Dense, Layers};
 
-use crate::data::{DataLoader, TensorDataset};
-use crate::element::Element;
-use crate::error::{Error, Result};
-use crate::tensor::Tensor;
+use torchlet::data::{DataLoader, TensorDataset};
+use torchlet::element::Element;
+use torchlet::error::{Error, Result};
+use torchlet::tensor::Tensor;
 
 /// A tutorial's data, split into a training and a validation part.
 ///
 /// ```
-/// use torchlet::tutorials::Split;
+/// use torchlet_tutorials::Split;
 /// use torchlet::Tensor;
 /// let x = Tensor::<f64>::new([[1.0], [2.0], [3.0], [4.0], [5.0]]);
 /// let data = Split::head(&x, &Tensor::new([0.0, 1.0, 0.0, 1.0, 1.0]), 3)?;
@@ -69,7 +69,7 @@ impl<T: Element> Split<T> {
     }
 
     /// The same data on `device`.
-    pub fn to(&self, device: crate::Device) -> Result<Self> {
+    pub fn to(&self, device: torchlet::Device) -> Result<Self> {
         Ok(Split {
             x_train: self.x_train.to(device)?,
             y_train: self.y_train.to(device)?,
@@ -98,7 +98,7 @@ impl<T: Element> Split<T> {
 
 /// One step of the torch loop on `loss`: `optimizer.zero_grad()`, `loss.backward()`, `optimizer.step()`;
 /// returns the loss as a number.
-pub(crate) fn sgd_step<T: Element>(optimizer: &mut crate::optim::SGD<T>, loss: &Tensor<T>) -> Result<T> {
+pub(crate) fn sgd_step<T: Element>(optimizer: &mut torchlet::optim::SGD<T>, loss: &Tensor<T>) -> Result<T> {
     optimizer.zero_grad();
     loss.backward()?;
     optimizer.step()?;
@@ -106,12 +106,12 @@ pub(crate) fn sgd_step<T: Element>(optimizer: &mut crate::optim::SGD<T>, loss: &
 }
 
 /// A copy of `linear` with parameters of its own.
-pub(crate) fn copy_linear<T: Element>(linear: &crate::nn::Linear<T>) -> Result<crate::nn::Linear<T>> {
-    crate::nn::Linear::from_parameters(linear.weight(), linear.bias())
+pub(crate) fn copy_linear<T: Element>(linear: &torchlet::nn::Linear<T>) -> Result<torchlet::nn::Linear<T>> {
+    torchlet::nn::Linear::from_parameters(linear.weight(), linear.bias())
 }
 
 /// A learning rate for a scratch model's update, checked as `SGD` checks it.
 pub(crate) fn learning_rate<T: Element>(lr: f64) -> Result<T> {
-    crate::optim::SgdConfig::new(lr).validate()?;
+    torchlet::optim::SgdConfig::new(lr).validate()?;
     Ok(T::from_f64_lossy(lr))
 }

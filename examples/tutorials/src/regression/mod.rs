@@ -10,16 +10,16 @@ mod manual;
 pub use autodiff::{AutodiffLinear, TensorLinear};
 pub use manual::ManualLinear;
 
-use crate::autograd::no_grad;
-use crate::data::DataLoader;
-use crate::element::Element;
-use crate::error::Result;
-use crate::tensor::Tensor;
+use torchlet::autograd::no_grad;
+use torchlet::data::DataLoader;
+use torchlet::element::Element;
+use torchlet::error::Result;
+use torchlet::tensor::Tensor;
 
 /// A model the tutorials train by mini-batch gradient descent.
 ///
 /// ```
-/// use torchlet::tutorials::regression::{ManualLinear, Regressor};
+/// use torchlet_tutorials::regression::{ManualLinear, Regressor};
 /// use torchlet::Tensor;
 /// // Any Regressor trains the same way; here the scratch model on y = 2x.
 /// fn train(model: &mut impl Regressor<f64>, x: &Tensor<f64>, y: &Tensor<f64>) -> torchlet::Result<f64> {
@@ -37,7 +37,7 @@ pub trait Regressor<T: Element> {
     /// The model's prediction for the inputs `x`.
     ///
     /// ```
-    /// use torchlet::tutorials::regression::{ManualLinear, Regressor};
+    /// use torchlet_tutorials::regression::{ManualLinear, Regressor};
     /// use torchlet::Tensor;
     /// let model = ManualLinear::from_parameters(Tensor::new([[2.0]]), Some(Tensor::new([1.0])), 0.1)?;
     /// assert_eq!(model.predict(&Tensor::new([[3.0]]))?.to_vec()?, vec![7.0]);
@@ -48,7 +48,7 @@ pub trait Regressor<T: Element> {
     /// One gradient step on the batch `(x, y)`; returns the batch's MSE before the step.
     ///
     /// ```
-    /// use torchlet::tutorials::regression::{ManualLinear, Regressor};
+    /// use torchlet_tutorials::regression::{ManualLinear, Regressor};
     /// use torchlet::Tensor;
     /// let mut model = ManualLinear::from_parameters(Tensor::new([[0.0]]), None, 0.1)?;
     /// let (x, y) = (Tensor::new([[1.0]]), Tensor::new([[2.0]]));
@@ -61,7 +61,7 @@ pub trait Regressor<T: Element> {
     /// The MSE of the predictions for `x` against `y`, computed without recording a graph.
     ///
     /// ```
-    /// use torchlet::tutorials::regression::{ManualLinear, Regressor};
+    /// use torchlet_tutorials::regression::{ManualLinear, Regressor};
     /// use torchlet::Tensor;
     /// let model = ManualLinear::from_parameters(Tensor::new([[1.0]]), None, 0.1)?;
     /// assert_eq!(model.evaluate(&Tensor::new([[1.0], [2.0]]), &Tensor::new([[2.0], [2.0]]))?, 0.5);
@@ -75,7 +75,8 @@ pub trait Regressor<T: Element> {
 /// The mean squared error `Σ(ŷ - y)² / n` as a number; the shapes must match.
 ///
 /// ```
-/// use torchlet::{tutorials::regression::mse, Tensor};
+/// use torchlet::Tensor;
+/// use torchlet_tutorials::regression::mse;
 /// assert_eq!(mse(&Tensor::new([1.0, 3.0]), &Tensor::new([1.0, 1.0]))?, 2.0);
 /// assert!(mse(&Tensor::new([[1.0], [3.0]]), &Tensor::new([1.0, 1.0])).is_err());
 /// # Ok::<(), torchlet::Error>(())
@@ -88,7 +89,7 @@ pub fn mse<T: Element>(y_hat: &Tensor<T>, y: &Tensor<T>) -> Result<T> {
 /// Per-epoch losses of a [`fit`], in f64 whatever the model's element type.
 ///
 /// ```
-/// let history = torchlet::tutorials::regression::History { train: vec![4.0, 1.0], valid: vec![3.0, 0.5] };
+/// let history = torchlet_tutorials::regression::History { train: vec![4.0, 1.0], valid: vec![3.0, 0.5] };
 /// assert_eq!(history.train.len(), history.valid.len());
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -118,7 +119,7 @@ fn mean_batch_loss<T: Element>(
 ///
 /// ```
 /// use torchlet::data::{DataLoader, TensorDataset};
-/// use torchlet::tutorials::regression::{fit, ManualLinear};
+/// use torchlet_tutorials::regression::{fit, ManualLinear};
 /// use torchlet::Tensor;
 /// let x = Tensor::<f64>::new([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
 /// let y = Tensor::new([[50.0], [110.0], [170.0]]);

@@ -2,16 +2,16 @@
 //! targets, from scratch (the softmax Jacobian written out) and with `nn` + autograd.
 
 use super::{argmax_accuracy, Classifier};
-use crate::autograd::no_grad;
-use crate::data::{make_classification, one_hot, MakeClassification};
-use crate::element::Element;
-use crate::error::Result;
-use crate::nn::{CrossEntropyLoss, Linear, Module};
-use crate::optim::SGD;
-use crate::tensor::Tensor;
-use crate::tutorials::layers::softmax_backward;
-use crate::tutorials::{copy_linear, learning_rate, sgd_step, softmax_rows, Dense, Layers, Split};
+use crate::layers::softmax_backward;
+use crate::{copy_linear, learning_rate, sgd_step, softmax_rows, Dense, Layers, Split};
 use rand::Rng;
+use torchlet::autograd::no_grad;
+use torchlet::data::{make_classification, one_hot, MakeClassification};
+use torchlet::element::Element;
+use torchlet::error::Result;
+use torchlet::nn::{CrossEntropyLoss, Linear, Module};
+use torchlet::optim::SGD;
+use torchlet::tensor::Tensor;
 
 /// The number of classes of T7.
 const CLASSES: usize = 3;
@@ -21,7 +21,7 @@ const CLASSES: usize = 3;
 /// validate.
 ///
 /// ```
-/// let data = torchlet::tutorials::classification::multiclass_data(0)?;
+/// let data = torchlet_tutorials::classification::multiclass_data(0)?;
 /// assert_eq!((data.x_train.shape(), data.y_valid.shape()), (&[100, 5][..], &[10_000, 3][..]));
 /// # Ok::<(), torchlet::Error>(())
 /// ```
@@ -50,7 +50,7 @@ fn cross_entropy<T: Element>(a: &Tensor<T>, y: &Tensor<T>) -> Result<T> {
 /// `D = A ⊙ (D - rowsum(D ⊙ A))`; `b -= lr colsum(D)`, `W -= lr Xᵀ D`. No autograd graph is built.
 ///
 /// ```
-/// use torchlet::tutorials::classification::{Classifier, ManualSoftmax};
+/// use torchlet_tutorials::classification::{Classifier, ManualSoftmax};
 /// use torchlet::Tensor;
 /// let mut model = ManualSoftmax::from_parameters(Tensor::zeros(&[1, 2]), Tensor::zeros(&[2]), 1.0)?;
 /// // A = [0.5, 0.5]; the Jacobian form gives D = A - Y = [-0.5, 0.5].
@@ -82,7 +82,7 @@ impl<T: Element> ManualSoftmax<T> {
     }
 
     /// A copy of the model with its parameters on `device`.
-    pub fn to(&self, device: crate::Device) -> Result<Self> {
+    pub fn to(&self, device: torchlet::Device) -> Result<Self> {
         Ok(ManualSoftmax { dense: self.dense.to(device)?, lr: self.lr })
     }
 
@@ -135,7 +135,7 @@ impl<T: Element> Classifier<T> for ManualSoftmax<T> {
 ///
 /// ```
 /// use torchlet::nn::Linear;
-/// use torchlet::tutorials::classification::{AutodiffSoftmax, Classifier, ManualSoftmax};
+/// use torchlet_tutorials::classification::{AutodiffSoftmax, Classifier, ManualSoftmax};
 /// use torchlet::Tensor;
 /// let linear = Linear::from_parameters(&Tensor::new([[0.3, -0.2], [0.1, 0.4], [0.0, 0.2]]), Some(&Tensor::zeros(&[3])))?;
 /// let mut scratch = ManualSoftmax::from_parameters(Tensor::zeros(&[2, 3]), Tensor::zeros(&[3]), 0.1)?;

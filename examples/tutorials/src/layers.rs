@@ -2,10 +2,10 @@
 //! step is written out by hand, and [`Activation`], each activation with its forward pass and its derivative
 //! written out by hand (and, for the autograd twins, the matching `nn` module).
 
-use crate::element::Element;
-use crate::error::{Error, Result};
-use crate::nn::{Linear, ModuleList, ReLU, Sigmoid, Softmax, Tanh};
-use crate::tensor::Tensor;
+use torchlet::element::Element;
+use torchlet::error::{Error, Result};
+use torchlet::nn::{Linear, ModuleList, ReLU, Sigmoid, Softmax, Tanh};
+use torchlet::tensor::Tensor;
 
 /// An affine layer `Z = X W + b` in the notebooks' layout: `W` is `[in, out]` (transposed relative to
 /// `nn.Linear.weight`), or `[in]` for a single output, in which case `Z` is `[m]` and `b` is `[1]`.
@@ -13,7 +13,7 @@ use crate::tensor::Tensor;
 /// It never requires grad: the gradient step is [`Dense::step`], from the `δ = ∂L/∂Z` the caller derived.
 ///
 /// ```
-/// use torchlet::tutorials::Dense;
+/// use torchlet_tutorials::Dense;
 /// use torchlet::Tensor;
 /// let layer = Dense::from_parameters(Tensor::new([[1.0, 0.0], [0.0, 2.0]]), Tensor::new([0.5, 0.0]))?;
 /// let x = Tensor::new([[1.0, 1.0]]);
@@ -44,14 +44,15 @@ impl<T: Element> Dense<T> {
                 format!("bias of shape {:?} does not fit weight of shape {:?}", bias.shape(), weight.shape()),
             ));
         }
-        let own = |t: &Tensor<T>| t.detach().contiguous_copy();
+        let own = |t: &Tensor<T>| t.detach().deep_clone();
         Ok(Dense { weight: own(&weight)?, bias: own(&bias)? })
     }
 
     /// The parameters of an `nn::Linear` in this layout: `W = weightᵀ`, `b = bias` (a missing bias is 0).
     ///
     /// ```
-    /// use torchlet::{nn::Linear, tutorials::Dense, Tensor};
+    /// use torchlet::{nn::Linear, Tensor};
+    /// use torchlet_tutorials::Dense;
     /// let linear = Linear::from_parameters(&Tensor::new([[1.0, 2.0, 3.0]]), None)?;
     /// let layer = Dense::from_linear(&linear)?;
     /// assert_eq!((layer.weight().shape(), layer.bias().to_vec()?), (&[3, 1][..], vec![0.0]));
@@ -79,7 +80,7 @@ impl<T: Element> Dense<T> {
 
     /// The weight in `nn.Linear`'s `[out, in]` layout (a copy).
     pub fn linear_weight(&self) -> Result<Tensor<T>> {
-        self.weight.reshape(&[self.inputs(), self.outputs()])?.t()?.contiguous_copy()
+        self.weight.detach().reshape(&[self.inputs(), self.outputs()])?.t()?.deep_clone()
     }
 
     /// The layer as an `nn::Linear` (copies of the parameters, in torch's layout).
@@ -88,7 +89,7 @@ impl<T: Element> Dense<T> {
     }
 
     /// A copy of the layer on `device`.
-    pub fn to(&self, device: crate::Device) -> Result<Self> {
+    pub fn to(&self, device: torchlet::Device) -> Result<Self> {
         Self::from_parameters(self.weight.to(device)?, self.bias.to(device)?)
     }
 
@@ -128,8 +129,8 @@ impl<T: Element> Dense<T> {
 ///
 /// ```
 /// use torchlet::nn::Linear;
-/// use torchlet::tutorials::classification::ManualLogistic;
-/// use torchlet::tutorials::Layers;
+/// use torchlet_tutorials::classification::ManualLogistic;
+/// use torchlet_tutorials::Layers;
 /// use torchlet::Tensor;
 /// let model = ManualLogistic::from_parameters(Tensor::new([1.0, 2.0]), Tensor::new([0.5]), 0.1)?;
 /// let linears = model.linears()?;
@@ -145,7 +146,7 @@ pub trait Layers<T: Element> {
 /// the notebooks write them, for the scratch models, and the `nn` module the autograd models use instead.
 ///
 /// ```
-/// use torchlet::tutorials::Activation;
+/// use torchlet_tutorials::Activation;
 /// use torchlet::Tensor;
 /// let z = Tensor::new([[-1.0, 0.0, 2.0]]);
 /// let a = Activation::ReLU.forward(&z)?;
@@ -212,7 +213,7 @@ impl Activation {
 /// The stable row softmax the notebooks write: `exp(Z - rowmax) / rowsum`.
 ///
 /// ```
-/// let a = torchlet::tutorials::softmax_rows(&torchlet::Tensor::new([[0.0, 0.0], [1000.0, 1000.0]]))?;
+/// let a = torchlet_tutorials::softmax_rows(&torchlet::Tensor::new([[0.0, 0.0], [1000.0, 1000.0]]))?;
 /// assert_eq!(a.to_vec()?, vec![0.5, 0.5, 0.5, 0.5]);
 /// # Ok::<(), torchlet::Error>(())
 /// ```

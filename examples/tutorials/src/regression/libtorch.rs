@@ -2,18 +2,18 @@
 //! [`super::TensorLinear`].
 
 use super::Regressor;
-use crate::error::Result;
-use crate::nn::Linear;
-use crate::tensor::Tensor;
-use crate::tutorials::libtorch::{from_tch, tch_error, to_tch, TchElement};
+use crate::libtorch::{from_tch, tch_error, to_tch, TchElement};
 use std::marker::PhantomData;
+use torchlet::error::Result;
+use torchlet::nn::Linear;
+use torchlet::tensor::Tensor;
 
 /// `nn.Linear` + `nn.MSELoss` + `optim.SGD` in libtorch (a `tch::nn::linear` in a `VarStore`), behind
 /// the same [`Regressor`] interface as torchlet's models.
 ///
 /// ```
-/// use torchlet::tutorials::libtorch::TchLinear;
-/// use torchlet::tutorials::regression::Regressor;
+/// use torchlet_tutorials::libtorch::TchLinear;
+/// use torchlet_tutorials::regression::Regressor;
 /// use torchlet::Tensor;
 /// let mut model = TchLinear::<f32>::new(3, 2, true, 1e-5, 42)?; // torch.manual_seed(42); nn.Linear(3, 2)
 /// let (x, y) = (Tensor::new([[73.0, 67.0, 43.0]]), Tensor::new([[56.0, 70.0]]));
@@ -113,11 +113,11 @@ impl<T: TchElement> Regressor<T> for TchLinear<T> {
 }
 
 /// T4 part 1 / T5 way 2 in libtorch: raw leaf tensors, `loss.backward()`, a `no_grad` update and
-/// `grad.zero_()`, the twin of [`crate::tutorials::regression::TensorLinear`].
+/// `grad.zero_()`, the twin of [`crate::regression::TensorLinear`].
 ///
 /// ```
-/// use torchlet::tutorials::libtorch::TchTensorLinear;
-/// use torchlet::tutorials::regression::{Regressor, TensorLinear};
+/// use torchlet_tutorials::libtorch::TchTensorLinear;
+/// use torchlet_tutorials::regression::{Regressor, TensorLinear};
 /// use torchlet::Tensor;
 /// let (x, y) = (Tensor::<f64>::new([[1.0, 2.0], [3.0, 4.0]]), Tensor::new([[50.0], [110.0]]));
 /// let mut theirs = TchTensorLinear::new(&Tensor::zeros(&[1, 2]), None, 1e-3)?;
