@@ -24,9 +24,6 @@ macro_rules! activation {
                 $body
             }
 
-            fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
-                Vec::new()
-            }
         }
     };
 }
@@ -72,10 +69,6 @@ impl<T: Element> Module<T> for LeakyReLU {
     fn forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
         x.leaky_relu(T::from_f64_lossy(self.negative_slope))
     }
-
-    fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
-        Vec::new()
-    }
 }
 
 /// GELU (`nn.GELU`), exact by default or with torch's `approximate="tanh"`.
@@ -95,10 +88,6 @@ impl GELU {
 impl<T: Element> Module<T> for GELU {
     fn forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
         x.gelu(self.approximate)
-    }
-
-    fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
-        Vec::new()
     }
 }
 
@@ -120,10 +109,6 @@ impl<T: Element> Module<T> for Softmax {
     fn forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
         x.softmax(self.dim)
     }
-
-    fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
-        Vec::new()
-    }
 }
 
 /// `x - log Σ exp(x)` along `dim` (`nn.LogSoftmax(dim)`).
@@ -143,10 +128,6 @@ impl LogSoftmax {
 impl<T: Element> Module<T> for LogSoftmax {
     fn forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
         x.log_softmax(self.dim)
-    }
-
-    fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
-        Vec::new()
     }
 }
 
@@ -175,9 +156,5 @@ impl Flatten {
 impl<T: Element> Module<T> for Flatten {
     fn forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
         x.flatten(self.start_dim, self.end_dim)
-    }
-
-    fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
-        Vec::new()
     }
 }

@@ -7,9 +7,12 @@ use crate::element::Element;
 use crate::error::Result;
 use crate::tensor::Tensor;
 
+/// A container's layer.
+type Layer<T> = Box<dyn Module<T> + Send + Sync>;
+
 /// The children's named tensors (`named` picks parameters or buffers), prefixed by their position.
 fn positional<T: Element>(
-    layers: &[Box<dyn Module<T> + Send + Sync>],
+    layers: &[Layer<T>],
     named: impl Fn(&dyn Module<T>) -> Vec<(String, Tensor<T>)>,
 ) -> Vec<(String, Tensor<T>)> {
     layers
@@ -17,6 +20,74 @@ fn positional<T: Element>(
         .enumerate()
         .flat_map(|(i, layer)| named(layer.as_ref()).into_iter().map(move |(name, t)| (format!("{i}.{name}"), t)))
         .collect()
+}
+
+/// The one layer list behind both containers: the list methods and the `Module` implementation (how the
+/// layers are applied, named and switched between training and evaluation), written once for both; `$kind`
+/// names the container in the docs.
+macro_rules! layer_list {
+    ($name:ident, $kind:literal) => {
+        impl<T: Element> Default for $name<T> {
+            fn default() -> Self {
+                $name { layers: Vec::new() }
+            }
+        }
+
+        impl<T: Element> $name<T> {
+            #[doc = concat!("An empty ", $kind, ".")]
+            pub fn new() -> Self {
+                Self::default()
+            }
+
+            /// Appends `layer` (`.append(layer)`).
+            pub fn push(&mut self, layer: impl Module<T> + Send + Sync + 'static) {
+                self.layers.push(Box::new(layer));
+            }
+
+            /// The number of layers.
+            pub fn len(&self) -> usize {
+                self.layers.len()
+            }
+
+            /// Whether there are no layers.
+            pub fn is_empty(&self) -> bool {
+                self.layers.is_empty()
+            }
+
+            /// Layer `i` (`[i]`).
+            pub fn get(&self, i: usize) -> Option<&(dyn Module<T> + Send + Sync)> {
+                self.layers.get(i).map(|b| b.as_ref())
+            }
+
+            /// The layers in order.
+            pub fn iter(&self) -> impl Iterator<Item = &(dyn Module<T> + Send + Sync)> {
+                self.layers.iter().map(|b| b.as_ref())
+            }
+        }
+
+        impl<T: Element> Module<T> for $name<T> {
+            /// Applies the layers in order (`for layer in layers: x = layer(x)`).
+            fn forward(&self, input: &Tensor<T>) -> Result<Tensor<T>> {
+                let mut x = input.clone();
+                for layer in &self.layers {
+                    x = layer.forward(&x)?;
+                }
+                Ok(x)
+            }
+
+            fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
+                positional(&self.layers, |l| l.named_parameters())
+            }
+
+            fn named_buffers(&self) -> Vec<(String, Tensor<T>)> {
+                positional(&self.layers, |l| l.named_buffers())
+            }
+
+            fn train(&mut self, mode: bool) {
+                self.layers.iter_mut().for_each(|l| l.train(mode));
+            }
+        }
+    };
 }
 
 /// Layers applied one after the other (`nn.Sequential`).
@@ -33,73 +104,22 @@ fn positional<T: Element>(
 /// # Ok::<(), torchlet::Error>(())
 /// ```
 pub struct Sequential<T: Element> {
-    layers: Vec<Box<dyn Module<T> + Send + Sync>>,
+    layers: Vec<Layer<T>>,
 }
 
-impl<T: Element> Default for Sequential<T> {
-    fn default() -> Self {
-        Sequential { layers: Vec::new() }
-    }
-}
+layer_list!(Sequential, "sequence (its forward is the identity)");
 
 impl<T: Element> Sequential<T> {
-    /// An empty sequence (its forward is the identity).
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// The sequence with `layer` appended (tch-rs's `nn::seq().add(layer)`; not `std::ops::Add`).
     #[allow(clippy::should_implement_trait)]
     pub fn add(mut self, layer: impl Module<T> + Send + Sync + 'static) -> Self {
-        self.layers.push(Box::new(layer));
+        self.push(layer);
         self
     }
-
-    /// Appends `layer` (`seq.append(layer)`).
-    pub fn push(&mut self, layer: impl Module<T> + Send + Sync + 'static) {
-        self.layers.push(Box::new(layer));
-    }
-
-    /// The number of layers.
-    pub fn len(&self) -> usize {
-        self.layers.len()
-    }
-
-    /// Whether there are no layers.
-    pub fn is_empty(&self) -> bool {
-        self.layers.is_empty()
-    }
-
-    /// Layer `i` (`seq[i]`).
-    pub fn get(&self, i: usize) -> Option<&(dyn Module<T> + Send + Sync)> {
-        self.layers.get(i).map(|b| b.as_ref())
-    }
 }
 
-impl<T: Element> Module<T> for Sequential<T> {
-    fn forward(&self, input: &Tensor<T>) -> Result<Tensor<T>> {
-        let mut x = input.clone();
-        for layer in &self.layers {
-            x = layer.forward(&x)?;
-        }
-        Ok(x)
-    }
-
-    fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
-        positional(&self.layers, |l| l.named_parameters())
-    }
-
-    fn named_buffers(&self) -> Vec<(String, Tensor<T>)> {
-        positional(&self.layers, |l| l.named_buffers())
-    }
-
-    fn train(&mut self, mode: bool) {
-        self.layers.iter_mut().for_each(|l| l.train(mode));
-    }
-}
-
-/// Layers held in a list (`nn.ModuleList`): their parameters are the list's, named by position; the
-/// caller decides how to apply them.
+/// Layers held in a list (`nn.ModuleList`): their parameters are the list's, named by position. The caller
+/// usually applies them one by one; `forward` applies them all in order.
 ///
 /// ```
 /// use rand::{rngs::StdRng, SeedableRng};
@@ -112,66 +132,7 @@ impl<T: Element> Module<T> for Sequential<T> {
 /// assert_eq!(layers.named_parameters()[1].0, "0.bias");
 /// ```
 pub struct ModuleList<T: Element> {
-    layers: Vec<Box<dyn Module<T> + Send + Sync>>,
+    layers: Vec<Layer<T>>,
 }
 
-impl<T: Element> Default for ModuleList<T> {
-    fn default() -> Self {
-        ModuleList { layers: Vec::new() }
-    }
-}
-
-impl<T: Element> ModuleList<T> {
-    /// An empty list.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Appends `layer` (`list.append(layer)`).
-    pub fn push(&mut self, layer: impl Module<T> + Send + Sync + 'static) {
-        self.layers.push(Box::new(layer));
-    }
-
-    /// The number of layers.
-    pub fn len(&self) -> usize {
-        self.layers.len()
-    }
-
-    /// Whether the list is empty.
-    pub fn is_empty(&self) -> bool {
-        self.layers.is_empty()
-    }
-
-    /// Layer `i` (`list[i]`).
-    pub fn get(&self, i: usize) -> Option<&(dyn Module<T> + Send + Sync)> {
-        self.layers.get(i).map(|b| b.as_ref())
-    }
-
-    /// The layers in order.
-    pub fn iter(&self) -> impl Iterator<Item = &(dyn Module<T> + Send + Sync)> {
-        self.layers.iter().map(|b| b.as_ref())
-    }
-}
-
-impl<T: Element> Module<T> for ModuleList<T> {
-    /// Applies the layers in order, as the tutorials' `for layer in self.layers: x = layer(x)` does.
-    fn forward(&self, input: &Tensor<T>) -> Result<Tensor<T>> {
-        let mut x = input.clone();
-        for layer in &self.layers {
-            x = layer.forward(&x)?;
-        }
-        Ok(x)
-    }
-
-    fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
-        positional(&self.layers, |l| l.named_parameters())
-    }
-
-    fn named_buffers(&self) -> Vec<(String, Tensor<T>)> {
-        positional(&self.layers, |l| l.named_buffers())
-    }
-
-    fn train(&mut self, mode: bool) {
-        self.layers.iter_mut().for_each(|l| l.train(mode));
-    }
-}
+layer_list!(ModuleList, "list");

@@ -67,10 +67,6 @@ impl<T: Element> Module<T> for Dropout {
         x.mul(&mask)
     }
 
-    fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
-        Vec::new()
-    }
-
     fn train(&mut self, mode: bool) {
         self.training = mode;
     }

@@ -120,7 +120,12 @@ pub trait Module<T: Element> {
     /// assert_eq!(model.named_parameters()[0].0, "weight");
     /// # Ok::<(), torchlet::Error>(())
     /// ```
-    fn named_parameters(&self) -> Vec<(String, Tensor<T>)>;
+    ///
+    /// The default has none, right for a layer without parameters (an activation, dropout), as micrograd's
+    /// `parameters()` defaults to an empty list.
+    fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
+        Vec::new()
+    }
 
     /// The buffers with their names (`module.named_buffers()`): state that is saved and loaded with the
     /// parameters but not trained, such as a batch norm's running statistics. The default has none, right
