@@ -14,7 +14,7 @@ use smallvec::smallvec;
 fn forward<T: Element>(name: &'static str, lhs: &Tensor<T>, rhs: &Tensor<T>, op: BinaryOp) -> Result<Tensor<T>> {
     let shape = broadcast_shapes(name, lhs.shape(), rhs.shape())?;
     let (la, lb) = (lhs.layout().broadcast_to(&shape), rhs.layout().broadcast_to(&shape));
-    let storage = with_storages(lhs, rhs, |a, b| a.binary(&la, b, &lb, op))?;
+    let storage = with_storages([lhs, rhs], |[a, b]| a.binary(&la, b, &lb, op))?;
     Ok(Tensor::from_storage(storage, &shape))
 }
 
@@ -55,9 +55,8 @@ impl<T: Element> BackwardOp<T> for PointwiseBackward<T> {
         let shape = grad.shape();
         let (la, lb) = (a.layout().broadcast_to(shape), b.layout().broadcast_to(shape));
         let side_grad = |side: Side| -> Result<Tensor<T>> {
-            let storage = with_storages(a, b, |sa, sb| {
-                let g = grad.read();
-                sa.binary_grad(&la, sb, &lb, &g, grad.layout(), self.op, side)
+            let storage = with_storages([a, b, grad], |[sa, sb, g]| {
+                sa.binary_grad(&la, sb, &lb, g, grad.layout(), self.op, side)
             })?;
             Ok(Tensor::from_storage(storage, shape))
         };

@@ -1,6 +1,7 @@
 //! In-place updates (`add_`, `sub_`, `mul_`, `zero_`, `copy_`, ...), for optimizers and the tutorials'
 //! `w -= lr * grad`. Each bumps the storage's version, so a backward that saved the old values fails loudly.
 
+use super::with_storage_mut;
 use crate::autograd::is_grad_enabled;
 use crate::element::Element;
 use crate::error::{Error, Result};
@@ -69,7 +70,7 @@ impl<T: Element> Tensor<T> {
     fn assign_untracked(&self, src: &Tensor<T>, op: Option<BinaryOp>) -> Result<()> {
         let src = if self.shares_storage(src) { src.contiguous_copy()? } else { src.clone() };
         let src_layout = src.layout().broadcast_to(self.shape());
-        self.write().assign(self.layout(), &src.read(), &src_layout, op)?;
+        with_storage_mut(self, [&src], |dst, [s]| dst.assign(self.layout(), s, &src_layout, op))?;
         self.bump_version();
         Ok(())
     }
@@ -108,7 +109,7 @@ impl<T: Element> Tensor<T> {
         // A source sharing our storage is read before it is written: copy it first, as `assign_untracked`.
         let src = if self.shares_storage(src) { src.contiguous_copy()? } else { src.clone() };
         let src_layout = src.layout().broadcast_to(self.shape());
-        self.write().add_scaled(self.layout(), &src.read(), &src_layout, alpha)?;
+        with_storage_mut(self, [&src], |dst, [s]| dst.add_scaled(self.layout(), s, &src_layout, alpha))?;
         self.bump_version();
         Ok(self)
     }

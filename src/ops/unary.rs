@@ -34,7 +34,7 @@ impl<T: Element> BackwardOp<T> for UnaryBackward<T> {
             Some(saved) => saved.get(self.name)?,
             None => grad,
         };
-        let storage = with_storages(saved, grad, |s, g| {
+        let storage = with_storages([saved, grad], |[s, g]| {
             s.unary_grad(saved.layout(), g, &grad.layout().broadcast_to(saved.shape()), self.op, self.c)
         })?;
         Ok(smallvec![Some(Tensor::from_storage(storage, saved.shape()))])
