@@ -228,3 +228,20 @@ pub enum GeluApproximate {
     /// `½ x (1 + tanh(√(2/π) (x + 0.044715 x³)))` (`'tanh'`).
     Tanh,
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::Tensor;
+    use std::sync::Arc;
+
+    #[test]
+    fn an_op_that_saves_its_output_frees_its_node_with_the_output() {
+        let x = Tensor::<f64>::new([0.5, 2.0]).requires_grad_(true).unwrap();
+        for y in [x.exp().unwrap(), x.sqrt().unwrap(), x.tanh().unwrap()] {
+            let node = Arc::downgrade(y.grad_fn().expect("recorded"));
+            assert_eq!(y.grad_fn_name().map(|n| n.ends_with("Backward0")), Some(true));
+            drop(y);
+            assert!(node.upgrade().is_none(), "the saved output keeps its own node alive");
+        }
+    }
+}
