@@ -1,9 +1,10 @@
-//! `nn`: Linear's init, shapes, values and gradients; MSELoss's reductions and errors.
+//! `nn`: Linear's init, shapes, values and gradients; MSELoss's reductions and errors; cross-entropy's mean
+//! when the samples that count weigh nothing.
 
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use torchlet::nn::functional::mse_loss;
-use torchlet::nn::{Linear, MSELoss, Module, Reduction};
+use torchlet::nn::{CrossEntropyLoss, Linear, MSELoss, Module, Reduction};
 use torchlet::{Result, Tensor};
 
 /// Mean and (population) variance.
@@ -222,4 +223,40 @@ fn mse_mean_gradient_is_two_diff_over_numel() -> Result<()> {
 fn mse_shape_mismatch_is_an_error_not_a_broadcast() {
     let err = MSELoss::new().forward(&Tensor::<f64>::zeros(&[4, 1]), &Tensor::zeros(&[4])).unwrap_err().to_string();
     assert!(err.starts_with("mse_loss: input shape [4, 1] and target shape [4] differ"), "{err}");
+}
+
+#[test]
+fn cross_entropy_mean_over_zero_total_weight_is_nan_with_torchs_gradient() -> Result<()> {
+    // torch divides by the total weight of the samples not ignored: 0/0 here, so the loss is NaN, and its
+    // backward gives each counted sample weight · (1/0) = 0 · ∞ = NaN (the whole row, through log-softmax);
+    // ignored samples get 0.
+    let logits = Tensor::<f64>::new([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0], [-2.0, 0.0, 1.0]]);
+    let weight = Tensor::new([0.0, 4.0, 0.0]);
+    let cases = [
+        ("every sample weighs 0", [0, 2, 0], None, 0.0, [true; 3]),
+        ("the rest weighs 0", [0, 2, 0], Some(2), 0.0, [true, false, true]),
+        ("every sample ignored", [1, 1, 1], Some(1), 0.0, [false; 3]),
+        ("with label smoothing", [0, 2, 0], None, 0.1, [true; 3]),
+        ("with label smoothing, one ignored", [0, 2, 0], Some(2), 0.1, [true, false, true]),
+    ];
+    for (what, target, ignore_index, label_smoothing, nan_rows) in cases {
+        let loss_fn = CrossEntropyLoss {
+            weight: Some(weight.clone()),
+            ignore_index,
+            reduction: Reduction::Mean,
+            label_smoothing,
+        };
+        let x = logits.detach().requires_grad_(true)?;
+        let loss = loss_fn.forward(&x, &target[..])?;
+        assert!(loss.item()?.is_nan(), "{what}: loss {}", loss.item()?);
+        loss.backward()?;
+        for (row, nan) in x.grad().unwrap().to_vec2()?.iter().zip(nan_rows) {
+            let expected = if nan { "NaN" } else { "0" };
+            assert!(
+                row.iter().all(|g| if nan { g.is_nan() } else { *g == 0.0 }),
+                "{what}: row {row:?}, expected {expected}"
+            );
+        }
+    }
+    Ok(())
 }

@@ -110,17 +110,28 @@ pub fn nll_loss<T: Element>(
         Reduction::None if input.rank() == 1 => losses.reshape(&[]),
         Reduction::None => Ok(losses),
         Reduction::Sum => losses.sum(),
-        Reduction::Mean => mean_over(losses.sum()?, total),
+        Reduction::Mean => mean_over(&losses, total, target, ignore_index),
     }
 }
 
-/// `sum / total`; when every sample was ignored (total 0) the loss is NaN, as torch's, while the gradient
-/// stays 0 rather than 0 · ∞.
-fn mean_over<T: Element>(sum: Tensor<T>, total: T) -> Result<Tensor<T>> {
-    if total == T::zero() {
-        return sum.mul_scalar(T::zero())?.add_scalar(T::nan());
+/// `Σ losses / total`, `total` the weight of the samples not ignored, as torch's mean. When that weight is
+/// 0 the loss is 0/0 = NaN, and torch's gradient follows the same arithmetic: each counted sample gets its
+/// weight times 1/0, NaN for a weight of 0, while ignored samples, which its backward never visits, get 0
+/// (every sample ignored: NaN loss, gradient 0).
+fn mean_over<T: Element>(
+    losses: &Tensor<T>,
+    total: T,
+    target: &[usize],
+    ignore_index: Option<usize>,
+) -> Result<Tensor<T>> {
+    if total != T::zero() {
+        return losses.sum()?.div_scalar(total);
     }
-    sum.div_scalar(total)
+    let counted: Vec<usize> = (0..target.len()).filter(|&i| Some(target[i]) != ignore_index).collect();
+    if counted.is_empty() {
+        return losses.sum()?.mul_scalar(T::zero())?.add_scalar(T::nan());
+    }
+    losses.reshape(&[losses.numel()])?.index_select(0, &counted)?.sum()?.div_scalar(T::zero())
 }
 
 /// The cross-entropy of `input` logits against class indices or probabilities (`F.cross_entropy`), with
@@ -233,7 +244,10 @@ impl<T: Element> CrossEntropyLoss<T> {
         let smooth = match self.reduction {
             Reduction::None => smooth,
             Reduction::Sum => smooth.sum()?,
-            Reduction::Mean => mean_over(smooth.sum()?, sample_w.iter().fold(T::zero(), |s, &w| s + w))?,
+            Reduction::Mean => {
+                let total = sample_w.iter().fold(T::zero(), |s, &w| s + w);
+                mean_over(&smooth, total, target, self.ignore_index)?
+            }
         };
         let eps = T::from_f64_lossy(self.label_smoothing);
         nll.mul_scalar(T::one() - eps)?.add(&smooth.mul_scalar(eps / c)?)
