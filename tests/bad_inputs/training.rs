@@ -156,8 +156,12 @@ fn linear_layer_shapes() {
         "Linear: input of shape [4, 3] has 3 features, but in_features is 2"
     );
     assert_eq!(
-        message(model.forward(&Tensor::zeros(&[1, 4, 2]))),
-        "Linear: expected a 1-D [in] or 2-D [batch, in] input, got shape [1, 4, 2]"
+        message(model.forward(&Tensor::zeros(&[1, 4, 3]))),
+        "Linear: input of shape [1, 4, 3] has 3 features, but in_features is 2"
+    );
+    assert_eq!(
+        message(model.forward(&Tensor::scalar(0.0))),
+        "Linear: expected an input of shape [*, in_features] with at least one dim, got shape []"
     );
     assert_eq!(
         message(model.set_weight(&Tensor::zeros(&[2, 1]))),
