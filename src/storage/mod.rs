@@ -244,8 +244,19 @@ impl<T: Element> Storage<T> {
         }
     }
 
-    /// `x = op(x, c)` over the view `dst`, in place; refuses a view with two elements at one address.
+    /// `x = op(x, c)` over the view `dst`, in place; refuses a view with two elements at one address, except
+    /// for a fill.
     pub fn map_inplace(&mut self, dst: &Layout, op: UnaryOp, c: T) -> Result<()> {
+        // A fill writes the same value to every element, so a location a broadcast view repeats ends the same
+        // however often it is written: torch allows `fill_` and `zero_` through such views. The kernels get
+        // each location once, as every other op would change a repeated location once per repeat.
+        let distinct;
+        let dst = if op == UnaryOp::Fill {
+            distinct = dst.distinct();
+            &distinct
+        } else {
+            dst
+        };
         check_no_overlap("in-place op", dst)?;
         match self {
             Storage::Cpu(s) => s.map_inplace(dst, op, c),

@@ -264,10 +264,16 @@ fn inplace_sequence<T: Element>(dev: Device) {
     };
     let (cpu, gpu) = (run(Device::Cpu), run(dev));
     assert_close("in-place sequence", &cpu, &gpu, tol::<T>());
-    // An in-place write through a broadcast view would race on the GPU: it is refused.
-    let shared = Tensor::<T>::full_on(&[3], c(1.0), dev).unwrap().expand(&[2, 3]).unwrap();
+    // An in-place write through a broadcast view would race on the GPU: it is refused, except a fill,
+    // which writes each location once.
+    let base = Tensor::<T>::full_on(&[3], c(1.0), dev).unwrap();
+    let shared = base.expand(&[2, 3]).unwrap();
     let err = shared.add_scalar_(c(1.0)).unwrap_err().to_string();
     assert!(err.contains("more than one element"), "{err}");
+    shared.fill_(c(4.0)).unwrap();
+    assert_eq!(base.to_vec().unwrap(), vec![c::<T>(4.0); 3]);
+    shared.t().unwrap().narrow(0, 1, 2).unwrap().zero_().unwrap();
+    assert_eq!(base.to_vec().unwrap(), vec![c::<T>(4.0), c(0.0), c(0.0)]);
 }
 
 #[test]
