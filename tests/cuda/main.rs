@@ -363,6 +363,35 @@ fn cuda_mixed_device_ops() {
     }
 }
 
+#[test]
+#[ignore = "needs a CUDA GPU: cargo test --features cuda --test cuda -- --include-ignored"]
+fn cuda_ops_with_a_cpu_scalar_as_torch() {
+    // torch's one exception to "same device": a 0-D CPU tensor meets a GPU tensor as a scalar. The result is
+    // on the GPU, and the scalar's gradient comes back to it on the CPU.
+    let dev = gpu("cuda_ops_with_a_cpu_scalar_as_torch");
+    let x = Tensor::new([1.0f64, 2.0, 3.0]).to(dev).unwrap().requires_grad_(true).unwrap();
+    let s = Tensor::scalar(2.0f64).requires_grad_(true).unwrap();
+    let y = x.mul(&s).unwrap().add(&s).unwrap().sub(&x.div(&s).unwrap()).unwrap();
+    assert_eq!(y.device(), dev);
+    assert_eq!(y.to_vec().unwrap(), vec![3.5, 5.0, 6.5]);
+    y.sum().unwrap().backward().unwrap();
+    // d/ds Σ(x s + s - x / s) = Σx + 3 + Σx / s² = 6 + 3 + 1.5; d/dx = s - 1/s.
+    let gs = s.grad().unwrap();
+    assert_eq!((gs.device(), gs.item().unwrap()), (Device::Cpu, 10.5));
+    let gx = x.grad().unwrap();
+    assert_eq!((gx.device(), gx.to_vec().unwrap()), (dev, vec![1.5; 3]));
+    // Either side, comparisons too, and in place; a CPU tensor that is not 0-D is still refused.
+    let lhs = Tensor::scalar(1.0f32).sub(&Tensor::new([0.5f32, 4.0]).to(dev).unwrap()).unwrap();
+    assert_eq!((lhs.device(), lhs.to_vec().unwrap()), (dev, vec![0.5, -3.0]));
+    let above = Tensor::new([0.5f32, 4.0]).to(dev).unwrap().gt(&Tensor::scalar(1.0)).unwrap();
+    assert_eq!(above.to_vec().unwrap(), vec![0.0, 1.0]);
+    let w = Tensor::new([1.0f32, 2.0]).to(dev).unwrap();
+    w.add_(&Tensor::scalar(0.5)).unwrap().mul_(&Tensor::scalar(2.0)).unwrap();
+    assert_eq!(w.to_vec().unwrap(), vec![3.0, 5.0]);
+    let err = w.add(&Tensor::new([1.0f32])).unwrap_err();
+    assert!(matches!(err, Error::DeviceMismatch { .. }), "{err}");
+}
+
 /// Runs in every build: asking for `cuda:7` where there is no such GPU is an `Err`, never a panic.
 #[test]
 fn cuda7_without_such_a_gpu_is_an_error_not_a_panic() {
