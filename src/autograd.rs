@@ -104,10 +104,12 @@ impl<T: Element> Saved<T> {
         Saved { tensor: tensor.clone(), version: tensor.version() }
     }
 
-    /// Saves an op's output: detached, since the output's own node holding it would be a cycle.
+    /// Saves an op's output, from inside [`record`]'s `make_backward`: the output has no node yet, so the
+    /// handle saved here holds none (a node holding its own output would be a cycle, never freed), and
+    /// `record` gives the recorded result a handle of its own.
     pub fn output(tensor: &Tensor<T>) -> Self {
-        let detached = if tensor.is_leaf() { tensor.clone() } else { tensor.detach() };
-        Saved { tensor: detached, version: tensor.version() }
+        assert!(tensor.is_leaf(), "Saved::output: the output already has a node; save it before `record` adds one");
+        Self::input(tensor)
     }
 
     /// The saved tensor, or an error if it was modified in place since it was saved.

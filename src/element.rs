@@ -93,9 +93,6 @@ pub trait Element:
     /// This type as a [`DType`] value.
     const DTYPE: DType;
 
-    /// The error function, erf(x).
-    fn erf(self) -> Self;
-
     /// Converts an `f64` constant (a learning rate, `1/n`, ...) to this type.
     fn from_f64_lossy(v: f64) -> Self;
 
@@ -129,13 +126,9 @@ pub trait Element:
 }
 
 macro_rules! impl_element {
-    ($t:ty, $dtype:expr, $erf:path, $gemm:path) => {
+    ($t:ty, $dtype:expr, $gemm:path) => {
         impl Element for $t {
             const DTYPE: DType = $dtype;
-
-            fn erf(self) -> Self {
-                $erf(self)
-            }
 
             fn from_f64_lossy(v: f64) -> Self {
                 v as $t
@@ -175,5 +168,5 @@ macro_rules! impl_element {
     };
 }
 
-impl_element!(f32, DType::F32, libm::erff, matrixmultiply::sgemm);
-impl_element!(f64, DType::F64, libm::erf, matrixmultiply::dgemm);
+impl_element!(f32, DType::F32, matrixmultiply::sgemm);
+impl_element!(f64, DType::F64, matrixmultiply::dgemm);

@@ -156,6 +156,17 @@ impl Layout {
         out.shape[dim] = len;
         out
     }
+
+    /// The same memory locations, each seen once: every dim a broadcast repeats (stride 0) cut to size 1.
+    pub fn distinct(&self) -> Layout {
+        let mut out = self.clone();
+        for (size, &stride) in out.shape.iter_mut().zip(&self.strides) {
+            if stride == 0 && *size > 1 {
+                *size = 1;
+            }
+        }
+        out
+    }
 }
 
 /// Fails when two elements of the view share an address (a broadcast dim): an in-place write through it

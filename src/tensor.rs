@@ -318,6 +318,12 @@ impl<T: Element> Tensor<T> {
         Arc::ptr_eq(&self.0.storage, &other.0.storage)
     }
 
+    /// The address of the storage cell: the same for every view of one buffer, and the global order in
+    /// which [`crate::ops`] takes several storage locks.
+    pub(crate) fn storage_address(&self) -> usize {
+        Arc::as_ptr(&self.0.storage) as usize
+    }
+
     /// `true` when `self` is the only handle to its storage and covers all of it, so it can be reused.
     pub(crate) fn is_sole_owner(&self) -> bool {
         Arc::strong_count(&self.0) == 1

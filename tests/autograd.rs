@@ -150,6 +150,28 @@ fn views_share_storage_and_versions() {
 }
 
 #[test]
+fn fill_and_zero_write_through_a_broadcast_view_as_torch() {
+    // Every element of the view gets the same value, so a location the view repeats is well defined:
+    // torch allows fill_ and zero_ here, and refuses the in-place ops whose result would depend on how
+    // often a repeated location is written.
+    let base = Tensor::<f64>::new([[1.0], [2.0]]);
+    let view = base.expand(&[2, 3]).unwrap().t().unwrap();
+    view.fill_(7.0).unwrap();
+    assert_eq!(base.to_vec().unwrap(), vec![7.0, 7.0]);
+    assert_eq!(view.to_vec().unwrap(), vec![7.0; 6]);
+    view.narrow(1, 1, 1).unwrap().zero_().unwrap();
+    assert_eq!(base.to_vec().unwrap(), vec![7.0, 0.0]);
+    assert_eq!(base.version(), 2, "each write through the view bumps the base's version");
+    let err = view.add_scalar_(1.0).unwrap_err().to_string();
+    assert!(err.contains("more than one element of the written-to tensor"), "{err}");
+    assert_eq!(base.to_vec().unwrap(), vec![7.0, 0.0], "a refused write leaves the base as it was");
+    // A huge broadcast view of one element is one write.
+    let one = Tensor::<f32>::zeros(&[1]);
+    one.expand(&[1 << 40]).unwrap().fill_(3.0).unwrap();
+    assert_eq!(one.to_vec().unwrap(), vec![3.0]);
+}
+
+#[test]
 fn a_long_training_loop_does_not_grow_memory() {
     // Every step builds a graph, runs backward and drops it: if nodes formed cycles or the saved tensors
     // outlived the step, resident memory would climb by hundreds of bytes a step.

@@ -1,9 +1,10 @@
-//! `nn`: Linear's init, shapes, values and gradients; MSELoss's reductions and errors.
+//! `nn`: Linear's init, shapes, values and gradients; MSELoss's reductions and errors; cross-entropy's mean
+//! when the samples that count weigh nothing.
 
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use torchlet::nn::functional::mse_loss;
-use torchlet::nn::{Linear, MSELoss, Module, Reduction};
+use torchlet::nn::{CrossEntropyLoss, Linear, MSELoss, Module, Reduction};
 use torchlet::{Result, Tensor};
 
 /// Mean and (population) variance.
@@ -84,13 +85,49 @@ fn linear_parameters_are_leaves_with_torch_names() -> Result<()> {
 }
 
 #[test]
-fn linear_forward_shapes_for_1d_and_2d_input() -> Result<()> {
+fn linear_forward_shapes_for_input_of_any_rank() -> Result<()> {
     let mut rng = StdRng::seed_from_u64(1);
     for bias in [true, false] {
         let layer = Linear::<f64>::new(4, 3, bias, &mut rng);
         assert_eq!(layer.forward(&Tensor::zeros(&[4]))?.shape(), &[3]);
         assert_eq!(layer.forward(&Tensor::zeros(&[7, 4]))?.shape(), &[7, 3]);
         assert_eq!(layer.forward(&Tensor::zeros(&[0, 4]))?.shape(), &[0, 3]);
+        assert_eq!(layer.forward(&Tensor::zeros(&[2, 3, 4]))?.shape(), &[2, 3, 3]);
+        assert_eq!(layer.forward(&Tensor::zeros(&[2, 1, 5, 4]))?.shape(), &[2, 1, 5, 3]);
+        assert_eq!(layer.forward(&Tensor::zeros(&[2, 0, 4]))?.shape(), &[2, 0, 3]);
+    }
+    Ok(())
+}
+
+#[test]
+fn linear_on_batched_input_is_linear_on_its_rows_with_the_same_gradients() -> Result<()> {
+    // [2, 3, in] through the layer against the [6, in] rows through a twin layer: same values, and the
+    // same gradients for the parameters and the input.
+    let mut rng = StdRng::seed_from_u64(4);
+    let layer = Linear::<f64>::new(4, 5, true, &mut rng);
+    let twin = Linear::from_parameters(layer.weight(), layer.bias())?;
+    let x = Tensor::<f64>::randn(&[2, 3, 4], &mut rng).requires_grad_(true)?;
+    let rows = x.detach().reshape(&[6, 4])?.requires_grad_(true)?;
+    let weights = Tensor::<f64>::randn(&[6, 5], &mut rng);
+    let y = layer.forward(&x)?;
+    assert_eq!(y.shape(), &[2, 3, 5]);
+    y.mul(&weights.reshape(&[2, 3, 5])?)?.sum()?.backward()?;
+    let y_rows = twin.forward(&rows)?;
+    y_rows.mul(&weights)?.sum()?.backward()?;
+    assert_eq!(y.to_vec()?, y_rows.to_vec()?);
+    let grad = |t: &Tensor<f64>| t.grad().unwrap().to_vec().unwrap();
+    assert_eq!(grad(&x), grad(&rows));
+    assert_eq!(grad(layer.weight()), grad(twin.weight()));
+    assert_eq!(grad(layer.bias().unwrap()), grad(twin.bias().unwrap()));
+    // A 1-D [in] input is one row: [out], gradient [in].
+    let v = Tensor::<f64>::randn(&[4], &mut rng).requires_grad_(true)?;
+    let out = layer.forward(&v)?;
+    assert_eq!(out.shape(), &[5]);
+    out.sum()?.backward()?;
+    let column_sums = layer.weight().sum_dim(0, false)?.to_vec()?;
+    assert_eq!(v.grad().unwrap().shape(), &[4]);
+    for (g, e) in grad(&v).iter().zip(&column_sums) {
+        assert!((g - e).abs() < 1e-14, "d/dv Σ(W v + b) = Σ_o W[o]: {g} vs {e}");
     }
     Ok(())
 }
@@ -179,10 +216,13 @@ fn linear_errors_name_the_op_and_the_shapes() {
         "Linear: input of shape [4, 2] has 2 features, but in_features is 3"
     );
     assert_eq!(
-        msg(layer.forward(&Tensor::zeros(&[2, 4, 3]))),
-        "Linear: expected a 1-D [in] or 2-D [batch, in] input, got shape [2, 4, 3]"
+        msg(layer.forward(&Tensor::zeros(&[2, 4, 2]))),
+        "Linear: input of shape [2, 4, 2] has 2 features, but in_features is 3"
     );
-    assert!(msg(layer.forward(&Tensor::scalar(1.0))).contains("got shape []"));
+    assert_eq!(
+        msg(layer.forward(&Tensor::scalar(1.0))),
+        "Linear: expected an input of shape [*, in_features] with at least one dim, got shape []"
+    );
     let err = layer.set_weight(&Tensor::zeros(&[3, 2])).unwrap_err().to_string();
     assert_eq!(err, "Linear::set_weight: weight of shape [3, 2] for a layer whose weight has shape [2, 3]");
     let err = layer.set_bias(&Tensor::zeros(&[3])).unwrap_err().to_string();
@@ -301,4 +341,40 @@ fn the_environment_variable_selects_the_baseline_kernels() {
         .status()
         .unwrap();
     assert!(status.success(), "the child process with TORCHLET_CPU_ISA=baseline failed");
+}
+
+#[test]
+fn cross_entropy_mean_over_zero_total_weight_is_nan_with_torchs_gradient() -> Result<()> {
+    // torch divides by the total weight of the samples not ignored: 0/0 here, so the loss is NaN, and its
+    // backward gives each counted sample weight · (1/0) = 0 · ∞ = NaN (the whole row, through log-softmax);
+    // ignored samples get 0.
+    let logits = Tensor::<f64>::new([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0], [-2.0, 0.0, 1.0]]);
+    let weight = Tensor::new([0.0, 4.0, 0.0]);
+    let cases = [
+        ("every sample weighs 0", [0, 2, 0], None, 0.0, [true; 3]),
+        ("the rest weighs 0", [0, 2, 0], Some(2), 0.0, [true, false, true]),
+        ("every sample ignored", [1, 1, 1], Some(1), 0.0, [false; 3]),
+        ("with label smoothing", [0, 2, 0], None, 0.1, [true; 3]),
+        ("with label smoothing, one ignored", [0, 2, 0], Some(2), 0.1, [true, false, true]),
+    ];
+    for (what, target, ignore_index, label_smoothing, nan_rows) in cases {
+        let loss_fn = CrossEntropyLoss {
+            weight: Some(weight.clone()),
+            ignore_index,
+            reduction: Reduction::Mean,
+            label_smoothing,
+        };
+        let x = logits.detach().requires_grad_(true)?;
+        let loss = loss_fn.forward(&x, &target[..])?;
+        assert!(loss.item()?.is_nan(), "{what}: loss {}", loss.item()?);
+        loss.backward()?;
+        for (row, nan) in x.grad().unwrap().to_vec2()?.iter().zip(nan_rows) {
+            let expected = if nan { "NaN" } else { "0" };
+            assert!(
+                row.iter().all(|g| if nan { g.is_nan() } else { *g == 0.0 }),
+                "{what}: row {row:?}, expected {expected}"
+            );
+        }
+    }
+    Ok(())
 }

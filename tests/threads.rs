@@ -1,8 +1,10 @@
 //! Thread safety: models trained on two threads at once get exactly what each gets alone, and grad mode
 //! (`no_grad` / `enable_grad`) is per thread, as in torch.
 
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Barrier};
 use std::thread;
+use std::time::Duration;
 use torchlet::data::{make_regression, DataLoader, MakeRegression, TensorDataset};
 use torchlet::nn::Linear;
 use torchlet::{enable_grad, is_grad_enabled, no_grad, Element, Result, Tensor};
@@ -134,4 +136,53 @@ fn no_grad_on_one_thread_does_not_affect_another() {
     assert!(!enabled && !recorded, "the no_grad thread kept its own mode while the other recorded and backwarded");
     assert!(re_enabled, "enable_grad inside no_grad works per thread");
     assert!(is_grad_enabled());
+}
+
+/// Runs `work` on its own thread and waits at most `limit` for it: a deadlock fails the test with `what`
+/// instead of hanging the suite (the stuck thread is left behind; the test process exits without it).
+fn within<R: Send + 'static>(limit: Duration, what: &str, work: impl FnOnce() -> R + Send + 'static) -> R {
+    let (done, wait) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = done.send(work());
+    });
+    match wait.recv_timeout(limit) {
+        Ok(result) => result,
+        Err(RecvTimeoutError::Timeout) => panic!("{what}: not finished after {limit:?}, most likely a deadlock"),
+        Err(RecvTimeoutError::Disconnected) => panic!("{what}: the worker thread panicked"),
+    }
+}
+
+#[test]
+fn crossed_inplace_updates_on_two_threads_do_not_deadlock() {
+    // `a op= b` on one thread while `b op= a` runs on another: each locks its destination for writing and
+    // the other tensor for reading, so the two must take the locks in one order. The window for the
+    // crossing is a few instructions wide; tiny tensors and a million pairs take it in most runs when the
+    // order is destination first.
+    const PAIRS: usize = 1_000_000;
+    const N: usize = 2;
+    let crossed = within(Duration::from_secs(30), "crossed a.add_(&b) / b.add_(&a)", || {
+        let (a, b) = (Tensor::<f32>::zeros(&[N]), Tensor::<f32>::zeros(&[N]));
+        let start = Arc::new(Barrier::new(2));
+        let workers: Vec<_> = [(a.clone(), b.clone()), (b.clone(), a.clone())]
+            .into_iter()
+            .map(|(dst, src)| {
+                let start = Arc::clone(&start);
+                thread::spawn(move || -> Result<()> {
+                    start.wait();
+                    for i in 0..PAIRS {
+                        match i % 3 {
+                            0 => dst.add_(&src)?,
+                            1 => dst.add_scaled_(&src, -1.0)?,
+                            _ => dst.copy_(&src.narrow(0, 1, N - 1)?.sum_dim(0, true)?.expand(&[N])?)?,
+                        };
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().expect("a worker panicked")).collect::<Result<Vec<()>>>()?;
+        Ok::<_, torchlet::Error>((a.to_vec()?, b.to_vec()?))
+    });
+    let (a, b) = crossed.unwrap();
+    assert!(a.iter().chain(&b).all(|&v| v == 0.0), "zeros added, subtracted and copied stay zeros: {a:?} {b:?}");
 }

@@ -10,8 +10,8 @@ use rand::Rng;
 
 /// A fully connected layer (`torch.nn.Linear`): weight `[out, in]`, optional bias `[out]`, `y = x Wᵀ + b`.
 ///
-/// Both parameters are leaves with `requires_grad = true`. Inputs may be 1-D (`[in]` → `[out]`) or 2-D
-/// (`[batch, in]` → `[batch, out]`).
+/// Both parameters are leaves with `requires_grad = true`. Inputs are `[*, in]` → `[*, out]` as in torch: any
+/// leading dims (`[batch, in]`, `[batch, seq, in]`, ...) or none (`[in]` → `[out]`).
 ///
 /// ```
 /// use rand::{rngs::StdRng, SeedableRng};
@@ -197,25 +197,27 @@ fn check_bias_shape<T: Element>(bias: &Tensor<T>, out_features: usize) -> Result
 }
 
 impl<T: Element> Module<T> for Linear<T> {
-    /// `x Wᵀ + b` for `x` of shape `[in]` or `[batch, in]`; the transpose is a stride swap, not a copy.
+    /// `x Wᵀ + b` for `x` of shape `[*, in]` (`F.linear`): the leading dims, if any, are kept; the transpose
+    /// is a stride swap, not a copy.
     ///
     /// ```
     /// use torchlet::nn::{Linear, Module};
     /// use torchlet::Tensor;
     /// let model = Linear::from_parameters(&Tensor::new([[1.0, 2.0], [3.0, 4.0]]), None)?;
     /// assert_eq!(model.forward(&Tensor::new([[1.0, 1.0]]))?.to_vec2()?, vec![vec![3.0, 7.0]]);
+    /// assert_eq!(model.forward(&Tensor::ones(&[4, 5, 2]))?.shape(), &[4, 5, 2]);
     /// assert!(model.forward(&Tensor::new([1.0, 1.0, 1.0])).is_err());
     /// # Ok::<(), torchlet::Error>(())
     /// ```
     fn forward(&self, input: &Tensor<T>) -> Result<Tensor<T>> {
-        let features = match *input.shape() {
-            [f] | [_, f] => f,
-            _ => {
-                return Err(Error::shape(
-                    "Linear",
-                    format!("expected a 1-D [in] or 2-D [batch, in] input, got shape {:?}", input.shape()),
-                ))
-            }
+        let Some(&features) = input.shape().last() else {
+            return Err(Error::shape(
+                "Linear",
+                format!(
+                    "expected an input of shape [*, in_features] with at least one dim, got shape {:?}",
+                    input.shape()
+                ),
+            ));
         };
         if features != self.in_features() {
             return Err(Error::shape(

@@ -84,12 +84,9 @@ impl<T: Element> MseLossBackward<T> {
             }
             d_input
         } else {
-            let product = d_input.read().binary(
-                d_input.layout(),
-                &grad.read(),
-                &grad.layout().broadcast_to(shape),
-                BinaryOp::Mul,
-            )?;
+            let product = with_storages([&d_input, grad], |[d, g]| {
+                d.binary(d_input.layout(), g, &grad.layout().broadcast_to(shape), BinaryOp::Mul)
+            })?;
             Tensor::from_storage(product, shape)
         };
         let d_target = needs[1].then(|| d_input.neg()).transpose()?;
@@ -143,14 +140,14 @@ pub fn mse_loss<T: Element>(input: &Tensor<T>, target: &Tensor<T>, reduction: Re
     let (diff, out) = match reduction {
         Reduction::None => {
             let diff =
-                with_storages(input, target, |a, b| a.binary(input.layout(), b, target.layout(), BinaryOp::Sub))?;
+                with_storages([input, target], |[a, b]| a.binary(input.layout(), b, target.layout(), BinaryOp::Sub))?;
             let squared = diff.unary(&Layout::contiguous(input.shape()), UnaryOp::Square, T::zero())?;
             (diff, Tensor::from_storage(squared, input.shape()))
         }
         Reduction::Sum | Reduction::Mean => {
             // One pass for the difference and its summed squares; the 1/n of the mean in place.
             let (diff, mut total) =
-                with_storages(input, target, |a, b| a.sub_square_sum(input.layout(), b, target.layout()))?;
+                with_storages([input, target], |[a, b]| a.sub_square_sum(input.layout(), b, target.layout()))?;
             if reduction == Reduction::Mean {
                 let n = T::from_usize(input.numel()).unwrap_or_else(T::nan);
                 total.map_inplace(&Layout::contiguous(&[]), UnaryOp::Div, n)?;

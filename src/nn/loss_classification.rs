@@ -7,6 +7,7 @@
 
 use super::loss::{check_same_shape, reduce, Reduction};
 use crate::autograd::{no_grad, record, BackwardOp, Grads, Saved};
+use crate::device::Device;
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -110,17 +111,28 @@ pub fn nll_loss<T: Element>(
         Reduction::None if input.rank() == 1 => losses.reshape(&[]),
         Reduction::None => Ok(losses),
         Reduction::Sum => losses.sum(),
-        Reduction::Mean => mean_over(losses.sum()?, total),
+        Reduction::Mean => mean_over(&losses, total, target, ignore_index),
     }
 }
 
-/// `sum / total`; when every sample was ignored (total 0) the loss is NaN, as torch's, while the gradient
-/// stays 0 rather than 0 · ∞.
-fn mean_over<T: Element>(sum: Tensor<T>, total: T) -> Result<Tensor<T>> {
-    if total == T::zero() {
-        return sum.mul_scalar(T::zero())?.add_scalar(T::nan());
+/// `Σ losses / total`, `total` the weight of the samples not ignored, as torch's mean. When that weight is
+/// 0 the loss is 0/0 = NaN, and torch's gradient follows the same arithmetic: each counted sample gets its
+/// weight times 1/0, NaN for a weight of 0, while ignored samples, which its backward never visits, get 0
+/// (every sample ignored: NaN loss, gradient 0).
+fn mean_over<T: Element>(
+    losses: &Tensor<T>,
+    total: T,
+    target: &[usize],
+    ignore_index: Option<usize>,
+) -> Result<Tensor<T>> {
+    if total != T::zero() {
+        return losses.sum()?.div_scalar(total);
     }
-    sum.div_scalar(total)
+    let counted: Vec<usize> = (0..target.len()).filter(|&i| Some(target[i]) != ignore_index).collect();
+    if counted.is_empty() {
+        return losses.sum()?.mul_scalar(T::zero())?.add_scalar(T::nan());
+    }
+    losses.reshape(&[losses.numel()])?.index_select(0, &counted)?.sum()?.div_scalar(T::zero())
 }
 
 /// The cross-entropy of `input` logits against class indices or probabilities (`F.cross_entropy`), with
@@ -233,7 +245,10 @@ impl<T: Element> CrossEntropyLoss<T> {
         let smooth = match self.reduction {
             Reduction::None => smooth,
             Reduction::Sum => smooth.sum()?,
-            Reduction::Mean => mean_over(smooth.sum()?, sample_w.iter().fold(T::zero(), |s, &w| s + w))?,
+            Reduction::Mean => {
+                let total = sample_w.iter().fold(T::zero(), |s, &w| s + w);
+                mean_over(&smooth, total, target, self.ignore_index)?
+            }
         };
         let eps = T::from_f64_lossy(self.label_smoothing);
         nll.mul_scalar(T::one() - eps)?.add(&smooth.mul_scalar(eps / c)?)
@@ -286,7 +301,12 @@ pub fn binary_cross_entropy<T: Element>(
 ) -> Result<Tensor<T>> {
     const OP: &str = "binary_cross_entropy";
     check_same_shape(OP, input, target)?;
-    if let Some(bad) = input.to_vec()?.into_iter().find(|v| !(*v >= T::zero() && *v <= T::one())) {
+    let bad = match input.device() {
+        // On the host, a scan names the first offending value.
+        Device::Cpu => input.to_vec()?.into_iter().find(|&v| !is_probability(v)),
+        Device::Cuda(_) => out_of_range_by_extremes(input)?,
+    };
+    if let Some(bad) = bad {
         return Err(Error::invalid(OP, format!("all elements of input should be between 0 and 1, found {bad}")));
     }
     let losses = no_grad(|| -> Result<Tensor<T>> {
@@ -307,6 +327,23 @@ pub fn binary_cross_entropy<T: Element>(
         weight,
         reduction,
     }))
+}
+
+/// `0 ≤ v ≤ 1`, false for NaN.
+fn is_probability<T: Element>(v: T) -> bool {
+    v >= T::zero() && v <= T::one()
+}
+
+/// A value of `input` outside [0, 1], if there is one, from its minimum and maximum: two reductions where the
+/// tensor lives and two scalars to the host, instead of the whole input on every forward. A NaN wins both
+/// reductions, so it is found too; the value named is an extreme one rather than the first.
+fn out_of_range_by_extremes<T: Element>(input: &Tensor<T>) -> Result<Option<T>> {
+    if input.numel() == 0 {
+        return Ok(None);
+    }
+    let x = input.detach();
+    let (lo, hi) = (x.min()?.item()?, x.max()?.item()?);
+    Ok([lo, hi].into_iter().find(|&v| !is_probability(v)))
 }
 
 /// The gradient of `binary_cross_entropy_with_logits`, torch's: `g ((p y + 1 - y) σ(x) - p y)` (p = 1
@@ -439,5 +476,22 @@ impl<T: Element> NLLLoss<T> {
     /// The loss of log-probabilities `input` against class indices `target`.
     pub fn forward(&self, input: &Tensor<T>, target: &[usize]) -> Result<Tensor<T>> {
         nll_loss(input, target, self.weight.as_ref(), self.ignore_index, self.reduction)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_range_check_by_extremes_finds_what_the_scan_finds() {
+        let found = |v: &[f64]| out_of_range_by_extremes(&Tensor::from_slice(v, &[v.len()]).unwrap()).unwrap();
+        assert_eq!(found(&[0.0, 0.5, 1.0]), None);
+        assert_eq!(found(&[]), None);
+        assert_eq!(found(&[0.2, 1.5, -0.5, 0.7]), Some(-0.5), "the minimum first");
+        assert_eq!(found(&[0.2, 1.5, 1.25]), Some(1.5));
+        assert!(found(&[0.2, f64::NAN, 0.7]).is_some_and(f64::is_nan));
+        let strided = Tensor::<f32>::new([[0.5, 3.0], [0.25, 0.75]]).t().unwrap().narrow(0, 0, 1).unwrap();
+        assert_eq!(out_of_range_by_extremes(&strided).unwrap(), None, "only the view's elements count");
     }
 }

@@ -177,7 +177,7 @@ pub trait Module<T: Element> {
     }
 
     /// Sets training mode on (`true`) or off (`module.train(mode)`). The default does nothing, right for
-    /// modules that compute the same either way; [`Dropout`](crate::nn::Dropout) keeps the flag, and
+    /// modules that compute the same either way; [`Dropout`] keeps the flag, and
     /// containers pass it on to their children.
     fn train(&mut self, _mode: bool) {}
 

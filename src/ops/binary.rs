@@ -3,6 +3,7 @@
 
 use super::with_storages;
 use crate::autograd::{record, BackwardOp, Grads, Saved};
+use crate::device::Device;
 use crate::element::Element;
 use crate::error::Result;
 use crate::shape::{broadcast_shapes, Dims};
@@ -14,7 +15,7 @@ use smallvec::smallvec;
 fn forward<T: Element>(name: &'static str, lhs: &Tensor<T>, rhs: &Tensor<T>, op: BinaryOp) -> Result<Tensor<T>> {
     let shape = broadcast_shapes(name, lhs.shape(), rhs.shape())?;
     let (la, lb) = (lhs.layout().broadcast_to(&shape), rhs.layout().broadcast_to(&shape));
-    let storage = with_storages(lhs, rhs, |a, b| a.binary(&la, b, &lb, op))?;
+    let storage = with_storages([lhs, rhs], |[a, b]| a.binary(&la, b, &lb, op))?;
     Ok(Tensor::from_storage(storage, &shape))
 }
 
@@ -55,9 +56,8 @@ impl<T: Element> BackwardOp<T> for PointwiseBackward<T> {
         let shape = grad.shape();
         let (la, lb) = (a.layout().broadcast_to(shape), b.layout().broadcast_to(shape));
         let side_grad = |side: Side| -> Result<Tensor<T>> {
-            let storage = with_storages(a, b, |sa, sb| {
-                let g = grad.read();
-                sa.binary_grad(&la, sb, &lb, &g, grad.layout(), self.op, side)
+            let storage = with_storages([a, b, grad], |[sa, sb, g]| {
+                sa.binary_grad(&la, sb, &lb, g, grad.layout(), self.op, side)
             })?;
             Ok(Tensor::from_storage(storage, shape))
         };
@@ -78,36 +78,69 @@ impl<T: Element> BackwardOp<T> for PointwiseBackward<T> {
     }
 }
 
+/// Whether `t` is a 0-D tensor on the CPU, which torch lets meet a tensor on any device, as a scalar would.
+pub(crate) fn is_cpu_scalar<T: Element>(t: &Tensor<T>) -> bool {
+    t.rank() == 0 && t.device() == Device::Cpu
+}
+
+/// Runs `f` on `lhs` and `rhs` brought to one device by torch's one exception to "same device": a 0-D CPU
+/// operand meets a tensor elsewhere as a scalar, copied to that device with `to`, so its gradient travels
+/// back to the CPU. Any other mix reaches `f` as it is, for the storage's device check to refuse.
+fn on_one_device<T: Element, R>(
+    lhs: &Tensor<T>,
+    rhs: &Tensor<T>,
+    f: impl FnOnce(&Tensor<T>, &Tensor<T>) -> Result<R>,
+) -> Result<R> {
+    if lhs.device() == rhs.device() {
+        f(lhs, rhs)
+    } else if is_cpu_scalar(lhs) {
+        f(&lhs.to(rhs.device())?, rhs)
+    } else if is_cpu_scalar(rhs) {
+        f(lhs, &rhs.to(lhs.device())?)
+    } else {
+        f(lhs, rhs)
+    }
+}
+
 impl<T: Element> Tensor<T> {
     /// `lhs op rhs` with broadcasting, recorded as `name` with the op's gradient.
     fn binary_op(&self, name: &'static str, grad_fn: &'static str, rhs: &Tensor<T>, op: BinaryOp) -> Result<Self> {
-        let out = forward(name, self, rhs, op)?;
-        Ok(record(grad_fn, out, &[self, rhs], |_| PointwiseBackward {
-            name: grad_fn,
-            op,
-            lhs: Saved::input(self),
-            rhs: Saved::input(rhs),
-        }))
+        on_one_device(self, rhs, |lhs, rhs| {
+            let out = forward(name, lhs, rhs, op)?;
+            Ok(record(grad_fn, out, &[lhs, rhs], |_| PointwiseBackward {
+                name: grad_fn,
+                op,
+                lhs: Saved::input(lhs),
+                rhs: Saved::input(rhs),
+            }))
+        })
     }
 
     /// `lhs op rhs` for a comparison: a 0/1 tensor of the element type, never recorded (torch's comparisons
     /// return booleans, which have no gradient).
     fn compare(&self, name: &'static str, rhs: &Tensor<T>, op: BinaryOp) -> Result<Self> {
-        forward(name, self, rhs, op)
+        on_one_device(self, rhs, |lhs, rhs| forward(name, lhs, rhs, op))
     }
 
-    /// `self + rhs` with broadcasting (`torch.add`); `&a + &b` is the panicking form.
+    /// `lhs ± rhs`, whose backward needs only the operands' shapes.
+    fn sum_op(&self, name: &'static str, grad_fn: &'static str, rhs: &Tensor<T>, op: BinaryOp) -> Result<Self> {
+        on_one_device(self, rhs, |lhs, rhs| {
+            let out = forward(name, lhs, rhs, op)?;
+            let shapes = [Dims::from_slice(lhs.shape()), Dims::from_slice(rhs.shape())];
+            let rhs_negated = op == BinaryOp::Sub;
+            Ok(record(grad_fn, out, &[lhs, rhs], |_| SumBackward { shapes, rhs_negated }))
+        })
+    }
+
+    /// `self + rhs` with broadcasting (`torch.add`); `&a + &b` is the panicking form. As in torch, a 0-D CPU
+    /// tensor may meet a tensor on another device (as a scalar; the same for every binary op).
     pub fn add(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
-        let out = forward("add", self, rhs, BinaryOp::Add)?;
-        let shapes = [Dims::from_slice(self.shape()), Dims::from_slice(rhs.shape())];
-        Ok(record("AddBackward0", out, &[self, rhs], |_| SumBackward { shapes, rhs_negated: false }))
+        self.sum_op("add", "AddBackward0", rhs, BinaryOp::Add)
     }
 
     /// `self - rhs` with broadcasting (`torch.sub`); `&a - &b` is the panicking form.
     pub fn sub(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
-        let out = forward("sub", self, rhs, BinaryOp::Sub)?;
-        let shapes = [Dims::from_slice(self.shape()), Dims::from_slice(rhs.shape())];
-        Ok(record("SubBackward0", out, &[self, rhs], |_| SumBackward { shapes, rhs_negated: true }))
+        self.sum_op("sub", "SubBackward0", rhs, BinaryOp::Sub)
     }
 
     /// `self * rhs` elementwise with broadcasting (`torch.mul`); `&a * &b` is the panicking form.

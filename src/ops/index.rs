@@ -23,7 +23,7 @@ impl<T: Element> BackwardOp<T> for IndexSelectBackward {
         let out = Tensor::full_on(&front_shape, T::zero(), grad.device())?;
         let g = grad.view_with(grad.layout().transpose(0, self.dim));
         let row_len = crate::shape::numel(&front_shape[1..]);
-        out.write().index_add0(row_len, &g.read(), g.layout(), &self.indices)?;
+        super::with_storage_mut(&out, [&g], |o, [s]| o.index_add0(row_len, s, g.layout(), &self.indices))?;
         Ok(smallvec![Some(out.view_with(out.layout().transpose(0, self.dim)))])
     }
 }

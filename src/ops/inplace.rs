@@ -1,6 +1,8 @@
 //! In-place updates (`add_`, `sub_`, `mul_`, `zero_`, `copy_`, ...), for optimizers and the tutorials'
 //! `w -= lr * grad`. Each bumps the storage's version, so a backward that saved the old values fails loudly.
 
+use super::binary::is_cpu_scalar;
+use super::with_storage_mut;
 use crate::autograd::is_grad_enabled;
 use crate::element::Element;
 use crate::error::{Error, Result};
@@ -57,11 +59,20 @@ impl<T: Element> Tensor<T> {
         Ok(())
     }
 
+    /// `src` on this tensor's device when it is a 0-D CPU tensor, which torch takes as a scalar on any device
+    /// (as the out-of-place binary ops do); any other source as it is, for the storage's device check.
+    fn source_here(&self, src: &Tensor<T>) -> Result<Tensor<T>> {
+        if src.device() != self.device() && is_cpu_scalar(src) {
+            return src.to(self.device());
+        }
+        Ok(src.clone())
+    }
+
     /// `self op= src` elementwise, `src` broadcast to `self`'s shape.
     fn assign_from(&self, op_name: &'static str, src: &Tensor<T>, op: Option<BinaryOp>) -> Result<&Self> {
         self.check_inplace(op_name, Some(src))?;
         self.check_fits(op_name, src)?;
-        self.assign_untracked(src, op)?;
+        self.assign_untracked(&self.source_here(src)?, op)?;
         Ok(self)
     }
 
@@ -69,7 +80,7 @@ impl<T: Element> Tensor<T> {
     fn assign_untracked(&self, src: &Tensor<T>, op: Option<BinaryOp>) -> Result<()> {
         let src = if self.shares_storage(src) { src.contiguous_copy()? } else { src.clone() };
         let src_layout = src.layout().broadcast_to(self.shape());
-        self.write().assign(self.layout(), &src.read(), &src_layout, op)?;
+        with_storage_mut(self, [&src], |dst, [s]| dst.assign(self.layout(), s, &src_layout, op))?;
         self.bump_version();
         Ok(())
     }
@@ -106,9 +117,9 @@ impl<T: Element> Tensor<T> {
         self.check_inplace(OP, Some(src))?;
         self.check_fits(OP, src)?;
         // A source sharing our storage is read before it is written: copy it first, as `assign_untracked`.
-        let src = if self.shares_storage(src) { src.contiguous_copy()? } else { src.clone() };
+        let src = if self.shares_storage(src) { src.contiguous_copy()? } else { self.source_here(src)? };
         let src_layout = src.layout().broadcast_to(self.shape());
-        self.write().add_scaled(self.layout(), &src.read(), &src_layout, alpha)?;
+        with_storage_mut(self, [&src], |dst, [s]| dst.add_scaled(self.layout(), s, &src_layout, alpha))?;
         self.bump_version();
         Ok(self)
     }

@@ -64,7 +64,7 @@ pub fn cat<T: Element>(tensors: &[Tensor<T>], dim: isize) -> Result<Tensor<T>> {
     for t in tensors {
         let len = t.shape()[d];
         let window = out.layout().narrow(d, start, len);
-        out.write().assign(&window, &t.read(), t.layout(), None)?;
+        super::with_storage_mut(&out, [t], |o, [s]| o.assign(&window, s, t.layout(), None))?;
         start += len;
     }
     let sizes = tensors.iter().map(|t| t.shape()[d]).collect();

@@ -22,7 +22,7 @@ impl<T: Element> BackwardOp<T> for LinearBackward<T> {
         // dyᵀ x straight from dy's transposed layout: no view tensor needed.
         let dw = needs[1]
             .then(|| -> Result<Tensor<T>> {
-                let product = super::with_storages(grad, x, |g, x_store| {
+                let product = super::with_storages([grad, x], |[g, x_store]| {
                     g.matmul(&grad.layout().transpose(0, 1), x_store, x.layout())
                 })?;
                 Ok(Tensor::from_storage(product, &[grad.shape()[1], x.shape()[1]]))
@@ -79,10 +79,10 @@ impl<T: Element> Tensor<T> {
         crate::shape::checked_numel("linear", &shape)?;
         let storage = match bias {
             // The GEMM accumulates onto the broadcast bias, as torch's addmm: no second pass for the sum.
-            Some(b) => super::with_storages3(self, weight, b, |x, w, bias| {
+            Some(b) => super::with_storages([self, weight, b], |[x, w, bias]| {
                 x.addmm(self.layout(), w, &wt, bias, &b.layout().broadcast_to(&shape))
             })?,
-            None => super::with_storages(self, weight, |x, w| x.matmul(self.layout(), w, &wt))?,
+            None => super::with_storages([self, weight], |[x, w]| x.matmul(self.layout(), w, &wt))?,
         };
         let out = Tensor::from_storage(storage, &shape);
         let inputs: &[&Tensor<T>] = match bias {

@@ -29,7 +29,7 @@ impl<T: Element> Tensor<T> {
             return Err(Error::shape("matmul", format!("shapes {a:?} and {b:?} cannot be multiplied")));
         }
         crate::shape::checked_numel("matmul", &[a[0], b[1]])?;
-        let storage = with_storages(self, rhs, |x, y| x.matmul(self.layout(), y, rhs.layout()))?;
+        let storage = with_storages([self, rhs], |[x, y]| x.matmul(self.layout(), y, rhs.layout()))?;
         let out = Tensor::from_storage(storage, &[a[0], b[1]]);
         Ok(record("MmBackward0", out, &[self, rhs], |_| MmBackward { lhs: Saved::input(self), rhs: Saved::input(rhs) }))
     }

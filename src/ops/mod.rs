@@ -19,42 +19,73 @@ use crate::element::Element;
 use crate::error::Result;
 use crate::storage::Storage;
 use crate::tensor::Tensor;
+use smallvec::SmallVec;
+use std::sync::RwLockReadGuard;
 
 pub use join::{cat, stack};
 pub use select::where_;
 pub use unary::GeluApproximate;
 
-/// Runs `f` on the storages of `a` and `b`, taking the lock once when they share a buffer.
-pub(crate) fn with_storages<T: Element, R>(
-    a: &Tensor<T>,
-    b: &Tensor<T>,
-    f: impl FnOnce(&Storage<T>, &Storage<T>) -> R,
+/// Runs `f` on the storages of `tensors`, each distinct buffer read-locked once (two views of one buffer get
+/// the same guard: a second read lock on one thread can wait forever behind a queued writer).
+pub(crate) fn with_storages<T: Element, R, const N: usize>(
+    tensors: [&Tensor<T>; N],
+    f: impl FnOnce([&Storage<T>; N]) -> R,
 ) -> R {
-    if a.shares_storage(b) {
-        let s = a.read();
-        f(&s, &s)
-    } else {
-        f(&a.read(), &b.read())
-    }
+    locked(None, tensors, |_, sources| f(sources))
 }
 
-/// [`with_storages`] for three tensors: each distinct buffer is locked once.
-pub(crate) fn with_storages3<T: Element, R>(
-    a: &Tensor<T>,
-    b: &Tensor<T>,
-    c: &Tensor<T>,
-    f: impl FnOnce(&Storage<T>, &Storage<T>, &Storage<T>) -> R,
+/// Runs `f` with `dst`'s storage locked for writing and the storages of `sources` for reading.
+///
+/// # Panics
+/// When a source shares `dst`'s buffer: one lock cannot be held for writing and reading at once, so callers
+/// copy such a source first. A panic here is a bug in torchlet, not a user error.
+pub(crate) fn with_storage_mut<T: Element, R, const N: usize>(
+    dst: &Tensor<T>,
+    sources: [&Tensor<T>; N],
+    f: impl FnOnce(&mut Storage<T>, [&Storage<T>; N]) -> R,
 ) -> R {
-    let ga = a.read();
-    let gb = (!b.shares_storage(a)).then(|| b.read());
-    let sb: &Storage<T> = gb.as_deref().unwrap_or(&ga);
-    let gc = (!c.shares_storage(a) && !c.shares_storage(b)).then(|| c.read());
-    let sc: &Storage<T> = match &gc {
-        Some(g) => g,
-        None if c.shares_storage(a) => &ga,
-        None => sb,
+    assert!(
+        !sources.iter().any(|s| s.shares_storage(dst)),
+        "with_storage_mut: a source shares the destination's buffer and was not copied first"
+    );
+    locked(Some(dst), sources, |dst, sources| match dst {
+        Some(dst) => f(dst, sources),
+        None => unreachable!("the destination was locked for writing"),
+    })
+}
+
+/// The one place that holds several storage locks at once. Every thread takes them in increasing address of
+/// their buffers, so two threads that need the same buffers (`a.add_(&b)` on one, `b.add_(&a)` on the other)
+/// never each hold a lock the other is waiting for.
+fn locked<T: Element, R, const N: usize>(
+    dst: Option<&Tensor<T>>,
+    sources: [&Tensor<T>; N],
+    f: impl FnOnce(Option<&mut Storage<T>>, [&Storage<T>; N]) -> R,
+) -> R {
+    let mut order: SmallVec<[(usize, &Tensor<T>, bool); 4]> =
+        sources.iter().map(|t| (t.storage_address(), *t, false)).collect();
+    order.extend(dst.map(|t| (t.storage_address(), t, true)));
+    order.sort_by_key(|&(address, ..)| address);
+    order.dedup_by_key(|&mut (address, ..)| address);
+    let mut write = None;
+    let mut reads: SmallVec<[(usize, RwLockReadGuard<'_, Storage<T>>); 4]> = SmallVec::new();
+    for (address, tensor, for_writing) in order {
+        if for_writing {
+            write = Some(tensor.write());
+        } else {
+            reads.push((address, tensor.read()));
+        }
+    }
+    let guard_of = |t: &Tensor<T>| -> &Storage<T> {
+        let address = t.storage_address();
+        match reads.iter().find(|(a, _)| *a == address) {
+            Some((_, guard)) => guard,
+            None => unreachable!("every source was locked for reading"),
+        }
     };
-    f(&ga, sb, sc)
+    let sources = std::array::from_fn(|i| guard_of(sources[i]));
+    f(write.as_deref_mut(), sources)
 }
 
 impl<T: Element> Tensor<T> {

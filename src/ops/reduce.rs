@@ -11,15 +11,17 @@ use crate::tensor::Tensor;
 use smallvec::smallvec;
 
 /// The gradient of a max or min: to the selected entries, `g · mask / count` (ties share it evenly for the
-/// whole-tensor forms; the `dim` forms select one entry by index).
+/// whole-tensor forms; the `dim` forms select one entry by index); and of the 2-norm, `g · x / norm`.
 struct SelectBackward<T: Element> {
+    /// The name of the recorded op (`MaxBackward1`, `MinBackward0`, ...), for errors.
+    name: &'static str,
     mask: Saved<T>,
     kept_shape: Vec<usize>,
 }
 
 impl<T: Element> BackwardOp<T> for SelectBackward<T> {
     fn backward(&self, grad: &Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
-        let mask = self.mask.get("MaxBackward0")?;
+        let mask = self.mask.get(self.name)?;
         Ok(smallvec![Some(grad.reshape(&self.kept_shape)?.mul(mask)?)])
     }
 }
@@ -126,7 +128,7 @@ impl<T: Element> Tensor<T> {
             return Ok(value);
         }
         let mask = mask()?;
-        Ok(record(name, value, &[self], |_| SelectBackward { mask: Saved::input(&mask), kept_shape: kept }))
+        Ok(record(name, value, &[self], |_| SelectBackward { name, mask: Saved::input(&mask), kept_shape: kept }))
     }
 
     /// The largest element, as a 0-D tensor (`tensor.max()`); NaN if any is NaN. Fails on an empty tensor.
@@ -204,7 +206,7 @@ impl<T: Element> Tensor<T> {
         let mut out_shape = self.shape().to_vec();
         out_shape[d] = 1;
         let values = if self.requires_grad() && crate::is_grad_enabled() {
-            record(name, values, &[self], |_| SelectBackward { mask: Saved::input(&mask), kept_shape: out_shape })
+            record(name, values, &[self], |_| SelectBackward { name, mask: Saved::input(&mask), kept_shape: out_shape })
         } else {
             values
         };
@@ -269,7 +271,9 @@ impl<T: Element> Tensor<T> {
             let safe = where_(&norm.eq(&Tensor::full_on(&[], T::zero(), norm.device())?)?, &norm.ones_like()?, &norm)?;
             let scale = self.div(&safe)?.detach();
             let value = norm.clone();
-            Ok(record("LinalgVectorNormBackward0", value, &[self], |_| SelectBackward {
+            const NAME: &str = "LinalgVectorNormBackward0";
+            Ok(record(NAME, value, &[self], |_| SelectBackward {
+                name: NAME,
                 mask: Saved::input(&scale),
                 kept_shape: vec![1; self.rank()],
             }))
@@ -277,6 +281,22 @@ impl<T: Element> Tensor<T> {
             self.abs()?.max()
         } else {
             Err(Error::invalid("norm", format!("ord {p} is not supported; use 1, 2 or infinity")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stale_mask_is_reported_under_the_op_that_saved_it() {
+        for name in ["MaxBackward1", "MinBackward1", "MinBackward0", "LinalgVectorNormBackward0"] {
+            let mask = Tensor::<f64>::new([1.0, 0.0]);
+            let op = SelectBackward { name, mask: Saved::input(&mask), kept_shape: vec![2] };
+            mask.bump_version();
+            let Err(err) = op.backward(&Tensor::new([1.0, 1.0]), &[true]) else { panic!("{name}: no error") };
+            assert!(err.to_string().starts_with(name), "{name}: {err}");
         }
     }
 }

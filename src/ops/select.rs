@@ -2,7 +2,7 @@
 //! tensor's own element type (torchlet has float tensors only), checked before use; `gather` is built from
 //! `where_` and a sum, so its backward is the scatter-add torch's is, on every device.
 
-use super::with_storages3;
+use super::with_storages;
 use crate::autograd::{record, BackwardOp, Grads, Saved};
 use crate::element::Element;
 use crate::error::{Error, Result};
@@ -16,7 +16,7 @@ fn select<T: Element>(cond: &Tensor<T>, a: &Tensor<T>, b: &Tensor<T>) -> Result<
     let shape = broadcast_shapes("where", &shape, b.shape())?;
     let (lc, la, lb) =
         (cond.layout().broadcast_to(&shape), a.layout().broadcast_to(&shape), b.layout().broadcast_to(&shape));
-    let storage = with_storages3(cond, a, b, |c, x, y| c.where_cond(&lc, x, &la, y, &lb))?;
+    let storage = with_storages([cond, a, b], |[c, x, y]| c.where_cond(&lc, x, &la, y, &lb))?;
     Ok(Tensor::from_storage(storage, &shape))
 }
 

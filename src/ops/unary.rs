@@ -34,7 +34,7 @@ impl<T: Element> BackwardOp<T> for UnaryBackward<T> {
             Some(saved) => saved.get(self.name)?,
             None => grad,
         };
-        let storage = with_storages(saved, grad, |s, g| {
+        let storage = with_storages([saved, grad], |[s, g]| {
             s.unary_grad(saved.layout(), g, &grad.layout().broadcast_to(saved.shape()), self.op, self.c)
         })?;
         Ok(smallvec![Some(Tensor::from_storage(storage, saved.shape()))])
@@ -227,4 +227,21 @@ pub enum GeluApproximate {
     None,
     /// `½ x (1 + tanh(√(2/π) (x + 0.044715 x³)))` (`'tanh'`).
     Tanh,
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Tensor;
+    use std::sync::Arc;
+
+    #[test]
+    fn an_op_that_saves_its_output_frees_its_node_with_the_output() {
+        let x = Tensor::<f64>::new([0.5, 2.0]).requires_grad_(true).unwrap();
+        for y in [x.exp().unwrap(), x.sqrt().unwrap(), x.tanh().unwrap()] {
+            let node = Arc::downgrade(y.grad_fn().expect("recorded"));
+            assert_eq!(y.grad_fn_name().map(|n| n.ends_with("Backward0")), Some(true));
+            drop(y);
+            assert!(node.upgrade().is_none(), "the saved output keeps its own node alive");
+        }
+    }
 }

@@ -33,7 +33,7 @@ impl<T: Element> BackwardOp<T> for ViewBackward {
             ViewBackward::Narrow { input_shape, dim, start } => {
                 let full = Tensor::full_on(input_shape, T::zero(), grad.device())?;
                 let window = full.layout().narrow(*dim, *start, grad.shape()[*dim]);
-                full.write().assign(&window, &grad.read(), grad.layout(), None)?;
+                super::with_storage_mut(&full, [grad], |f, [g]| f.assign(&window, g, grad.layout(), None))?;
                 full
             }
             ViewBackward::Identity => grad.clone(),

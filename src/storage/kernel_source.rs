@@ -19,7 +19,7 @@ pub(crate) const FILES: &[(&str, &str)] = &[
 ];
 
 /// Every kernel the CUDA storage launches, without its element-type suffix (`unary` is `unary_f32`/`unary_f64`).
-#[allow(dead_code)]
+#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
 pub(crate) const KERNELS: &[&str] = &[
     "unary",
     "unary_grad",

@@ -62,7 +62,8 @@ impl<T: Element> Storage<T> {
     }
 
     /// The backends of two operands, or the error naming `op` and both devices: with [`Storage::triple`], the
-    /// one device check of every primitive of several operands.
+    /// one device check of every primitive that reads several operands (those that write into one, which
+    /// need it `&mut`, check in their own match).
     fn pair<'a>(op: &'static str, a: &'a Self, b: &'a Self) -> Result<Backends<'a, T, 2>> {
         match (a, b) {
             (Storage::Cpu(x), Storage::Cpu(y)) => Ok(Backends::Cpu([x, y])),
@@ -210,10 +211,11 @@ impl<T: Element> Storage<T> {
     /// Adds row `i` of the view `src_layout` of `src` into row `indices[i]` of this contiguous buffer.
     pub fn index_add0(&mut self, row_len: usize, src: &Self, src_layout: &Layout, indices: &[usize]) -> Result<()> {
         const OP: &str = "index_add";
-        check_devices(OP, self, src)?;
         match (self, src) {
             (Storage::Cpu(d), Storage::Cpu(s)) => d.index_add0(row_len, s, src_layout, indices),
-            (Storage::Cuda(d), Storage::Cuda(s)) => d.index_add0(row_len, s, src_layout, indices),
+            (Storage::Cuda(d), Storage::Cuda(s)) if d.device() == s.device() => {
+                d.index_add0(row_len, s, src_layout, indices)
+            }
             (d, s) => Err(Error::DeviceMismatch { op: OP, lhs: d.device(), rhs: s.device() }),
         }
     }
@@ -223,10 +225,9 @@ impl<T: Element> Storage<T> {
     pub fn assign(&mut self, dst: &Layout, src: &Self, src_layout: &Layout, op: Option<BinaryOp>) -> Result<()> {
         const OP: &str = "in-place op";
         check_no_overlap(OP, dst)?;
-        check_devices(OP, self, src)?;
         match (self, src) {
             (Storage::Cpu(d), Storage::Cpu(s)) => d.assign(dst, s, src_layout, op),
-            (Storage::Cuda(d), Storage::Cuda(s)) => d.assign(dst, s, src_layout, op),
+            (Storage::Cuda(d), Storage::Cuda(s)) if d.device() == s.device() => d.assign(dst, s, src_layout, op),
             (d, s) => Err(Error::DeviceMismatch { op: OP, lhs: d.device(), rhs: s.device() }),
         }
     }
@@ -243,19 +244,25 @@ impl<T: Element> Storage<T> {
         }
     }
 
-    /// `x = op(x, c)` over the view `dst`, in place; refuses a view with two elements at one address.
+    /// `x = op(x, c)` over the view `dst`, in place; refuses a view with two elements at one address, except
+    /// for a fill.
     pub fn map_inplace(&mut self, dst: &Layout, op: UnaryOp, c: T) -> Result<()> {
+        // A fill writes the same value to every element, so a location a broadcast view repeats ends the same
+        // however often it is written: torch allows `fill_` and `zero_` through such views. The kernels get
+        // each location once, as every other op would change a repeated location once per repeat.
+        let distinct;
+        let dst = if op == UnaryOp::Fill {
+            distinct = dst.distinct();
+            &distinct
+        } else {
+            dst
+        };
         check_no_overlap("in-place op", dst)?;
         match self {
             Storage::Cpu(s) => s.map_inplace(dst, op, c),
             Storage::Cuda(s) => s.map_inplace(dst, op, c),
         }
     }
-}
-
-/// The device check for primitives that write into one operand.
-fn check_devices<T: Element>(op: &'static str, dst: &Storage<T>, src: &Storage<T>) -> Result<()> {
-    Storage::pair(op, dst, src).map(|_| ())
 }
 
 /// The name errors give a binary op.

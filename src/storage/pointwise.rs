@@ -100,7 +100,6 @@ macro_rules! unary_ops {
 
         impl UnaryOp {
             /// Every op, in code order.
-            #[allow(dead_code)]
             pub(crate) const ALL: &'static [UnaryOp] = &[$(UnaryOp::$name,)*];
 
             /// The op's code in the CUDA kernels.
@@ -190,7 +189,6 @@ macro_rules! binary_ops {
 
         impl BinaryOp {
             /// Every op, in code order.
-            #[allow(dead_code)]
             pub(crate) const ALL: &'static [BinaryOp] = &[$(BinaryOp::$name,)*];
 
             /// The op's code in the CUDA kernels.

@@ -17,7 +17,6 @@ macro_rules! reduce_ops {
 
         impl ReduceOp {
             /// Every op, in code order.
-            #[allow(dead_code)]
             pub(crate) const ALL: &'static [ReduceOp] = &[$(ReduceOp::$name,)*];
 
             /// The op's code in the CUDA kernels.

@@ -8,7 +8,7 @@
 //! - [`autograd`]: backward of a non-scalar, a freed graph, retain_graph, in-place change of a saved tensor;
 //! - [`training`]: learning rates, optimizer options, batch size 0, empty and unequal datasets, nn shapes;
 //! - [`extremes`]: empty tensors with enormous dims, results and ranges that no memory can hold;
-//! - [`devices`]: CUDA without CUDA, and mixed devices (`#[ignore]`d: it needs a GPU, see there);
+//! - [`devices`]: CUDA without CUDA (operands on two devices need a GPU: tests/cuda/mixed.rs);
 //! - [`files`]: malformed, truncated and mismatched parameters files, bad CSV.
 
 mod autograd;

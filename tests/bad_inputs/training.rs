@@ -5,7 +5,8 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use torchlet::data::{make_regression, train_test_split, DataLoader, MakeRegression, TensorDataset, TestSize};
 use torchlet::metrics::{l2_distance, mape};
-use torchlet::nn::{functional::mse_loss, Linear, Module, Reduction};
+use torchlet::nn::functional::{binary_cross_entropy, mse_loss};
+use torchlet::nn::{Linear, Module, Reduction};
 use torchlet::optim::{SgdConfig, SGD};
 use torchlet::Tensor;
 use torchlet_tutorials::regression::{AutodiffLinear, ManualLinear, Regressor, TensorLinear};
@@ -156,8 +157,12 @@ fn linear_layer_shapes() {
         "Linear: input of shape [4, 3] has 3 features, but in_features is 2"
     );
     assert_eq!(
-        message(model.forward(&Tensor::zeros(&[1, 4, 2]))),
-        "Linear: expected a 1-D [in] or 2-D [batch, in] input, got shape [1, 4, 2]"
+        message(model.forward(&Tensor::zeros(&[1, 4, 3]))),
+        "Linear: input of shape [1, 4, 3] has 3 features, but in_features is 2"
+    );
+    assert_eq!(
+        message(model.forward(&Tensor::scalar(0.0))),
+        "Linear: expected an input of shape [*, in_features] with at least one dim, got shape []"
     );
     assert_eq!(
         message(model.set_weight(&Tensor::zeros(&[2, 1]))),
@@ -183,6 +188,19 @@ fn loss_and_metric_shapes() {
     assert_eq!(message(mape(&a, &b)), "mape: shapes [2, 1] and [2] must match");
     assert_eq!(message(l2_distance(&a, &b)), "l2_distance: shapes [2, 1] and [2] must match");
     assert_unchanged(&before, &[&a, &b]);
+}
+
+#[test]
+fn binary_cross_entropy_of_values_outside_0_and_1() {
+    // On the CPU the message names the first value out of range (the CUDA path names an extreme).
+    let target = Tensor::<f64>::new([0.0, 1.0, 1.0, 0.0]);
+    let expected =
+        |v: &str| format!("binary_cross_entropy: all elements of input should be between 0 and 1, found {v}");
+    for (input, bad) in [([0.5, 1.5, -0.5, 0.25], "1.5"), ([0.5, -0.0, f64::NAN, 2.0], "NaN")] {
+        let x = param(&input, &[4]);
+        assert_eq!(message(binary_cross_entropy(&x, &target, None, Reduction::Mean)), expected(bad));
+    }
+    assert!(binary_cross_entropy(&param(&[0.0, 1.0, 0.5, 0.25], &[4]), &target, None, Reduction::Mean).is_ok());
 }
 
 #[test]

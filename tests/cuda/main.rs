@@ -62,6 +62,7 @@ fn main() -> ExitCode {
         cuda_vs_cpu_training_loop,
         cuda_round_trips_constructors_and_accumulation,
         cuda_mixed_device_ops,
+        cuda_ops_with_a_cpu_scalar_as_torch,
         mixed_devices_are_refused_and_leave_the_operands_alone,
         more_ops::cuda_vs_cpu_activations_and_backward,
         more_ops::cuda_vs_cpu_softmax_and_statistics_and_backward,
@@ -69,6 +70,7 @@ fn main() -> ExitCode {
         more_ops::cuda_vs_cpu_argmax_one_hot_arange,
         more_ops::cuda_to_is_differentiable_both_ways,
         nn::cuda_vs_cpu_linear_and_losses_and_backward,
+        nn::cuda_binary_cross_entropy_refuses_what_the_cpu_refuses,
         nn::cuda_vs_cpu_optimizer_steps,
         nn::cuda_dataloader_batches_and_dropout,
         nn::cuda_vs_cpu_regression_tutorial_loops,
@@ -315,10 +317,16 @@ fn inplace_sequence<T: Element>(dev: Device) {
     };
     let (cpu, gpu) = (run(Device::Cpu), run(dev));
     assert_close("in-place sequence", &cpu, &gpu, tol::<T>());
-    // An in-place write through a broadcast view would race on the GPU: it is refused.
-    let shared = Tensor::<T>::full_on(&[3], c(1.0), dev).unwrap().expand(&[2, 3]).unwrap();
+    // An in-place write through a broadcast view would race on the GPU: it is refused, except a fill,
+    // which writes each location once.
+    let base = Tensor::<T>::full_on(&[3], c(1.0), dev).unwrap();
+    let shared = base.expand(&[2, 3]).unwrap();
     let err = shared.add_scalar_(c(1.0)).unwrap_err().to_string();
     assert!(err.contains("more than one element"), "{err}");
+    shared.fill_(c(4.0)).unwrap();
+    assert_eq!(base.to_vec().unwrap(), vec![c::<T>(4.0); 3]);
+    shared.t().unwrap().narrow(0, 1, 2).unwrap().zero_().unwrap();
+    assert_eq!(base.to_vec().unwrap(), vec![c::<T>(4.0), c(0.0), c(0.0)]);
 }
 
 pub(crate) fn cuda_vs_cpu_inplace_ops_on_views(dev: Device) {
@@ -394,6 +402,32 @@ pub(crate) fn cuda_mixed_device_ops(dev: Device) {
             other => panic!("{op} across devices gave {other:?}"),
         }
     }
+}
+
+pub(crate) fn cuda_ops_with_a_cpu_scalar_as_torch(dev: Device) {
+    // torch's one exception to "same device": a 0-D CPU tensor meets a GPU tensor as a scalar. The result is
+    // on the GPU, and the scalar's gradient comes back to it on the CPU.
+    let x = Tensor::new([1.0f64, 2.0, 3.0]).to(dev).unwrap().requires_grad_(true).unwrap();
+    let s = Tensor::scalar(2.0f64).requires_grad_(true).unwrap();
+    let y = x.mul(&s).unwrap().add(&s).unwrap().sub(&x.div(&s).unwrap()).unwrap();
+    assert_eq!(y.device(), dev);
+    assert_eq!(y.to_vec().unwrap(), vec![3.5, 5.0, 6.5]);
+    y.sum().unwrap().backward().unwrap();
+    // d/ds Σ(x s + s - x / s) = Σx + 3 + Σx / s² = 6 + 3 + 1.5; d/dx = s - 1/s.
+    let gs = s.grad().unwrap();
+    assert_eq!((gs.device(), gs.item().unwrap()), (Device::Cpu, 10.5));
+    let gx = x.grad().unwrap();
+    assert_eq!((gx.device(), gx.to_vec().unwrap()), (dev, vec![1.5; 3]));
+    // Either side, comparisons too, and in place; a CPU tensor that is not 0-D is still refused.
+    let lhs = Tensor::scalar(1.0f32).sub(&Tensor::new([0.5f32, 4.0]).to(dev).unwrap()).unwrap();
+    assert_eq!((lhs.device(), lhs.to_vec().unwrap()), (dev, vec![0.5, -3.0]));
+    let above = Tensor::new([0.5f32, 4.0]).to(dev).unwrap().gt(&Tensor::scalar(1.0)).unwrap();
+    assert_eq!(above.to_vec().unwrap(), vec![0.0, 1.0]);
+    let w = Tensor::new([1.0f32, 2.0]).to(dev).unwrap();
+    w.add_(&Tensor::scalar(0.5)).unwrap().mul_(&Tensor::scalar(2.0)).unwrap();
+    assert_eq!(w.to_vec().unwrap(), vec![3.0, 5.0]);
+    let err = w.add(&Tensor::new([1.0f32])).unwrap_err();
+    assert!(matches!(err, Error::DeviceMismatch { .. }), "{err}");
 }
 
 /// Runs in every build: asking for `cuda:7` where there is no such GPU is an `Err`, never a panic.

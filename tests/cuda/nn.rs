@@ -44,6 +44,21 @@ pub(crate) fn cuda_vs_cpu_linear_and_losses_and_backward(dev: Device) {
     run_cases::<f64>(dev, loss_cases());
 }
 
+pub(crate) fn cuda_binary_cross_entropy_refuses_what_the_cpu_refuses(dev: Device) {
+    // The range check runs on the device (a min and a max); the message is the CPU's, naming an extreme.
+    let target = Tensor::<f32>::new([0.0, 1.0, 1.0]).to(dev).unwrap();
+    let bce = |x: [f32; 3]| {
+        F::binary_cross_entropy(&Tensor::new(x).to(dev).unwrap(), &target, None, Reduction::Mean).map(|_| ())
+    };
+    let message = |x| bce(x).unwrap_err().to_string();
+    let expected =
+        |v: &str| format!("binary_cross_entropy: all elements of input should be between 0 and 1, found {v}");
+    assert_eq!(message([0.5, 1.5, 0.25]), expected("1.5"));
+    assert_eq!(message([0.5, -0.25, 2.0]), expected("-0.25"));
+    assert_eq!(message([0.5, f32::NAN, 0.25]), expected("NaN"));
+    bce([0.0, 1.0, 0.5]).unwrap();
+}
+
 /// Five steps of `optimizer` on a small MLP's parameters, on `device`; returns the parameters.
 fn optimize<T: Element, O: Optimizer<T>>(
     device: Device,

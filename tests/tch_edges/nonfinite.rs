@@ -1,7 +1,8 @@
-//! NaN and the infinities, forward and backward.
+//! NaN and the infinities, forward and backward; the 0/0 of a cross-entropy mean over weights that sum to 0.
 
 use crate::harness::*;
 use crate::noncontiguous::{binary_ops, positive_ops, unary_ops};
+use torchlet::nn::CrossEntropyLoss;
 
 pub(crate) const SPECIAL: [f64; 6] = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, -1.5, 2.0];
 
@@ -64,4 +65,50 @@ fn nan_and_infinities() {
     non_finite::<f32>();
     non_finite::<f64>();
     report("nan_and_infinities");
+}
+
+/// Class-weighted cross-entropy (mean) whose counted samples all weigh 0: the loss is 0/0 and the gradient
+/// 0 · ∞ in libtorch, ignored samples aside; with nll_loss, label smoothing and every sample ignored.
+pub(crate) fn zero_total_weight<T: Both>() {
+    let mut rng = StdRng::seed_from_u64(11);
+    let labels = [0usize, 2, 0, 3];
+    let target = indices(&labels);
+    let weight = Tensor::<T>::from_vec([0.0, 1.5, 0.0, 0.0].map(|w| T::from_f64(w).unwrap()).to_vec(), &[4]).unwrap();
+    let their_weight = to_tch(&weight);
+    for lay in LAYS {
+        let x = [leaf::<T>(&[4, 4], lay, &mut uniform(&mut rng, -2.0, 2.0))];
+        for (ignore, smoothing) in [(None, 0.0), (Some(2), 0.0), (None, 0.2), (Some(3), 0.1)] {
+            let ce = CrossEntropyLoss {
+                weight: Some(weight.clone()),
+                ignore_index: ignore,
+                reduction: Reduction::Mean,
+                label_smoothing: smoothing,
+            };
+            let ignore_t = ignore.map_or(-100, |i| i as i64);
+            let name = format!(
+                "cross_entropy, weight 0 for every counted class ({lay:?}, ignore {ignore:?}, smoothing {smoothing})"
+            );
+            parity(&name, &x, &|t| ce.forward(&t[0], &labels[..]), &|t| {
+                t[0].cross_entropy_loss(&target, Some(&their_weight), tch::Reduction::Mean, ignore_t, smoothing)
+            });
+            parity(
+                &format!("nll_loss of {name}"),
+                &x,
+                &|t| F::nll_loss(&t[0].log_softmax(1)?, &labels, Some(&weight), ignore, Reduction::Mean),
+                &|t| t[0].log_softmax(1, None).g_nll_loss(&target, Some(&their_weight), tch::Reduction::Mean, ignore_t),
+            );
+        }
+        let all = [1usize; 4];
+        let ce = CrossEntropyLoss { ignore_index: Some(1), ..CrossEntropyLoss::new() };
+        parity(&format!("cross_entropy, every sample ignored ({lay:?})"), &x, &|t| ce.forward(&t[0], &all[..]), &|t| {
+            t[0].cross_entropy_loss::<&tch::Tensor>(&indices(&all), None, tch::Reduction::Mean, 1, 0.0)
+        });
+    }
+}
+
+#[test]
+fn cross_entropy_with_zero_total_weight() {
+    zero_total_weight::<f32>();
+    zero_total_weight::<f64>();
+    report("cross_entropy_with_zero_total_weight");
 }

@@ -24,26 +24,26 @@ const SUM_MIN_CHUNK: usize = 4096;
 impl<T: Element> CudaStorage<T> {
     /// Reduces a view with `op` over the dims where `out_shape` (same rank) has size 1, contiguous.
     pub(super) fn reduce_view(&self, layout: &Layout, out_shape: &[usize], op: ReduceOp) -> Result<Self> {
-        const OP: &str = "reduce";
+        let name = op.name();
         let shape = &layout.shape;
         let fits = out_shape.len() == shape.len() && out_shape.iter().zip(shape).all(|(&o, &s)| o == s || o == 1);
         if !fits {
-            return Err(Error::shape(OP, format!("cannot sum shape {shape:?} down to {out_shape:?}")));
+            return Err(Error::shape(name, format!("cannot reduce shape {shape:?} to {out_shape:?}")));
         }
         let (n_in, n_out) = (layout.numel(), crate::shape::numel(out_shape));
         if n_out == 0 || n_in == 0 {
             // No outputs, or reductions over nothing: the identity.
             return CudaStorage::full(n_out, op.identity(), self.dev.ordinal);
         }
-        check_in_bounds(OP, layout, self.len)?;
+        check_in_bounds(name, layout, self.len)?;
         let (mut kept, mut red) = ((vec![], vec![]), (vec![], vec![]));
         for d in 0..shape.len() {
             let dims = if out_shape[d] == 1 { &mut red } else { &mut kept };
             dims.0.push(shape[d]);
             dims.1.push(layout.strides[d]);
         }
-        let kept = Strided::from_dims(OP, &kept.0, &kept.1, layout.offset)?;
-        let red = Strided::from_dims(OP, &red.0, &red.1, 0)?;
+        let kept = Strided::from_dims(name, &kept.0, &kept.1, layout.offset)?;
+        let red = Strided::from_dims(name, &red.0, &red.1, 0)?;
         let out = self.reduce(&self.data, kept, red, n_out, n_in / n_out, op)?;
         Ok(self.derived(out, n_out))
     }
@@ -58,7 +58,7 @@ impl<T: Element> CudaStorage<T> {
         n_red: usize,
         op: ReduceOp,
     ) -> Result<CudaSlice<T>> {
-        const OP: &str = "reduce";
+        let name = op.name();
         let (n_out64, n_red64, code, identity) = (n_out as u64, n_red as u64, op.code(), op.identity::<T>());
         if n_red <= SUM_THREAD_MAX_RED || n_out >= SUM_THREAD_MIN_OUT {
             // SAFETY: the `reduce_thread` kernel below writes all n_out elements before anything can read them.
@@ -69,7 +69,7 @@ impl<T: Element> CudaStorage<T> {
             unsafe {
                 launch!(
                     self.dev,
-                    OP,
+                    name,
                     "reduce_thread",
                     launch_cfg(n_out),
                     [x, &kept, &red, &mut out, &n_out64, &n_red64, &code, &identity]
@@ -99,7 +99,7 @@ impl<T: Element> CudaStorage<T> {
         unsafe {
             launch!(
                 self.dev,
-                OP,
+                name,
                 "reduce_block",
                 cfg,
                 [x, &kept, &red, &mut partial, &n_out64, &n_red64, &n_chunks64, &chunk64, &code, &identity]
@@ -110,8 +110,8 @@ impl<T: Element> CudaStorage<T> {
         }
         // Second pass: the partials, contiguous [n_out, n_chunks], reduced over their last dim. n_chunks is at
         // most SUM_TARGET_BLOCKS, far below SUM_MIN_CHUNK, so this pass needs no third.
-        let kept = Strided::from_dims(OP, &[n_out], &[n_chunks], 0)?;
-        let red = Strided::from_dims(OP, &[n_chunks], &[1], 0)?;
+        let kept = Strided::from_dims(name, &[n_out], &[n_chunks], 0)?;
+        let red = Strided::from_dims(name, &[n_chunks], &[1], 0)?;
         self.reduce(&partial, kept, red, n_out, n_chunks, op)
     }
 }
