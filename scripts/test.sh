@@ -24,6 +24,9 @@ step "cargo clippy (default features, then tch + cuda)"
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy --workspace --all-targets --features tch,cuda -- -D warnings
 
+step "cargo doc (warnings are errors: broken and redundant links fail)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --features tch,cuda
+
 step "cargo test --workspace (no optional features: the library and the tutorials need neither libtorch nor a GPU; includes the doc tests and the CPU emulation of the CUDA kernels, which needs g++)"
 cargo test --workspace
 
