@@ -253,3 +253,59 @@ fn set_momentum_drives_beta1_and_momentum_with_the_same_checks() -> Result<()> {
     assert!(rms.set_momentum(-1.0).is_err());
     Ok(())
 }
+
+/// The state updates the adaptive optimizers are built from, `addcmul_`, `addcdiv_` and `lerp_` (both of
+/// its forms), element by element against torch's formulas: into a strided destination from a broadcast
+/// and a strided source, and with a source that is the destination itself, read as it was before the write.
+fn state_updates_follow_the_formulas<T: Element>() -> Result<()> {
+    let k = T::from_f64_lossy;
+    let start: Vec<T> = [0.3, -1.7, 2.9, 0.05, -0.6, 4.1].map(k).to_vec();
+    let row: Vec<T> = [1.3, -0.7, 2.2].map(k).to_vec();
+    let other: Vec<T> = [0.9, 1.1, -2.3, 0.7, 3.1, -0.4].map(k).to_vec();
+    // x is the transposed view [3, 2] of a [2, 3] buffer; x[i][j] is start[j * 3 + i].
+    let at = |i: usize, j: usize| j * 3 + i;
+    let value = k(-0.37);
+    for form in ["addcmul_", "addcdiv_", "lerp_ 0.2", "lerp_ 0.9"] {
+        let base = Tensor::from_vec(start.clone(), &[2, 3])?;
+        let x = base.t()?;
+        let t1 = Tensor::from_vec(row.clone(), &[3, 1])?; // broadcast along the columns
+        let t2 = Tensor::from_vec(other.clone(), &[2, 3])?.t()?;
+        let formula: Box<dyn Fn(T, T, T) -> T> = match form {
+            "addcmul_" => Box::new(|x, a, b| x + value * a * b),
+            "addcdiv_" => Box::new(|x, a, b| x + value * a / b),
+            _ => {
+                let w = k(if form == "lerp_ 0.2" { 0.2 } else { 0.9 });
+                Box::new(move |x, a, _| common::hand_optim::lerp(x, a, w))
+            }
+        };
+        match form {
+            "addcmul_" => x.addcmul_(&t1, &t2, value)?,
+            "addcdiv_" => x.addcdiv_(&t1, &t2, value)?,
+            "lerp_ 0.2" => x.lerp_(&t1, k(0.2))?,
+            _ => x.lerp_(&t1, k(0.9))?,
+        };
+        let mut want = start.clone();
+        for (i, j) in (0..3).flat_map(|i| (0..2).map(move |j| (i, j))) {
+            want[at(i, j)] = formula(start[at(i, j)], row[i], other[at(i, j)]);
+        }
+        assert_eq!(base.to_vec()?, want, "{form} in {}", T::DTYPE);
+
+        // The destination as a source: x·x, x / x and lerp(x, x) from the values before the write.
+        let alone = Tensor::from_vec(start.clone(), &[6])?;
+        match form {
+            "addcmul_" => alone.addcmul_(&alone, &alone, value)?,
+            "addcdiv_" => alone.addcdiv_(&alone, &alone, value)?,
+            "lerp_ 0.2" => alone.lerp_(&alone, k(0.2))?,
+            _ => alone.lerp_(&alone, k(0.9))?,
+        };
+        let want: Vec<T> = start.iter().map(|&v| formula(v, v, v)).collect();
+        assert_eq!(alone.to_vec()?, want, "{form} of a tensor with itself in {}", T::DTYPE);
+    }
+    Ok(())
+}
+
+#[test]
+fn state_updates_follow_torchs_formulas() -> Result<()> {
+    state_updates_follow_the_formulas::<f32>()?;
+    state_updates_follow_the_formulas::<f64>()
+}

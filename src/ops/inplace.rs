@@ -13,7 +13,7 @@ use crate::tensor::Tensor;
 impl<T: Element> Tensor<T> {
     /// Refuses in-place writes that autograd cannot follow: to a leaf that requires grad while grad mode
     /// is on (torch's rule), and to or from tensors that are part of a recorded graph.
-    fn check_inplace(&self, op: &'static str, src: Option<&Tensor<T>>) -> Result<()> {
+    pub(super) fn check_inplace(&self, op: &'static str, src: Option<&Tensor<T>>) -> Result<()> {
         if !is_grad_enabled() {
             return Ok(());
         }
@@ -44,7 +44,7 @@ impl<T: Element> Tensor<T> {
     }
 
     /// Fails unless `src` broadcasts to exactly `self`'s shape (an in-place op cannot grow its destination).
-    fn check_fits(&self, op: &'static str, src: &Tensor<T>) -> Result<()> {
+    pub(super) fn check_fits(&self, op: &'static str, src: &Tensor<T>) -> Result<()> {
         let fits = broadcast_shapes(op, self.shape(), src.shape()).is_ok_and(|b| b.as_slice() == self.shape());
         if !fits {
             return Err(Error::shape(

@@ -4,6 +4,7 @@
 mod binary;
 mod index;
 mod inplace;
+mod inplace_update;
 mod join;
 mod linear;
 mod matmul;

@@ -1,6 +1,7 @@
 //! Optimizers in the shape of `torch.optim`, with torch's exact update rules: [`SGD`], [`Adam`], [`AdamW`]
 //! and [`RMSprop`], all behind the [`Optimizer`] trait, and the learning-rate schedulers of
-//! [`lr_scheduler`].
+//! [`lr_scheduler`]. The four are one type, [`Optim`], each with its own update rule: they share everything
+//! but their hyperparameters, their per-parameter state and the update itself.
 //!
 //! ```
 //! use rand::{rngs::StdRng, SeedableRng};
@@ -26,8 +27,10 @@ pub mod lr_scheduler;
 mod param_group;
 mod rmsprop;
 mod rmsprop_config;
+mod rule;
 mod sgd;
 mod sgd_config;
+mod skeleton;
 mod state;
 mod state_dict;
 
@@ -37,6 +40,7 @@ pub use rmsprop::RMSprop;
 pub use rmsprop_config::RmsPropConfig;
 pub use sgd::SGD;
 pub use sgd_config::SgdConfig;
+pub use skeleton::Optim;
 pub use state_dict::StateDict;
 
 use crate::element::Element;

@@ -1,25 +1,13 @@
 //! RMSprop with torch's exact update rule (`_single_tensor_rmsprop`).
 
-use crate::autograd::no_grad;
 use crate::element::Element;
 use crate::error::Result;
 use crate::tensor::Tensor;
 
 use super::param_group::{rmsprop_from_group, rmsprop_group};
-use super::state::{
-    check_params, entry_name, grad_of, group_entries, lerp_, require_buffer, step_tensor, take_buffer, take_step,
-};
-use super::{Optimizer, RmsPropConfig, StateDict};
-
-/// One parameter's state (`opt.state[p]`), made at its first update.
-struct RmsState<T: Element> {
-    step: u64,
-    square_avg: Tensor<T>,
-    /// Made when the momentum is > 0 (at the first update, or later if a scheduler turns momentum on).
-    momentum_buffer: Option<Tensor<T>>,
-    /// Only when centered.
-    grad_avg: Option<Tensor<T>>,
-}
+use super::rule::{names, Names, UpdateRule};
+use super::state::{owned_copy, step_tensor, StateLoader};
+use super::{Optim, RmsPropConfig, StateDict};
 
 /// RMSprop (`torch.optim.RMSprop`), one parameter group.
 ///
@@ -42,178 +30,131 @@ struct RmsState<T: Element> {
 /// assert!(moved.iter().all(|v| (v - 0.9).abs() < 1e-6));
 /// # Ok::<(), torchlet::Error>(())
 /// ```
-pub struct RMSprop<T: Element> {
-    params: Vec<Tensor<T>>,
-    config: RmsPropConfig,
-    states: Vec<Option<RmsState<T>>>,
+pub type RMSprop<T> = Optim<T, RmsPropRule>;
+
+/// The update rule of [`RMSprop`].
+#[derive(Debug, Clone, Copy)]
+pub struct RmsPropRule;
+
+/// One parameter's state (`opt.state[p]`), made at its first update.
+pub struct RmsState<T: Element> {
+    step: u64,
+    square_avg: Tensor<T>,
+    /// Made when the momentum is > 0 (at the first update, or later if a scheduler turns momentum on).
+    momentum_buffer: Option<Tensor<T>>,
+    /// Only when centered.
+    grad_avg: Option<Tensor<T>>,
 }
 
-impl<T: Element> RMSprop<T> {
-    /// `torch.optim.RMSprop(params, lr=lr)` with torch's other defaults.
-    ///
-    /// Fails for an invalid `lr`, an empty parameter list, a non-leaf parameter or one listed twice.
-    pub fn new(params: impl IntoIterator<Item = Tensor<T>>, lr: f64) -> Result<Self> {
-        Self::with_config(params, RmsPropConfig::new(lr))
+impl<T: Element> UpdateRule<T> for RmsPropRule {
+    type Config = RmsPropConfig;
+    type State = RmsState<T>;
+    const NAMES: Names = names!("RMSprop");
+
+    fn default_config(lr: f64) -> RmsPropConfig {
+        RmsPropConfig::new(lr)
     }
 
-    /// `torch.optim.RMSprop(params, ...)` with every option of `config`; fails as [`RMSprop::new`] and for
-    /// hyperparameters torch refuses.
-    pub fn with_config(params: impl IntoIterator<Item = Tensor<T>>, config: RmsPropConfig) -> Result<Self> {
-        config.validate()?;
-        let params = check_params("RMSprop", params)?;
-        let states = params.iter().map(|_| None).collect();
-        Ok(RMSprop { params, config, states })
+    fn validate(config: &RmsPropConfig) -> Result<()> {
+        config.validate()
     }
 
-    /// The hyperparameters.
-    pub fn config(&self) -> &RmsPropConfig {
-        &self.config
+    fn lr(config: &RmsPropConfig) -> f64 {
+        config.lr
     }
-}
 
-impl<T: Element> Optimizer<T> for RMSprop<T> {
-    fn step(&mut self) -> Result<()> {
-        let c = self.config;
-        no_grad(|| {
-            for (p, slot) in self.params.iter().zip(&mut self.states) {
-                let Some(grad) = grad_of("RMSprop::step", p)? else { continue };
-                let state = match slot {
-                    Some(state) => state,
-                    None => slot.insert(RmsState {
-                        step: 0,
-                        square_avg: p.zeros_like()?,
-                        momentum_buffer: None,
-                        grad_avg: if c.centered { Some(p.zeros_like()?) } else { None },
-                    }),
-                };
-                if c.momentum > 0.0 && state.momentum_buffer.is_none() {
-                    state.momentum_buffer = Some(p.zeros_like()?);
-                }
-                update(p, &grad, state, &c)?;
-            }
-            Ok(())
+    fn with_lr(config: RmsPropConfig, lr: f64) -> RmsPropConfig {
+        RmsPropConfig { lr, ..config }
+    }
+
+    fn momentum(config: &RmsPropConfig) -> f64 {
+        config.momentum
+    }
+
+    fn with_momentum(config: RmsPropConfig, momentum: f64) -> RmsPropConfig {
+        RmsPropConfig { momentum, ..config }
+    }
+
+    fn maximize(config: &RmsPropConfig) -> bool {
+        config.maximize
+    }
+
+    fn l2_weight_decay(config: &RmsPropConfig) -> f64 {
+        config.weight_decay
+    }
+
+    fn new_state(c: &RmsPropConfig, p: &Tensor<T>) -> Result<RmsState<T>> {
+        Ok(RmsState {
+            step: 0,
+            square_avg: p.zeros_like()?,
+            momentum_buffer: None,
+            grad_avg: if c.centered { Some(p.zeros_like()?) } else { None },
         })
     }
 
-    fn zero_grad(&mut self) {
-        self.params.iter().for_each(Tensor::zero_grad);
-    }
-
-    fn params(&self) -> &[Tensor<T>] {
-        &self.params
-    }
-
-    fn lr(&self) -> f64 {
-        self.config.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) -> Result<()> {
-        RmsPropConfig { lr, ..self.config }.validate()?;
-        self.config.lr = lr;
-        Ok(())
-    }
-
-    fn momentum(&self) -> f64 {
-        self.config.momentum
-    }
-
-    fn set_momentum(&mut self, momentum: f64) -> Result<()> {
-        RmsPropConfig { momentum, ..self.config }.validate()?;
-        self.config.momentum = momentum;
-        Ok(())
-    }
-
-    fn state_dict(&self) -> Vec<(String, Tensor<T>)> {
-        let mut out = Vec::new();
-        for (i, state) in self.states.iter().enumerate() {
-            let Some(s) = state else { continue };
-            out.push((entry_name(i, "step"), step_tensor(s.step)));
-            out.push((entry_name(i, "square_avg"), s.square_avg.clone()));
-            if let Some(b) = &s.momentum_buffer {
-                out.push((entry_name(i, "momentum_buffer"), b.clone()));
+    /// The tensor ops of torch's `_single_tensor_rmsprop` after its preamble, in its order, each rounded to
+    /// `T` as torch's kernels round them; the scalars are computed in f64 as Python computes them.
+    fn update(c: &RmsPropConfig, s: &mut RmsState<T>, p: &Tensor<T>, g: &Tensor<T>) -> Result<()> {
+        let t = T::from_f64_lossy;
+        s.step += 1;
+        if c.momentum > 0.0 && s.momentum_buffer.is_none() {
+            s.momentum_buffer = Some(p.zeros_like()?);
+        }
+        s.square_avg.mul_scalar_(t(c.alpha))?.addcmul_(g, g, t(1.0 - c.alpha))?;
+        let avg = match &s.grad_avg {
+            Some(grad_avg) => {
+                grad_avg.lerp_(g, t(1.0 - c.alpha))?;
+                // square_avg.addcmul(grad_avg, grad_avg, value=-1), out of place.
+                let centered = owned_copy(&s.square_avg)?;
+                centered.addcmul_(grad_avg, grad_avg, t(-1.0))?;
+                centered.sqrt()?
             }
-            if let Some(g) = &s.grad_avg {
-                out.push((entry_name(i, "grad_avg"), g.clone()));
+            None => s.square_avg.sqrt()?,
+        };
+        avg.add_scalar_(t(c.eps))?;
+        match &s.momentum_buffer {
+            Some(buf) if c.momentum > 0.0 => {
+                // buf.mul_(momentum).addcdiv_(grad, avg), then param.add_(buf, alpha=-lr).
+                buf.mul_scalar_(t(c.momentum))?.addcdiv_(g, &avg, T::one())?;
+                p.add_scaled_(buf, t(-c.lr))?;
+            }
+            _ => {
+                p.addcdiv_(g, &avg, t(-c.lr))?;
             }
         }
-        out
+        Ok(())
     }
 
-    fn load_state_dict(&mut self, state: &[(String, Tensor<T>)]) -> Result<()> {
-        const OP: &str = "RMSprop::load_state_dict";
-        let keys: &[&str] = if self.config.centered {
+    fn state_keys(c: &RmsPropConfig) -> &'static [&'static str] {
+        if c.centered {
             &["step", "square_avg", "momentum_buffer", "grad_avg"]
         } else {
             &["step", "square_avg", "momentum_buffer"]
-        };
-        let grouped = group_entries(OP, state, self.params.len(), keys)?;
-        let mut states = Vec::with_capacity(self.params.len());
-        for (i, (mut entries, p)) in grouped.into_iter().zip(&self.params).enumerate() {
-            if entries.is_empty() {
-                states.push(None);
-                continue;
-            }
-            states.push(Some(RmsState {
-                step: take_step(OP, &mut entries, i)?,
-                square_avg: require_buffer(OP, &mut entries, i, "square_avg", p)?,
-                // Optional even with momentum: a missing buffer starts at zero, as a new one would.
-                momentum_buffer: take_buffer(OP, &mut entries, i, "momentum_buffer", p)?,
-                grad_avg: match self.config.centered {
-                    true => Some(require_buffer(OP, &mut entries, i, "grad_avg", p)?),
-                    false => None,
-                },
-            }));
         }
-        self.states = states;
-        Ok(())
     }
 
-    fn param_group(&self) -> StateDict {
-        rmsprop_group(&self.config)
+    fn save_state(s: &RmsState<T>) -> Vec<(&'static str, Tensor<T>)> {
+        let mut out = vec![("step", step_tensor(s.step)), ("square_avg", s.square_avg.clone())];
+        out.extend(s.momentum_buffer.iter().map(|b| ("momentum_buffer", b.clone())));
+        out.extend(s.grad_avg.iter().map(|g| ("grad_avg", g.clone())));
+        out
     }
 
-    fn load_param_group(&mut self, group: &StateDict) -> Result<()> {
-        self.config = rmsprop_from_group(&self.config, group)?;
-        Ok(())
+    fn load_state(c: &RmsPropConfig, entries: &mut StateLoader<'_, T>) -> Result<RmsState<T>> {
+        Ok(RmsState {
+            step: entries.step()?,
+            square_avg: entries.buffer("square_avg")?,
+            // Optional even with momentum: a missing buffer starts at zero, as a new one would.
+            momentum_buffer: entries.optional_buffer("momentum_buffer")?,
+            grad_avg: if c.centered { Some(entries.buffer("grad_avg")?) } else { None },
+        })
     }
-}
 
-/// One parameter's update, the tensor ops of torch's `_single_tensor_rmsprop` in its order, each rounded
-/// to `T` as torch's kernels round them; the scalars are computed in f64 as Python computes them.
-fn update<T: Element>(p: &Tensor<T>, grad: &Tensor<T>, s: &mut RmsState<T>, c: &RmsPropConfig) -> Result<()> {
-    let t = T::from_f64_lossy;
-    let mut g = if c.maximize { grad.neg()? } else { grad.clone() };
-    s.step += 1;
-    if c.weight_decay != 0.0 {
-        // grad.add(param, alpha=wd): the scaled parameter plus the gradient.
-        let decayed = p.mul_scalar(t(c.weight_decay))?;
-        decayed.add_(&g)?;
-        g = decayed;
+    fn param_group(config: &RmsPropConfig) -> StateDict {
+        rmsprop_group(config)
     }
-    // One scratch tensor for the products that torch's addcmul/addcdiv keep inside their kernels.
-    let scratch = p.zeros_like()?;
-    // square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha): value·g first, then ·g.
-    s.square_avg.mul_scalar_(t(c.alpha))?;
-    s.square_avg.add_(scratch.copy_(&g)?.mul_scalar_(t(1.0 - c.alpha))?.mul_(&g)?)?;
-    let avg = match &s.grad_avg {
-        Some(grad_avg) => {
-            lerp_(grad_avg, &g, 1.0 - c.alpha, &scratch)?;
-            // square_avg.addcmul(grad_avg, grad_avg, value=-1): (−ga)·ga is exactly −(ga·ga).
-            s.square_avg.sub(scratch.copy_(grad_avg)?.mul_(grad_avg)?)?.sqrt()?
-        }
-        None => s.square_avg.sqrt()?,
-    };
-    avg.add_scalar_(t(c.eps))?;
-    match &s.momentum_buffer {
-        Some(buf) if c.momentum > 0.0 => {
-            // buf.mul_(momentum).addcdiv_(grad, avg), then param.add_(buf, alpha=-lr).
-            buf.mul_scalar_(t(c.momentum))?.add_(scratch.copy_(&g)?.div_(&avg)?)?;
-            p.add_scaled_(buf, t(-c.lr))?;
-        }
-        // param.addcdiv_(grad, avg, value=-lr): (value·g) / avg, then added.
-        _ => {
-            p.add_(scratch.copy_(&g)?.mul_scalar_(t(-c.lr))?.div_(&avg)?)?;
-        }
+
+    fn load_param_group(own: &RmsPropConfig, group: &StateDict) -> Result<RmsPropConfig> {
+        rmsprop_from_group(own, group)
     }
-    Ok(())
 }

@@ -2,6 +2,8 @@
 
 use crate::error::{Error, Result};
 
+use super::state::check_non_negative;
+
 /// The hyperparameters of [`SGD`](super::SGD), with `torch.optim.SGD`'s defaults (all off; `lr` 1e-3 in [`Default`]).
 ///
 /// Build it with [`SgdConfig::new`] and the chained setters; it is checked when the optimizer is made.
@@ -104,16 +106,9 @@ impl SgdConfig {
     /// assert_eq!(err.to_string(), "SGD: invalid learning rate: -0.1 (must be finite and >= 0)");
     /// ```
     pub fn validate(&self) -> Result<()> {
-        let check = |name: &str, value: f64| {
-            if value.is_finite() && value >= 0.0 {
-                Ok(())
-            } else {
-                Err(Error::invalid("SGD", format!("invalid {name}: {value} (must be finite and >= 0)")))
-            }
-        };
-        check("learning rate", self.lr)?;
-        check("momentum value", self.momentum)?;
-        check("weight_decay value", self.weight_decay)?;
+        check_non_negative("SGD", "learning rate", self.lr)?;
+        check_non_negative("SGD", "momentum value", self.momentum)?;
+        check_non_negative("SGD", "weight_decay value", self.weight_decay)?;
         if !self.dampening.is_finite() {
             return Err(Error::invalid("SGD", format!("invalid dampening value: {} (must be finite)", self.dampening)));
         }

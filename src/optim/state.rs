@@ -1,5 +1,5 @@
-//! What the optimizers share: the checks on their parameter lists and hyperparameters, torch's `lerp_`
-//! as tensor ops, and the `state.<index>.<key>` naming of their state dicts.
+//! What the optimizers share: the checks on their parameter lists and hyperparameters, and the
+//! `state.<index>.<key>` naming of their state dicts.
 
 use std::collections::BTreeMap;
 
@@ -50,20 +50,6 @@ pub(crate) fn grad_of<T: Element>(op: &'static str, p: &Tensor<T>) -> Result<Opt
         ));
     }
     Ok(Some(grad))
-}
-
-/// `target.lerp_(end, weight)` with a scalar weight, in the two forms torch's kernel picks between:
-/// `target + w·(end − target)` for |w| < 0.5 and `end − (end − target)·(1 − w)` otherwise, each rounded
-/// step by step. `scratch` is a tensor of `target`'s shape that this overwrites, to spare an allocation.
-pub(crate) fn lerp_<T: Element>(target: &Tensor<T>, end: &Tensor<T>, weight: f64, scratch: &Tensor<T>) -> Result<()> {
-    let w = T::from_f64_lossy(weight);
-    scratch.copy_(end)?.sub_(target)?;
-    if w.abs() < T::from_f64_lossy(0.5) {
-        target.add_(scratch.mul_scalar_(w)?)?;
-    } else {
-        target.copy_(end)?.sub_(scratch.mul_scalar_(T::one() - w)?)?;
-    }
-    Ok(())
 }
 
 /// A new tensor with `src`'s values, owned by the optimizer (`torch.zeros_like` + copy).
@@ -119,51 +105,58 @@ pub(crate) fn group_entries<T: Element>(
     Ok(grouped)
 }
 
-/// Takes the buffer `key` of parameter `index` out of `entries`: it must have the parameter's shape, and
-/// is copied onto the parameter's device into memory of its own.
-pub(crate) fn take_buffer<T: Element>(
+/// One parameter's entries of a state dict being loaded, taken out key by key as its state is rebuilt.
+pub struct StateLoader<'a, T: Element> {
     op: &'static str,
-    entries: &mut Entries<T>,
     index: usize,
-    key: &str,
-    param: &Tensor<T>,
-) -> Result<Option<Tensor<T>>> {
-    let Some(t) = entries.remove(key) else { return Ok(None) };
-    if t.shape() != param.shape() {
-        return Err(Error::shape(
-            op,
-            format!(
-                "{} has shape {:?}, but parameter {index} has shape {:?}",
-                entry_name(index, key),
-                t.shape(),
-                param.shape()
-            ),
-        ));
+    param: &'a Tensor<T>,
+    entries: Entries<T>,
+}
+
+impl<'a, T: Element> StateLoader<'a, T> {
+    /// The entries of parameter `index`, for errors under `op`.
+    pub(crate) fn new(op: &'static str, index: usize, param: &'a Tensor<T>, entries: Entries<T>) -> Self {
+        StateLoader { op, index, param, entries }
     }
-    owned_copy(&t.to(param.device())?).map(Some)
-}
 
-/// Like [`take_buffer`], for a buffer that must be there.
-pub(crate) fn require_buffer<T: Element>(
-    op: &'static str,
-    entries: &mut Entries<T>,
-    index: usize,
-    key: &str,
-    param: &Tensor<T>,
-) -> Result<Tensor<T>> {
-    take_buffer(op, entries, index, key, param)?
-        .ok_or_else(|| Error::invalid(op, format!("the state of parameter {index} lacks {}", entry_name(index, key))))
-}
+    fn missing(&self, key: &str) -> Error {
+        Error::invalid(self.op, format!("the state of parameter {} lacks {}", self.index, entry_name(self.index, key)))
+    }
 
-/// Takes the step counter of parameter `index`: one element holding a whole number >= 0.
-pub(crate) fn take_step<T: Element>(op: &'static str, entries: &mut Entries<T>, index: usize) -> Result<u64> {
-    let name = entry_name(index, "step");
-    let t = entries
-        .remove("step")
-        .ok_or_else(|| Error::invalid(op, format!("the state of parameter {index} lacks {name}")))?;
-    let value = if t.numel() == 1 { t.item()?.to_f64() } else { None };
-    match value {
-        Some(v) if v >= 0.0 && v.fract() == 0.0 && v < 2f64.powi(53) => Ok(v as u64),
-        _ => Err(Error::invalid(op, format!("{name} must be one whole number >= 0 (got shape {:?})", t.shape()))),
+    /// The buffer `key`, if given: it must have the parameter's shape, and is copied onto the parameter's
+    /// device into memory of its own.
+    pub(crate) fn optional_buffer(&mut self, key: &str) -> Result<Option<Tensor<T>>> {
+        let Some(t) = self.entries.remove(key) else { return Ok(None) };
+        let (index, param) = (self.index, self.param);
+        if t.shape() != param.shape() {
+            return Err(Error::shape(
+                self.op,
+                format!(
+                    "{} has shape {:?}, but parameter {index} has shape {:?}",
+                    entry_name(index, key),
+                    t.shape(),
+                    param.shape()
+                ),
+            ));
+        }
+        owned_copy(&t.to(param.device())?).map(Some)
+    }
+
+    /// Like [`StateLoader::optional_buffer`], for a buffer that must be there.
+    pub(crate) fn buffer(&mut self, key: &str) -> Result<Tensor<T>> {
+        self.optional_buffer(key)?.ok_or_else(|| self.missing(key))
+    }
+
+    /// The step counter: one element holding a whole number >= 0.
+    pub(crate) fn step(&mut self) -> Result<u64> {
+        let t = self.entries.remove("step").ok_or_else(|| self.missing("step"))?;
+        let value = if t.numel() == 1 { t.item()?.to_f64() } else { None };
+        match value {
+            Some(v) if v >= 0.0 && v.fract() == 0.0 && v < 2f64.powi(53) => Ok(v as u64),
+            _ => Err(Error::invalid(
+                self.op,
+                format!("{} must be one whole number >= 0 (got shape {:?})", entry_name(self.index, "step"), t.shape()),
+            )),
+        }
     }
 }

@@ -87,6 +87,89 @@ pub(crate) trait BackendStorage<T: Element>: Sized + Send + Sync + std::fmt::Deb
         let scaled = src.unary(src_layout, UnaryOp::Mul, alpha)?;
         self.assign(dst, &scaled, &Layout::contiguous(&src_layout.shape), Some(BinaryOp::Add))
     }
+
+    /// `dst += (value · t1) op t2` over the view `dst` (torch's `addcmul_` and `addcdiv_`), `t1` and `t2` other buffers already broadcast to its shape; each element is rounded as
+    /// `value · t1`, then the product or quotient, then the sum. The default makes the two intermediates
+    /// buffers; a backend may do it all in one pass.
+    #[allow(clippy::too_many_arguments)]
+    fn addc(
+        &mut self,
+        dst: &Layout,
+        t1: &Self,
+        l1: &Layout,
+        t2: &Self,
+        l2: &Layout,
+        op: AddcOp,
+        value: T,
+    ) -> Result<()> {
+        addc_in_passes(self, dst, t1, l1, t2, l2, op, value)
+    }
+
+    /// `dst = lerp(dst, end, weight)` over the view `dst` (torch's `lerp_` with a scalar weight), `end`
+    /// another buffer already broadcast to its shape, in the form torch's kernel picks for the weight (see
+    /// [`lerp_is_small`]), each operation rounded on its own. The default takes several passes; a backend
+    /// may take one.
+    fn lerp(&mut self, dst: &Layout, end: &Self, end_layout: &Layout, weight: T) -> Result<()> {
+        lerp_in_passes(self, dst, end, end_layout, weight)
+    }
+}
+
+/// The operation between the two tensors of [`BackendStorage::addc`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AddcOp {
+    /// `addcmul_`: `dst += value · t1 · t2`.
+    Mul,
+    /// `addcdiv_`: `dst += value · t1 / t2`.
+    Div,
+}
+
+/// Which of torch's two forms `lerp` takes for `weight`: `x + w·(e − x)` when |w| < 0.5, else
+/// `e − (e − x)·(1 − w)`, the one that loses less precision at that end.
+pub(crate) fn lerp_is_small<T: Element>(weight: T) -> bool {
+    weight.abs() < T::from_f64_lossy(0.5)
+}
+
+/// [`BackendStorage::addc`] from the primitives: `value · t1`, then `op t2`, then added.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn addc_in_passes<T: Element, S: BackendStorage<T>>(
+    dst_storage: &mut S,
+    dst: &Layout,
+    t1: &S,
+    l1: &Layout,
+    t2: &S,
+    l2: &Layout,
+    op: AddcOp,
+    value: T,
+) -> Result<()> {
+    let contiguous = Layout::contiguous(&dst.shape);
+    let scaled = t1.unary(l1, UnaryOp::Mul, value)?;
+    let op = match op {
+        AddcOp::Mul => BinaryOp::Mul,
+        AddcOp::Div => BinaryOp::Div,
+    };
+    let combined = scaled.binary(&contiguous, t2, l2, op)?;
+    dst_storage.assign(dst, &combined, &contiguous, Some(BinaryOp::Add))
+}
+
+/// [`BackendStorage::lerp`] from the primitives: the difference `end − dst`, scaled, then added to `dst`
+/// or subtracted from `end`.
+pub(crate) fn lerp_in_passes<T: Element, S: BackendStorage<T>>(
+    dst_storage: &mut S,
+    dst: &Layout,
+    end: &S,
+    end_layout: &Layout,
+    weight: T,
+) -> Result<()> {
+    let contiguous = Layout::contiguous(&dst.shape);
+    let diff = end.binary(end_layout, dst_storage, dst, BinaryOp::Sub)?;
+    if lerp_is_small(weight) {
+        let scaled = diff.unary(&contiguous, UnaryOp::Mul, weight)?;
+        dst_storage.assign(dst, &scaled, &contiguous, Some(BinaryOp::Add))
+    } else {
+        let scaled = diff.unary(&contiguous, UnaryOp::Mul, T::one() - weight)?;
+        dst_storage.assign(dst, end, end_layout, None)?;
+        dst_storage.assign(dst, &scaled, &contiguous, Some(BinaryOp::Sub))
+    }
 }
 
 /// [`BackendStorage::sub_square_sum`] from the primitives: the difference, its squares, their sum.
@@ -146,6 +229,38 @@ mod tests {
         let mut want = p.clone();
         want.assign(&layout, &scaled, &layout, Some(BinaryOp::Add))?;
         assert_eq!(fused.0, want.0);
+        Ok(())
+    }
+
+    /// The CPU's one-pass `addc` and `lerp` against the passes of the defaults, bit for bit, on values whose
+    /// products and quotients round: contiguous (long enough for the parallel path, and short), and a
+    /// transposed destination with a broadcast source.
+    #[test]
+    fn fused_state_updates_match_their_passes() -> Result<()> {
+        let values = |n: usize, seed: usize| -> CpuStorage<f32> {
+            CpuStorage((0..n).map(|i| (((i * 7919 + seed) % 1009) as f32 - 500.0) / 97.0 + 0.013).collect())
+        };
+        let n = 1 << 19;
+        let cases = [
+            (Layout::contiguous(&[n]), Layout::contiguous(&[n]), n),
+            (Layout::contiguous(&[37]), Layout::contiguous(&[37]), 37),
+            (Layout::contiguous(&[5, 7]).transpose(0, 1), Layout::contiguous(&[5]).broadcast_to(&[7, 5]), 35),
+        ];
+        for (dst, src, len) in cases {
+            let (x, a, b) = (values(len, 1), values(len, 2), values(len, 3));
+            for op in [AddcOp::Mul, AddcOp::Div] {
+                let (mut fused, mut passes) = (x.clone(), x.clone());
+                fused.addc(&dst, &a, &src, &b, &dst, op, -0.37)?;
+                addc_in_passes(&mut passes, &dst, &a, &src, &b, &dst, op, -0.37)?;
+                assert_eq!(fused.0, passes.0, "{op:?} into {dst:?}");
+            }
+            for weight in [0.1, -0.3, 0.5, 0.999] {
+                let (mut fused, mut passes) = (x.clone(), x.clone());
+                fused.lerp(&dst, &a, &src, weight)?;
+                lerp_in_passes(&mut passes, &dst, &a, &src, weight)?;
+                assert_eq!(fused.0, passes.0, "lerp with weight {weight} into {dst:?}");
+            }
+        }
         Ok(())
     }
 }

@@ -4,7 +4,7 @@
 //! so the inner loop is a plain strided loop the compiler can vectorise. Each loop runs through
 //! [`vectorized`], which picks the widest instruction set the CPU has (see `simd`).
 
-use super::backend::BackendStorage;
+use super::backend::{AddcOp, BackendStorage};
 use super::pointwise::{BinaryOp, Map1, Map2, Map3, Side, UnaryOp};
 use super::reduce::ReduceOp;
 use super::simd::vectorized;
@@ -18,6 +18,7 @@ use std::mem::MaybeUninit;
 
 mod matmul;
 mod reduce;
+mod update;
 
 use matmul::{addmm, matmul};
 use reduce::{sub_square_sum_slice, sum_partials, ReduceView};
@@ -437,6 +438,25 @@ impl<T: Element> BackendStorage<T> for CpuStorage<T> {
         op.forward(c, MapInPlace(&mut self.0, dst));
         Ok(())
     }
+
+    fn addc(
+        &mut self,
+        dst: &Layout,
+        t1: &Self,
+        l1: &Layout,
+        t2: &Self,
+        l2: &Layout,
+        op: AddcOp,
+        value: T,
+    ) -> Result<()> {
+        update::addc(&mut self.0, dst, [(&t1.0, l1), (&t2.0, l2)], op, value);
+        Ok(())
+    }
+
+    fn lerp(&mut self, dst: &Layout, end: &Self, end_layout: &Layout, weight: T) -> Result<()> {
+        update::lerp(&mut self.0, dst, &end.0, end_layout, weight);
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -465,6 +485,17 @@ mod tests {
             }
             for &op in ReduceOp::ALL {
                 out.push(x.reduce_to(layout, &vec![1; layout.shape.len()], op)?.0);
+            }
+            // The optimizers' state updates, whose multiply-adds must not become fused ones under AVX2 + FMA.
+            for op in [AddcOp::Mul, AddcOp::Div] {
+                let mut dst = y.clone();
+                dst.addc(layout, &x, layout, &y, layout, op, T::from_f64_lossy(0.3))?;
+                out.push(dst.0);
+            }
+            for weight in [0.1, 0.9] {
+                let mut dst = y.clone();
+                dst.lerp(layout, &x, layout, T::from_f64_lossy(weight))?;
+                out.push(dst.0);
             }
         }
         Ok(out)

@@ -19,7 +19,7 @@ pub(crate) mod pointwise;
 pub(crate) mod reduce;
 pub(crate) mod simd;
 
-pub(crate) use backend::BackendStorage;
+pub(crate) use backend::{AddcOp, BackendStorage};
 pub(crate) use pointwise::{BinaryOp, Saves, Side, UnaryOp};
 pub(crate) use reduce::ReduceOp;
 
@@ -241,6 +241,47 @@ impl<T: Element> Storage<T> {
             (Storage::Cpu(d), Storage::Cpu(s)) => d.add_scaled(dst, s, src_layout, alpha),
             (Storage::Cuda(d), Storage::Cuda(s)) if d.device() == s.device() => d.add_scaled(dst, s, src_layout, alpha),
             (d, s) => Err(Error::DeviceMismatch { op: OP, lhs: d.device(), rhs: s.device() }),
+        }
+    }
+
+    /// `dst += (value · t1) op t2` over the view `dst`, `t1` and `t2` (other buffers than `dst`) already
+    /// broadcast to its shape; refuses a destination view with two elements at one address.
+    #[allow(clippy::too_many_arguments)]
+    pub fn addc(
+        &mut self,
+        dst: &Layout,
+        t1: &Self,
+        l1: &Layout,
+        t2: &Self,
+        l2: &Layout,
+        op: AddcOp,
+        value: T,
+    ) -> Result<()> {
+        let name = match op {
+            AddcOp::Mul => "addcmul_",
+            AddcOp::Div => "addcdiv_",
+        };
+        check_no_overlap(name, dst)?;
+        // The devices of the sources against each other, then against the destination.
+        let sources = Self::pair(name, t1, t2)?;
+        match (self, sources) {
+            (Storage::Cpu(d), Backends::Cpu([a, b])) => d.addc(dst, a, l1, b, l2, op, value),
+            (Storage::Cuda(d), Backends::Cuda([a, b])) if d.device() == a.device() => {
+                d.addc(dst, a, l1, b, l2, op, value)
+            }
+            (d, _) => Err(Error::DeviceMismatch { op: name, lhs: d.device(), rhs: t1.device() }),
+        }
+    }
+
+    /// `dst = lerp(dst, end, weight)` over the view `dst`, `end` (another buffer) already broadcast to its
+    /// shape; refuses a destination view with two elements at one address.
+    pub fn lerp(&mut self, dst: &Layout, end: &Self, end_layout: &Layout, weight: T) -> Result<()> {
+        const OP: &str = "lerp_";
+        check_no_overlap(OP, dst)?;
+        match (self, end) {
+            (Storage::Cpu(d), Storage::Cpu(e)) => d.lerp(dst, e, end_layout, weight),
+            (Storage::Cuda(d), Storage::Cuda(e)) if d.device() == e.device() => d.lerp(dst, e, end_layout, weight),
+            (d, e) => Err(Error::DeviceMismatch { op: OP, lhs: d.device(), rhs: e.device() }),
         }
     }
 

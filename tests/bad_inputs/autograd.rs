@@ -106,3 +106,25 @@ fn requires_grad_false_on_a_non_leaf() {
     assert!(err.starts_with("requires_grad_: you can only change requires_grad flags of leaf tensors"), "{err}");
     assert!(h.requires_grad());
 }
+
+#[test]
+fn compound_in_place_updates_of_tracked_tensors_outside_no_grad() {
+    let w = param(&[1.0, 2.0], &[2]);
+    let plain = Tensor::<f64>::ones(&[2]);
+    let dst = Tensor::<f64>::zeros(&[2]);
+    let before = snapshot(&[&w]);
+    let leaf = "a leaf tensor of shape [2] that requires grad is being used in an in-place operation";
+    assert!(message(w.addcmul_(&plain, &plain, 1.0)).starts_with(&format!("addcmul_: {leaf}")));
+    assert!(message(w.addcdiv_(&plain, &plain, 1.0)).starts_with(&format!("addcdiv_: {leaf}")));
+    assert!(message(w.lerp_(&plain, 0.5)).starts_with(&format!("lerp_: {leaf}")));
+    // A tracked source in either place.
+    let tracked = "in-place operations on tensors that require grad are not recorded";
+    assert!(message(dst.addcmul_(&w, &plain, 1.0)).starts_with(&format!("addcmul_: {tracked}")));
+    assert!(message(dst.addcdiv_(&plain, &w, 1.0)).starts_with(&format!("addcdiv_: {tracked}")));
+    assert!(message(dst.lerp_(&w, 0.5)).starts_with(&format!("lerp_: {tracked}")));
+    assert_unchanged(&before, &[&w]);
+    assert_eq!(dst.to_vec().unwrap(), vec![0.0, 0.0]);
+    // Inside no_grad the same update goes through.
+    no_grad(|| w.addcmul_(&plain, &plain, 0.5)).unwrap();
+    assert_eq!(w.to_vec().unwrap(), vec![1.5, 2.5]);
+}

@@ -185,3 +185,27 @@ fn a_gradient_of_the_wrong_shape() {
     assert_unchanged(&before, &[&w]);
     no_grad(|| assert!(w.grad().is_some()));
 }
+
+#[test]
+fn compound_in_place_updates_whose_sources_do_not_fit() {
+    let x = Tensor::<f64>::new([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    let (fits, misfit) = (Tensor::<f64>::ones(&[3]), Tensor::<f64>::ones(&[3, 3]));
+    let before = snapshot(&[&x, &fits, &misfit]);
+    for (op, result) in [
+        ("addcmul_", x.addcmul_(&misfit, &fits, 1.0).map(|_| ())),
+        ("addcmul_", x.addcmul_(&fits, &misfit, 1.0).map(|_| ())),
+        ("addcdiv_", x.addcdiv_(&misfit, &fits, 1.0).map(|_| ())),
+        ("addcdiv_", x.addcdiv_(&fits, &misfit, 1.0).map(|_| ())),
+        ("lerp_", x.lerp_(&misfit, 0.5).map(|_| ())),
+    ] {
+        assert_eq!(
+            message(result),
+            format!("{op}: source of shape [3, 3] cannot be broadcast to the destination's shape [2, 3]")
+        );
+    }
+    // A destination with several elements at one address is refused, as by the other in-place ops.
+    let expanded = Tensor::<f64>::ones(&[3]).expand(&[2, 3]).unwrap();
+    assert!(message(expanded.addcmul_(&x, &x, 1.0)).starts_with("addcmul_: "));
+    assert!(message(expanded.lerp_(&x, 0.5)).starts_with("lerp_: "));
+    assert_unchanged(&before, &[&x, &fits, &misfit]);
+}

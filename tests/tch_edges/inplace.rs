@@ -125,3 +125,71 @@ fn inplace_ops_on_strided_and_broadcast_views() {
     inplace_ops::<f64>(2);
     report("inplace_ops_on_strided_and_broadcast_views");
 }
+
+/// torch's `addcmul_`, `addcdiv_` and `lerp_` (the optimizers' state updates) into the same destinations
+/// from the same sources, each source taking either operand's place; a fixed contiguous `[3, 4]` tensor is
+/// the other. tch has no `value` argument, so libtorch is given `value · t1` for `t1`, the product torchlet
+/// rounds first too.
+fn compound_inplace_ops<T: Both>(seed: u64) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let (value, k) = (-0.7, T::from_f64(-0.7).unwrap());
+    let Leaf(other, their_other) = leaf::<T>(&[3, 4], Lay::Contiguous, &mut uniform(&mut rng, 0.5, 2.0));
+    let (other, their_other) = (other.detach(), their_other.detach());
+    let (o, to) = (&other, &their_other);
+    // The weight as a 0-D tensor: tch's `Scalar` panics on drop after a failed op.
+    let lerp = |w: f64| {
+        let (ours, theirs) = (T::from_f64(w).unwrap(), tch::Tensor::from(w).to_kind(kind::<T>()));
+        inplace(
+            "lerp_",
+            move |d: &Tensor<T>, s: &Tensor<T>| d.lerp_(s, ours).map(drop),
+            move |d, s| d.f_lerp_tensor_(s, &theirs).map(drop),
+        )
+    };
+    let ops: Vec<InPlaceOp<'_, T>> = vec![
+        inplace(
+            "addcmul_(src, other)",
+            move |d, s| d.addcmul_(s, o, k).map(drop),
+            move |d, s| d.f_addcmul_(&(s * value), to).map(drop),
+        ),
+        inplace(
+            "addcmul_(other, src)",
+            move |d, s| d.addcmul_(o, s, k).map(drop),
+            move |d, s| d.f_addcmul_(&(to * value), s).map(drop),
+        ),
+        inplace(
+            "addcdiv_(src, other)",
+            move |d, s| d.addcdiv_(s, o, k).map(drop),
+            move |d, s| d.f_addcdiv_(&(s * value), to).map(drop),
+        ),
+        inplace(
+            "addcdiv_(other, src)",
+            move |d, s| d.addcdiv_(o, s, k).map(drop),
+            move |d, s| d.f_addcdiv_(&(to * value), s).map(drop),
+        ),
+        lerp(0.3),
+        lerp(0.8),
+    ];
+    for dst in [Dst::Contiguous, Dst::Narrowed, Dst::Transposed, Dst::Broadcast] {
+        for (src_name, src, their_src) in sources::<T>(&mut rng) {
+            for (op, ours, theirs) in &ops {
+                let name = format!("{op} of a {src_name} {:?} source into a {dst:?} [3, 4]", src.shape());
+                let (base, view, their_base, mut their_view) = destination::<T>(dst, &mut rng);
+                let before = base.to_vec().unwrap();
+                match (ours(&view, &src), theirs(&mut their_view, &their_src)) {
+                    (Ok(()), Ok(())) => close(&base.to_vec().unwrap(), &values::<T>(&their_base), &name, None),
+                    (Err(_), Err(_)) => {
+                        assert_eq!(base.to_vec().unwrap(), before, "{name}: a refused write changed the destination")
+                    }
+                    (result, their_result) => panic!("{name}: torchlet {result:?}, libtorch {their_result:?}"),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn compound_inplace_ops_on_strided_and_broadcast_views() {
+    compound_inplace_ops::<f32>(3);
+    compound_inplace_ops::<f64>(4);
+    report("compound_inplace_ops_on_strided_and_broadcast_views");
+}
