@@ -13,7 +13,7 @@ step() { printf '\n==> %s\n' "$*"; }
 step "libtorch and NVRTC from PyPI wheels"
 scripts/setup-libtorch.sh
 scripts/setup-nvrtc.sh
-# NVRTC is loaded at run time by the CUDA backend; tests/cuda_kernels_compile.rs fails on a kernel that does not
+# NVRTC is loaded at run time by the CUDA backend; tests/cuda (kernels_compile) fails on a kernel that does not
 # compile, and on NVRTC missing from this path.
 export LD_LIBRARY_PATH="$PWD/.nvrtc/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
@@ -31,9 +31,9 @@ step "cargo test --workspace (no optional features: the library and the tutorial
 cargo test --workspace
 
 # With the features, only the targets whose code depends on them run again: the library's unit tests (the
-# CUDA backend), tests/tch_* (parity with libtorch), tests/cuda* (the GPU tests; every kernel compiled by
-# NVRTC), bad_inputs (mixed devices), and the libtorch modules of tests/tutorials*. The rest is the same code
-# with or without the features, and ran above.
+# CUDA backend), tests/libtorch (parity with libtorch), tests/cuda (the GPU tests; every kernel compiled by
+# NVRTC), bad_inputs (devices), and the libtorch modules of tests/tutorials. The rest is the same code with or
+# without the features, and ran above.
 gpu=""
 if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
     nvidia-smi -L
@@ -41,8 +41,8 @@ if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
     gpu=yes
 fi
 step "cargo test --features tch,cuda (parity with libtorch; CUDA kernels compiled by NVRTC; GPU tests${gpu:+ required})"
-cargo test --features tch,cuda --lib --test 'tch_*' --test 'cuda*' --test bad_inputs
-cargo test --features tch,cuda --test 'tutorials*' -- libtorch::
+cargo test --features tch,cuda --lib --test libtorch --test cuda --test bad_inputs
+cargo test --features tch,cuda --test tutorials -- libtorch::
 
 # Every bench once, in criterion's quick pass: a bench that no longer builds, or whose workload no longer agrees
 # with its libtorch twin (each bench checks that before it times anything), fails here.

@@ -9,10 +9,14 @@
 //! - [`training`]: learning rates, optimizer options, batch size 0, empty and unequal datasets, nn shapes;
 //! - [`extremes`]: empty tensors with enormous dims, results and ranges that no memory can hold;
 //! - [`devices`]: CUDA without CUDA (operands on two devices need a GPU: tests/cuda/mixed.rs);
-//! - [`files`]: malformed, truncated and mismatched parameters files, bad CSV.
+//! - [`files`]: malformed, truncated and mismatched parameters files, bad CSV;
+//! - [`errors`]: more wrong inputs to ops, each naming the op and the values;
+//! - [`data_errors`]: the classification generators' wrong configurations.
 
 mod autograd;
+mod data_errors;
 mod devices;
+mod errors;
 mod extremes;
 mod files;
 mod tensors;

@@ -4,7 +4,8 @@
 //! `cargo test --features cuda` on a machine with a usable GPU runs them; elsewhere (no GPU, no driver, or a
 //! build without the `cuda` feature) each is reported as ignored, and the reason is printed. To make a missing
 //! GPU a failure instead — on a machine that should have one — set `TORCHLET_REQUIRE_GPU=1` or pass
-//! `--include-ignored`. The `cuda:7` test runs everywhere.
+//! `--include-ignored`. The `cuda:7` test runs everywhere; the NVRTC compile of every kernel
+//! (`kernels_compile`) runs wherever the `cuda` feature is on, GPU or not.
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use rand::rngs::StdRng;
@@ -76,6 +77,7 @@ fn main() -> ExitCode {
         nn::cuda_vs_cpu_regression_tutorial_loops,
     ];
     let mut trials: Vec<Trial> = tests.iter().map(|&(name, test)| gpu_trial(name, test, &gpu, required)).collect();
+    trials.extend(kernels_compile::trials());
     trials.push(Trial::test("cuda7_without_such_a_gpu_is_an_error_not_a_panic", || {
         cuda7_without_such_a_gpu_is_an_error_not_a_panic();
         Ok(())
@@ -458,6 +460,7 @@ fn cuda7_without_such_a_gpu_is_an_error_not_a_panic() {
     }
 }
 
+mod kernels_compile;
 mod mixed;
 mod more_ops;
 mod nn;

@@ -1,7 +1,7 @@
 //! Adam, AdamW and RMSprop against torch's rules written out by hand (tests/common/hand_optim.rs), option
 //! by option, bit for bit; skipped parameters, checks, learning-rate changes and the state dict.
 
-mod common;
+use crate::common;
 
 use common::hand_optim::{adam_step, problem_grad, rmsprop_step, AdamHand, RmsHand};
 use torchlet::optim::{Adam, AdamConfig, AdamW, Optimizer, RMSprop, RmsPropConfig};

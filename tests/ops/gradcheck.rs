@@ -1,7 +1,7 @@
 //! Finite-difference gradient checks in f64 for every differentiable op, on random shapes (broadcasting
 //! included), driven by proptest.
 
-mod common;
+use crate::common;
 
 use common::gradcheck;
 use proptest::prelude::*;

@@ -8,7 +8,7 @@
 fn safetensors_parity_with_libtorch() {}
 
 #[cfg(feature = "tch")]
-mod common;
+use crate::common;
 
 #[cfg(feature = "tch")]
 mod parity {

@@ -1,6 +1,6 @@
 //! PyTorch's autograd semantics: accumulation, zero_grad, no_grad, detach, version counters, graph freeing.
 
-mod common;
+use crate::common;
 
 use torchlet::{enable_grad, is_grad_enabled, no_grad, Tensor};
 

@@ -2,7 +2,7 @@
 //! learning-rate change on the way, one parameter that never gets a gradient; and `maximize`, which
 //! tch cannot ask for, against the hand-written rule of tests/common/hand_optim.rs.
 
-mod common;
+use crate::common;
 
 use common::hand_optim::{adam_step, rmsprop_step, AdamHand, RmsHand};
 use rand::rngs::StdRng;

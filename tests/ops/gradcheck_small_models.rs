@@ -4,7 +4,7 @@
 
 #![allow(clippy::cloned_ref_to_slice_refs)] // `&[x.clone()]` reads as the one-input list every check takes.
 
-mod common;
+use crate::common;
 
 use common::gradcheck;
 use proptest::prelude::*;

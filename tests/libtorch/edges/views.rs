@@ -1,6 +1,6 @@
 //! Views, reductions and indexing on rank 1, 3 and 4.
 
-use crate::harness::*;
+use super::harness::*;
 
 pub(crate) fn views_and_indexing<T: Both>(seed: u64) {
     let mut rng = StdRng::seed_from_u64(seed);

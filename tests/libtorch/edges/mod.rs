@@ -8,10 +8,6 @@
 fn edge_parity_with_libtorch() {}
 
 #[cfg(feature = "tch")]
-#[path = "../common/mod.rs"]
-mod common;
-
-#[cfg(feature = "tch")]
 mod harness;
 
 #[cfg(feature = "tch")]

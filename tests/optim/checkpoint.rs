@@ -137,8 +137,10 @@ fn resumes_exactly<T: Element>(test: &str, pair: Pair) -> Result<()> {
     let checkpoint = dir.path().join("run.safetensors");
     save_checkpoint(&checkpoint, &first.model, first.opt.as_ref(), Some(first.schedule.as_dyn()))?;
 
+    // The test's full name in this binary: its module's path without the crate's name, then its own.
+    let full_name = format!("{}::{test}", module_path!().split_once("::").map_or("", |(_, m)| m));
     let out = Command::new(std::env::current_exe().unwrap())
-        .args([test, "--exact", "--test-threads=1"])
+        .args([full_name.as_str(), "--exact", "--test-threads=1"])
         .env(CHILD, &checkpoint)
         .output()
         .unwrap();

@@ -1,6 +1,6 @@
 //! Non-contiguous inputs: leaves that are strided views, and views made inside the op.
 
-use crate::harness::*;
+use super::harness::*;
 
 pub(crate) type Op<T> = (&'static str, Box<Ours<'static, T>>, Box<Theirs<'static>>);
 

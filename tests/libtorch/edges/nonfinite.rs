@@ -1,7 +1,7 @@
 //! NaN and the infinities, forward and backward; the 0/0 of a cross-entropy mean over weights that sum to 0.
 
-use crate::harness::*;
-use crate::noncontiguous::{binary_ops, positive_ops, unary_ops};
+use super::harness::*;
+use super::noncontiguous::{binary_ops, positive_ops, unary_ops};
 use torchlet::nn::CrossEntropyLoss;
 
 pub(crate) const SPECIAL: [f64; 6] = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, -1.5, 2.0];

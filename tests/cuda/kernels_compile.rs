@@ -2,13 +2,43 @@
 //! compile errors on machines without a GPU.
 //!
 //! Needs libnvrtc on the library path (`scripts/setup-nvrtc.sh` unpacks it into `.nvrtc/lib`):
-//! `LD_LIBRARY_PATH=$PWD/.nvrtc/lib cargo test --features cuda --test cuda_kernels_compile`.
-//! Without libnvrtc the tests fail and say how to get it; without the `cuda` feature they are reported ignored.
+//! `LD_LIBRARY_PATH=$PWD/.nvrtc/lib cargo test --features cuda --test cuda`.
+//! Without libnvrtc the tests fail and say how to get it; without the `cuda` feature they are reported
+//! ignored, saying so.
+
+use libtest_mimic::{Completion, Trial};
+
+/// The two compile checks, as trials of this harness.
+pub(crate) fn trials() -> Vec<Trial> {
+    let tests: [(&str, fn()); 2] = [
+        (
+            "kernels_compile::nvrtc_compile_of_every_kernel_file_f32_f64",
+            nvrtc::nvrtc_compile_of_every_kernel_file_f32_f64,
+        ),
+        (
+            "kernels_compile::nvrtc_reports_compile_errors_with_the_log",
+            nvrtc::nvrtc_reports_compile_errors_with_the_log,
+        ),
+    ];
+    tests
+        .into_iter()
+        .map(|(name, test)| {
+            Trial::ignorable_test(name, move || {
+                if !cfg!(feature = "cuda") {
+                    return Ok(Completion::ignored_with("compiling the kernels needs `--features cuda` and NVRTC"));
+                }
+                test();
+                Ok(Completion::Completed)
+            })
+        })
+        .collect()
+}
 
 #[cfg(not(feature = "cuda"))]
-#[test]
-#[ignore = "compiling the kernels needs `--features cuda` and NVRTC (scripts/test.sh sets both up)"]
-fn nvrtc_compiles_every_kernel() {}
+mod nvrtc {
+    pub(super) fn nvrtc_compile_of_every_kernel_file_f32_f64() {}
+    pub(super) fn nvrtc_reports_compile_errors_with_the_log() {}
+}
 
 #[cfg(feature = "cuda")]
 mod nvrtc {
@@ -37,8 +67,7 @@ mod nvrtc {
         files
     }
 
-    #[test]
-    fn nvrtc_compile_of_every_kernel_file_f32_f64() {
+    pub(super) fn nvrtc_compile_of_every_kernel_file_f32_f64() {
         require_nvrtc("nvrtc_compile_of_every_kernel_file_f32_f64");
         let on_disk = kernel_files_on_disk();
         assert!(!on_disk.is_empty(), "no kernels/*.cu files found");
@@ -50,13 +79,11 @@ mod nvrtc {
                 let mut compiled = compiled.unwrap_or_else(|e| panic!("{dtype} kernels for {arch}: {e}"));
                 compiled.sort();
                 assert_eq!(compiled, on_disk, "every kernels/*.cu must be embedded and compiled ({dtype}, {arch})");
-                eprintln!("compiled {} kernel files for {dtype} on {arch}: {compiled:?}", compiled.len());
             }
         }
     }
 
-    #[test]
-    fn nvrtc_reports_compile_errors_with_the_log() {
+    pub(super) fn nvrtc_reports_compile_errors_with_the_log() {
         require_nvrtc("nvrtc_reports_compile_errors_with_the_log");
         // An architecture NVRTC does not know must fail with a CUDA error, not a panic.
         let err = torchlet::cuda::compile_kernels::<f32>("sm_1").unwrap_err().to_string();

@@ -1,7 +1,7 @@
 //! SGD against libtorch's own (torch::optim::SGD through tch), several parameters, one without a
 //! gradient, learning-rate changes between steps.
 
-use crate::harness::*;
+use super::harness::*;
 
 use torchlet::optim::{SgdConfig, SGD};
 

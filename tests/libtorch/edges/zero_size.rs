@@ -1,7 +1,7 @@
 //! Zero-size tensors.
 
-use crate::harness::*;
-use crate::noncontiguous::{binary_ops, unary_ops};
+use super::harness::*;
+use super::noncontiguous::{binary_ops, unary_ops};
 
 pub(crate) fn zero_size<T: Both>(seed: u64) {
     let mut rng = StdRng::seed_from_u64(seed);

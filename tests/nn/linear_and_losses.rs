@@ -335,7 +335,13 @@ fn the_environment_variable_selects_the_baseline_kernels() {
         return;
     }
     let status = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", TEST, "--test-threads", "1"])
+        // The test's full name in this binary: its module's path without the crate's name, then its own.
+        .args([
+            "--exact",
+            &format!("{}::{TEST}", module_path!().split_once("::").map_or("", |(_, m)| m)),
+            "--test-threads",
+            "1",
+        ])
         .env("TORCHLET_CPU_ISA", "baseline")
         .env("TORCHLET_CPU_ISA_CHILD", "1")
         .status()

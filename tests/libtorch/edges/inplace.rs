@@ -1,6 +1,6 @@
 //! In-place ops on strided and broadcast views.
 
-use crate::harness::*;
+use super::harness::*;
 
 /// Where an in-place op writes: a `[3, 4]` view of a base buffer, made the same way in both libraries.
 #[derive(Clone, Copy, Debug)]

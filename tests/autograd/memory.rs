@@ -7,7 +7,7 @@
 //! Resident memory is per process, so the tests take turns (a lock), and each measures after a warm-up
 //! that lets the allocator reach its steady state.
 
-mod common;
+use crate::common;
 
 use std::sync::Mutex;
 use torchlet::data::{DataLoader, TensorDataset};

@@ -2,7 +2,7 @@
 //! and indexing on every dim of rank-3 and rank-4 tensors, `linear` on batched input, and leaves that are
 //! strided views (a transposed or narrowed buffer, detached), whose gradients must keep the leaf's shape.
 
-mod common;
+use crate::common;
 
 use common::{gradcheck, gradcheck_leaves};
 use rand::rngs::StdRng;

@@ -7,7 +7,7 @@
 fn op_parity_with_libtorch() {}
 
 #[cfg(feature = "tch")]
-mod common;
+use crate::common;
 
 #[cfg(feature = "tch")]
 mod parity {

@@ -8,7 +8,7 @@
 fn small_model_parity_with_libtorch() {}
 
 #[cfg(feature = "tch")]
-mod common;
+use crate::common;
 
 #[cfg(feature = "tch")]
 mod parity {

@@ -1,0 +1,13 @@
+//! Parity with libtorch (feature `tch`): every op forward and backward, the edges (in-place, views,
+//! non-contiguous, zero-size, non-finite), the optimizers, and safetensors files both ways. Without the
+//! feature each module reports one ignored placeholder.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod adam;
+mod edges;
+mod io;
+mod ops;
+mod optim;
+mod small_models;

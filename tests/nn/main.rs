@@ -1,0 +1,10 @@
+//! `nn`: layers, losses, containers, gradient clipping, and the metrics.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod clip_grad;
+mod layers;
+mod linear_and_losses;
+mod metrics;
+mod metrics_classification;

@@ -1,0 +1,8 @@
+//! The tutorials' models: hand-derived and autograd twins against each other, and (feature `tch`, the
+//! `libtorch::` modules) against libtorch epoch by epoch.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod classification;
+mod regression;
