@@ -1,7 +1,6 @@
 //! The five tutorials, each built twice — hand-derived gradients and autograd — checked against each
 //! other epoch by epoch, and (feature `tch`) both against libtorch from libtorch's own initial parameters.
 
-use crate::common;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
