@@ -41,6 +41,7 @@ pub fn nvrtc_available() -> bool {
 /// checks that the module defines every kernel the storage launches. Needs only libnvrtc — no driver, no
 /// GPU — so CI can run it. Returns the names of the files compiled; an error carries NVRTC's log.
 #[cfg(feature = "cuda")]
+#[doc(hidden)]
 pub fn compile_kernels<T: crate::Element>(arch: &str) -> crate::Result<Vec<&'static str>> {
     crate::storage::cuda::check_kernels::<T>(arch)
 }
@@ -48,6 +49,7 @@ pub fn compile_kernels<T: crate::Element>(arch: &str) -> crate::Result<Vec<&'sta
 /// The CUDA C source of torchlet's kernels for element type `T`, exactly as NVRTC compiles it: kernels/*.cu
 /// behind the declarations of kernels/common.cuh and the pointwise and reduction ops generated from their
 /// tables. Available in every build (it needs no CUDA); the CPU emulation of the kernels compiles it too.
+#[doc(hidden)]
 pub fn kernel_source<T: crate::Element>() -> String {
     crate::storage::kernel_source::full_source::<T>()
 }

@@ -5,17 +5,6 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal, Uniform};
 use std::fmt::{Debug, Display};
 
-/// Extra bounds that the CUDA backend needs of an element (empty without the `cuda` feature).
-#[cfg(feature = "cuda")]
-pub trait DeviceElement: cudarc::driver::DeviceRepr + cudarc::driver::ValidAsZeroBits + Unpin {}
-#[cfg(feature = "cuda")]
-impl<T: cudarc::driver::DeviceRepr + cudarc::driver::ValidAsZeroBits + Unpin> DeviceElement for T {}
-/// Extra bounds that the CUDA backend needs of an element (empty without the `cuda` feature).
-#[cfg(not(feature = "cuda"))]
-pub trait DeviceElement {}
-#[cfg(not(feature = "cuda"))]
-impl<T> DeviceElement for T {}
-
 /// The element type of a tensor, as a value (torch's `tensor.dtype`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DType {
@@ -43,7 +32,7 @@ impl DType {
     }
 
     /// The C type of this element in the CUDA kernels (`float`, `double`).
-    pub fn c_type(self) -> &'static str {
+    pub(crate) fn c_type(self) -> &'static str {
         match self {
             DType::F32 => "float",
             DType::F64 => "double",
@@ -51,7 +40,7 @@ impl DType {
     }
 
     /// The suffix of this dtype's CUDA kernels (`unary_f32`, `unary_f64`).
-    pub fn kernel_suffix(self) -> &'static str {
+    pub(crate) fn kernel_suffix(self) -> &'static str {
         match self {
             DType::F32 => "f32",
             DType::F64 => "f64",
@@ -65,11 +54,74 @@ impl std::fmt::Display for DType {
     }
 }
 
-mod sealed {
+/// What the kernels need of an element, kept out of the public API: the trait is sealed (only `f32` and
+/// `f64` implement it), and its bounds and methods are torchlet's own business.
+pub(crate) mod sealed {
+    /// Only `f32` and `f64` are elements: the kernels exist for these two alone (`Math` among them), and the
+    /// CUDA backend needs them to be plain device values (cudarc's `DeviceRepr`, `ValidAsZeroBits`).
+    #[cfg(feature = "cuda")]
+    pub trait Sealed:
+        crate::storage::math::Math + cudarc::driver::DeviceRepr + cudarc::driver::ValidAsZeroBits + Unpin + Gemm
+    {
+    }
     /// Only `f32` and `f64` are elements: the kernels exist for these two alone (`Math` among them).
-    pub trait Sealed: crate::storage::math::Math {}
+    #[cfg(not(feature = "cuda"))]
+    pub trait Sealed: crate::storage::math::Math + Gemm {}
     impl Sealed for f32 {}
     impl Sealed for f64 {}
+
+    /// The CPU matrix product for the element type (matrixmultiply's `sgemm` / `dgemm`).
+    pub trait Gemm: Sized {
+        /// `C = A B + beta * C` with arbitrary row/column strides (in elements).
+        ///
+        /// # Safety
+        /// The pointers must be valid for the strided `m x k`, `k x n` and `m x n` views they describe, and `C`
+        /// must not overlap `A` or `B`. With `beta = 0`, C is only written, so it may be uninitialised.
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn gemm(
+            m: usize,
+            k: usize,
+            n: usize,
+            a: *const Self,
+            rsa: isize,
+            csa: isize,
+            b: *const Self,
+            rsb: isize,
+            csb: isize,
+            beta: Self,
+            c: *mut Self,
+            rsc: isize,
+            csc: isize,
+        );
+    }
+
+    macro_rules! impl_gemm {
+        ($t:ty, $gemm:path) => {
+            impl Gemm for $t {
+                unsafe fn gemm(
+                    m: usize,
+                    k: usize,
+                    n: usize,
+                    a: *const Self,
+                    rsa: isize,
+                    csa: isize,
+                    b: *const Self,
+                    rsb: isize,
+                    csb: isize,
+                    beta: Self,
+                    c: *mut Self,
+                    rsc: isize,
+                    csc: isize,
+                ) {
+                    // SAFETY: forwarded from this function's contract.
+                    unsafe { $gemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
+                }
+            }
+        };
+    }
+
+    impl_gemm!(f32, matrixmultiply::sgemm);
+    impl_gemm!(f64, matrixmultiply::dgemm);
 }
 
 /// A floating-point element type of a tensor (`f32` or `f64`); sealed, since every kernel is written for
@@ -88,7 +140,7 @@ mod sealed {
 /// # Ok::<(), torchlet::Error>(())
 /// ```
 pub trait Element:
-    sealed::Sealed + Float + FromPrimitive + ToPrimitive + Debug + Display + Default + Send + Sync + 'static + DeviceElement
+    sealed::Sealed + Float + FromPrimitive + ToPrimitive + Debug + Display + Default + Send + Sync + 'static
 {
     /// This type as a [`DType`] value.
     const DTYPE: DType;
@@ -101,32 +153,10 @@ pub trait Element:
 
     /// One draw from U(lo, hi); `lo == hi` gives `lo`.
     fn sample_uniform<R: Rng + ?Sized>(lo: Self, hi: Self, rng: &mut R) -> Self;
-
-    /// `C = A B + beta * C` with arbitrary row/column strides (in elements).
-    ///
-    /// # Safety
-    /// The pointers must be valid for the strided `m x k`, `k x n` and `m x n` views they describe, and `C`
-    /// must not overlap `A` or `B`. With `beta = 0`, C is only written, so it may be uninitialised.
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn gemm(
-        m: usize,
-        k: usize,
-        n: usize,
-        a: *const Self,
-        rsa: isize,
-        csa: isize,
-        b: *const Self,
-        rsb: isize,
-        csb: isize,
-        beta: Self,
-        c: *mut Self,
-        rsc: isize,
-        csc: isize,
-    );
 }
 
 macro_rules! impl_element {
-    ($t:ty, $dtype:expr, $gemm:path) => {
+    ($t:ty, $dtype:expr) => {
         impl Element for $t {
             const DTYPE: DType = $dtype;
 
@@ -145,28 +175,9 @@ macro_rules! impl_element {
                 // Uniform::new only fails for lo >= hi or non-finite bounds; fall back to lo then.
                 Uniform::new(lo, hi).map(|u| u.sample(rng)).unwrap_or(lo)
             }
-
-            unsafe fn gemm(
-                m: usize,
-                k: usize,
-                n: usize,
-                a: *const Self,
-                rsa: isize,
-                csa: isize,
-                b: *const Self,
-                rsb: isize,
-                csb: isize,
-                beta: Self,
-                c: *mut Self,
-                rsc: isize,
-                csc: isize,
-            ) {
-                // SAFETY: forwarded from this function's contract.
-                unsafe { $gemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
-            }
         }
     };
 }
 
-impl_element!(f32, DType::F32, matrixmultiply::sgemm);
-impl_element!(f64, DType::F64, matrixmultiply::dgemm);
+impl_element!(f32, DType::F32);
+impl_element!(f64, DType::F64);

@@ -268,11 +268,6 @@ impl<T: Element> Tensor<T> {
         &self.0.layout.shape
     }
 
-    /// Same as [`Tensor::shape`], candle's name for it.
-    pub fn dims(&self) -> &[usize] {
-        self.shape()
-    }
-
     /// The number of dimensions (`tensor.dim()`).
     pub fn rank(&self) -> usize {
         self.0.layout.shape.len()
