@@ -1,7 +1,6 @@
 //! The five tutorials, each built twice — hand-derived gradients and autograd — checked against each
 //! other epoch by epoch, and (feature `tch`) both against libtorch from libtorch's own initial parameters.
 
-
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use torchlet::data::{make_regression, train_test_split, DataLoader, MakeRegression, TensorDataset};

@@ -2,7 +2,6 @@
 //! and `addmm`, the product added onto a copy of a third view in the GEMM itself (`beta = 1`).
 
 use super::map;
-use crate::element::sealed::Gemm;
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::shape::Layout;
