@@ -7,7 +7,7 @@ use crate::device::Device;
 use crate::element::Element;
 use crate::error::Result;
 use crate::shape::{broadcast_shapes, Dims};
-use crate::storage::{BinaryOp, Side};
+use crate::storage::{BinaryOp, Recorded, Side};
 use crate::tensor::Tensor;
 use smallvec::smallvec;
 
@@ -19,14 +19,14 @@ fn forward<T: Element>(name: &'static str, lhs: &Tensor<T>, rhs: &Tensor<T>, op:
     Ok(Tensor::from_storage(storage, &shape))
 }
 
-/// `a ± b`: the gradient (negated for the rhs of a difference) summed back to each operand's shape; nothing
-/// is saved.
-struct SumBackward {
+/// `a ± b` ([`Recorded::Sum`]): the gradient (negated for the rhs of a difference) summed back to each
+/// operand's shape; nothing is saved.
+struct AddSubBackward {
     shapes: [Dims; 2],
     rhs_negated: bool,
 }
 
-impl<T: Element> BackwardOp<T> for SumBackward {
+impl<T: Element> BackwardOp<T> for AddSubBackward {
     fn backward(&self, grad: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>> {
         let lhs = needs[0].then(|| grad.sum_to_shape(&self.shapes[0])).transpose()?;
         let rhs = needs[1]
@@ -103,65 +103,57 @@ fn on_one_device<T: Element, R>(
 }
 
 impl<T: Element> Tensor<T> {
-    /// `lhs op rhs` with broadcasting, recorded as `name` with the op's gradient.
-    fn binary_op(&self, name: &'static str, grad_fn: &'static str, rhs: &Tensor<T>, op: BinaryOp) -> Result<Self> {
+    /// `lhs op rhs` with broadcasting, recorded as the op table says ([`BinaryOp::recorded`]).
+    fn binary(&self, rhs: &Tensor<T>, op: BinaryOp) -> Result<Self> {
         on_one_device(self, rhs, |lhs, rhs| {
-            let out = forward(name, lhs, rhs, op)?;
-            Ok(record(grad_fn, out, &[lhs, rhs], |_| PointwiseBackward {
-                name: grad_fn,
-                op,
-                lhs: Saved::input(lhs),
-                rhs: Saved::input(rhs),
-            }))
-        })
-    }
-
-    /// `lhs op rhs` for a comparison: a 0/1 tensor of the element type, never recorded (torch's comparisons
-    /// return booleans, which have no gradient).
-    fn compare(&self, name: &'static str, rhs: &Tensor<T>, op: BinaryOp) -> Result<Self> {
-        on_one_device(self, rhs, |lhs, rhs| forward(name, lhs, rhs, op))
-    }
-
-    /// `lhs ± rhs`, whose backward needs only the operands' shapes.
-    fn sum_op(&self, name: &'static str, grad_fn: &'static str, rhs: &Tensor<T>, op: BinaryOp) -> Result<Self> {
-        on_one_device(self, rhs, |lhs, rhs| {
-            let out = forward(name, lhs, rhs, op)?;
-            let shapes = [Dims::from_slice(lhs.shape()), Dims::from_slice(rhs.shape())];
-            let rhs_negated = op == BinaryOp::Sub;
-            Ok(record(grad_fn, out, &[lhs, rhs], |_| SumBackward { shapes, rhs_negated }))
+            let out = forward(op.name(), lhs, rhs, op)?;
+            Ok(match op.recorded() {
+                Recorded::Sum(grad_fn) => {
+                    let shapes = [Dims::from_slice(lhs.shape()), Dims::from_slice(rhs.shape())];
+                    let rhs_negated = op == BinaryOp::Sub;
+                    record(grad_fn, out, &[lhs, rhs], |_| AddSubBackward { shapes, rhs_negated })
+                }
+                Recorded::Pointwise(grad_fn) => record(grad_fn, out, &[lhs, rhs], |_| PointwiseBackward {
+                    name: grad_fn,
+                    op,
+                    lhs: Saved::input(lhs),
+                    rhs: Saved::input(rhs),
+                }),
+                Recorded::Not => out,
+            })
         })
     }
 
     /// `self + rhs` with broadcasting (`torch.add`); `&a + &b` is the panicking form. As in torch, a 0-D CPU
     /// tensor may meet a tensor on another device (as a scalar; the same for every binary op).
     pub fn add(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
-        self.sum_op("add", "AddBackward0", rhs, BinaryOp::Add)
+        self.binary(rhs, BinaryOp::Add)
     }
 
     /// `self - rhs` with broadcasting (`torch.sub`); `&a - &b` is the panicking form.
     pub fn sub(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
-        self.sum_op("sub", "SubBackward0", rhs, BinaryOp::Sub)
+        self.binary(rhs, BinaryOp::Sub)
     }
 
     /// `self * rhs` elementwise with broadcasting (`torch.mul`); `&a * &b` is the panicking form.
     pub fn mul(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
-        self.binary_op("mul", "MulBackward0", rhs, BinaryOp::Mul)
+        self.binary(rhs, BinaryOp::Mul)
     }
 
     /// `self / rhs` elementwise with broadcasting (`torch.div`); `&a / &b` is the panicking form.
     pub fn div(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
-        self.binary_op("div", "DivBackward0", rhs, BinaryOp::Div)
+        self.binary(rhs, BinaryOp::Div)
     }
 
     /// The larger of each pair of elements, with broadcasting (`torch.maximum`); NaN if either is NaN, and a
     /// tie sends half the gradient to each side, as torch.
     pub fn maximum(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
-        self.binary_op("maximum", "MaximumBackward0", rhs, BinaryOp::Maximum)
+        self.binary(rhs, BinaryOp::Maximum)
     }
 
     /// The smaller of each pair of elements, with broadcasting (`torch.minimum`).
     pub fn minimum(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
-        self.binary_op("minimum", "MinimumBackward0", rhs, BinaryOp::Minimum)
+        self.binary(rhs, BinaryOp::Minimum)
     }
 
     /// `1` where `self == rhs`, else `0`, with broadcasting (`torch.eq`). Comparisons return a tensor of the
@@ -174,31 +166,31 @@ impl<T: Element> Tensor<T> {
     /// # Ok::<(), torchlet::Error>(())
     /// ```
     pub fn eq(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
-        self.compare("eq", rhs, BinaryOp::Eq)
+        self.binary(rhs, BinaryOp::Eq)
     }
 
     /// `1` where `self != rhs` (NaN included), else `0` (`torch.ne`).
     pub fn ne(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
-        self.compare("ne", rhs, BinaryOp::Ne)
+        self.binary(rhs, BinaryOp::Ne)
     }
 
     /// `1` where `self < rhs`, else `0` (`torch.lt`).
     pub fn lt(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
-        self.compare("lt", rhs, BinaryOp::Lt)
+        self.binary(rhs, BinaryOp::Lt)
     }
 
     /// `1` where `self <= rhs`, else `0` (`torch.le`).
     pub fn le(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
-        self.compare("le", rhs, BinaryOp::Le)
+        self.binary(rhs, BinaryOp::Le)
     }
 
     /// `1` where `self > rhs`, else `0` (`torch.gt`).
     pub fn gt(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
-        self.compare("gt", rhs, BinaryOp::Gt)
+        self.binary(rhs, BinaryOp::Gt)
     }
 
     /// `1` where `self >= rhs`, else `0` (`torch.ge`).
     pub fn ge(&self, rhs: &Tensor<T>) -> Result<Tensor<T>> {
-        self.compare("ge", rhs, BinaryOp::Ge)
+        self.binary(rhs, BinaryOp::Ge)
     }
 }

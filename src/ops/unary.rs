@@ -1,5 +1,5 @@
 //! Elementwise functions of one tensor (neg, exp, powers, activations, arithmetic with a scalar), each one
-//! entry of the pointwise table (src/storage/pointwise.rs) recorded here with its grad_fn name. Their
+//! entry of the pointwise table (src/storage/pointwise.rs), which also names its grad_fn, recorded here. Their
 //! backward is one primitive for all: `g · f'(x or y)` in one pass and one allocation.
 
 use super::with_storages;
@@ -42,8 +42,9 @@ impl<T: Element> BackwardOp<T> for UnaryBackward<T> {
 }
 
 impl<T: Element> Tensor<T> {
-    /// `op(self, c)` elementwise, recorded as `name` with the op's gradient.
-    pub(crate) fn pointwise(&self, name: &'static str, op: UnaryOp, c: T) -> Result<Self> {
+    /// `op(self, c)` elementwise, recorded under the op's grad_fn name with the op's gradient.
+    pub(crate) fn pointwise(&self, op: UnaryOp, c: T) -> Result<Self> {
+        let name = op.grad_fn();
         let out = map(self, op, c)?;
         Ok(record(name, out, &[self], |out| {
             let saved = match op.saves() {
@@ -57,47 +58,47 @@ impl<T: Element> Tensor<T> {
 
     /// `-self` (`torch.neg`); `-&a` is the operator form.
     pub fn neg(&self) -> Result<Self> {
-        self.pointwise("NegBackward0", UnaryOp::Neg, T::zero())
+        self.pointwise(UnaryOp::Neg, T::zero())
     }
 
     /// `self * self` elementwise (`torch.square`).
     pub fn square(&self) -> Result<Self> {
-        self.pointwise("PowBackward0", UnaryOp::Square, T::zero())
+        self.pointwise(UnaryOp::Square, T::zero())
     }
 
     /// Elementwise square root (`torch.sqrt`).
     pub fn sqrt(&self) -> Result<Self> {
-        self.pointwise("SqrtBackward0", UnaryOp::Sqrt, T::zero())
+        self.pointwise(UnaryOp::Sqrt, T::zero())
     }
 
     /// Elementwise `e^x` (`torch.exp`).
     pub fn exp(&self) -> Result<Self> {
-        self.pointwise("ExpBackward0", UnaryOp::Exp, T::zero())
+        self.pointwise(UnaryOp::Exp, T::zero())
     }
 
     /// Elementwise natural logarithm (`torch.log`).
     pub fn log(&self) -> Result<Self> {
-        self.pointwise("LogBackward0", UnaryOp::Log, T::zero())
+        self.pointwise(UnaryOp::Log, T::zero())
     }
 
     /// Elementwise `ln(1 + x)` (`torch.log1p`), accurate for small `x`.
     pub fn log1p(&self) -> Result<Self> {
-        self.pointwise("Log1PBackward0", UnaryOp::Log1p, T::zero())
+        self.pointwise(UnaryOp::Log1p, T::zero())
     }
 
     /// Elementwise absolute value (`torch.abs`); its gradient at 0 is 0, as torch's.
     pub fn abs(&self) -> Result<Self> {
-        self.pointwise("AbsBackward0", UnaryOp::Abs, T::zero())
+        self.pointwise(UnaryOp::Abs, T::zero())
     }
 
     /// Elementwise sign (`torch.sign`): -1, 0 or 1 (NaN stays NaN); its gradient is 0.
     pub fn sign(&self) -> Result<Self> {
-        self.pointwise("SignBackward0", UnaryOp::Sign, T::zero())
+        self.pointwise(UnaryOp::Sign, T::zero())
     }
 
     /// Elementwise `x^p` for a real exponent (`torch.pow(x, p)`); for `p = 0` the gradient is 0 everywhere.
     pub fn powf(&self, p: T) -> Result<Self> {
-        self.pointwise("PowBackward0", UnaryOp::Powf, p)
+        self.pointwise(UnaryOp::Powf, p)
     }
 
     /// Elementwise `x^n` for an integer exponent (`x ** n`).
@@ -116,49 +117,49 @@ impl<T: Element> Tensor<T> {
     /// # Ok::<(), torchlet::Error>(())
     /// ```
     pub fn relu(&self) -> Result<Self> {
-        self.pointwise("ReluBackward0", UnaryOp::Relu, T::zero())
+        self.pointwise(UnaryOp::Relu, T::zero())
     }
 
     /// `x` where positive, else `negative_slope · x` (`F.leaky_relu`; torch's default slope is 0.01).
     pub fn leaky_relu(&self, negative_slope: T) -> Result<Self> {
-        self.pointwise("LeakyReluBackward0", UnaryOp::LeakyRelu, negative_slope)
+        self.pointwise(UnaryOp::LeakyRelu, negative_slope)
     }
 
     /// The logistic function `1 / (1 + e^-x)` elementwise (`torch.sigmoid`).
     pub fn sigmoid(&self) -> Result<Self> {
-        self.pointwise("SigmoidBackward0", UnaryOp::Sigmoid, T::zero())
+        self.pointwise(UnaryOp::Sigmoid, T::zero())
     }
 
     /// Hyperbolic tangent elementwise (`torch.tanh`).
     pub fn tanh(&self) -> Result<Self> {
-        self.pointwise("TanhBackward0", UnaryOp::Tanh, T::zero())
+        self.pointwise(UnaryOp::Tanh, T::zero())
     }
 
     /// GELU elementwise (`F.gelu`): the exact `x Φ(x)` with erf, or torch's `approximate="tanh"` form.
     pub fn gelu(&self, approximate: GeluApproximate) -> Result<Self> {
         match approximate {
-            GeluApproximate::None => self.pointwise("GeluBackward0", UnaryOp::Gelu, T::zero()),
-            GeluApproximate::Tanh => self.pointwise("GeluBackward0", UnaryOp::GeluTanh, T::zero()),
+            GeluApproximate::None => self.pointwise(UnaryOp::Gelu, T::zero()),
+            GeluApproximate::Tanh => self.pointwise(UnaryOp::GeluTanh, T::zero()),
         }
     }
 
     /// SiLU (swish), `x σ(x)` elementwise (`F.silu`).
     pub fn silu(&self) -> Result<Self> {
-        self.pointwise("SiluBackward0", UnaryOp::Silu, T::zero())
+        self.pointwise(UnaryOp::Silu, T::zero())
     }
 
     /// `ln(1 + e^{βx}) / β`, linear where `βx > threshold` (`F.softplus`; torch's defaults are β = 1 and
     /// threshold 20).
     pub fn softplus(&self, beta: T, threshold: T) -> Result<Self> {
         if beta == T::one() {
-            return self.pointwise("SoftplusBackward0", UnaryOp::Softplus, threshold);
+            return self.pointwise(UnaryOp::Softplus, threshold);
         }
-        self.mul_scalar(beta)?.pointwise("SoftplusBackward0", UnaryOp::Softplus, threshold)?.div_scalar(beta)
+        self.mul_scalar(beta)?.pointwise(UnaryOp::Softplus, threshold)?.div_scalar(beta)
     }
 
     /// ELU, `x` where positive else `α (e^x - 1)` (`F.elu`; torch's default α is 1).
     pub fn elu(&self, alpha: T) -> Result<Self> {
-        self.pointwise("EluBackward0", UnaryOp::Elu, alpha)
+        self.pointwise(UnaryOp::Elu, alpha)
     }
 
     /// Each element limited to `[min, max]` (`torch.clamp`; either bound may be absent). NaN stays NaN, and
@@ -180,42 +181,42 @@ impl<T: Element> Tensor<T> {
 
     /// `max(x, min)` elementwise (`torch.clamp_min`).
     pub fn clamp_min(&self, min: T) -> Result<Self> {
-        self.pointwise("ClampMinBackward0", UnaryOp::ClampMin, min)
+        self.pointwise(UnaryOp::ClampMin, min)
     }
 
     /// `min(x, max)` elementwise (`torch.clamp_max`).
     pub fn clamp_max(&self, max: T) -> Result<Self> {
-        self.pointwise("ClampMaxBackward0", UnaryOp::ClampMax, max)
+        self.pointwise(UnaryOp::ClampMax, max)
     }
 
     /// `self + c` (`&a + c` is the operator form).
     pub fn add_scalar(&self, c: T) -> Result<Self> {
-        self.pointwise("AddBackward0", UnaryOp::Add, c)
+        self.pointwise(UnaryOp::Add, c)
     }
 
     /// `self - c`.
     pub fn sub_scalar(&self, c: T) -> Result<Self> {
-        self.pointwise("SubBackward0", UnaryOp::Add, -c)
+        self.pointwise(UnaryOp::Sub, c)
     }
 
     /// `c - self` (`c - &a`).
     pub fn rsub_scalar(&self, c: T) -> Result<Self> {
-        self.pointwise("RsubBackward1", UnaryOp::RSub, c)
+        self.pointwise(UnaryOp::RSub, c)
     }
 
     /// `self * c` (`&a * c`, `c * &a`).
     pub fn mul_scalar(&self, c: T) -> Result<Self> {
-        self.pointwise("MulBackward0", UnaryOp::Mul, c)
+        self.pointwise(UnaryOp::Mul, c)
     }
 
     /// `self / c` (`&a / c`).
     pub fn div_scalar(&self, c: T) -> Result<Self> {
-        self.pointwise("DivBackward0", UnaryOp::Div, c)
+        self.pointwise(UnaryOp::Div, c)
     }
 
     /// `c / self` (`c / &a`).
     pub fn rdiv_scalar(&self, c: T) -> Result<Self> {
-        self.pointwise("DivBackward0", UnaryOp::RDiv, c)
+        self.pointwise(UnaryOp::RDiv, c)
     }
 }
 

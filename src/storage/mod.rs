@@ -20,7 +20,7 @@ pub(crate) mod reduce;
 pub(crate) mod simd;
 
 pub(crate) use backend::{AddcOp, BackendStorage};
-pub(crate) use pointwise::{BinaryOp, Saves, Side, UnaryOp};
+pub(crate) use pointwise::{BinaryOp, Recorded, Saves, Side, UnaryOp};
 pub(crate) use reduce::ReduceOp;
 
 use self::cpu::CpuStorage;
@@ -130,7 +130,7 @@ impl<T: Element> Storage<T> {
 
     /// `lhs op rhs` for two views already broadcast to the same shape; the result is contiguous.
     pub fn binary(&self, lhs: &Layout, rhs: &Self, rhs_layout: &Layout, op: BinaryOp) -> Result<Self> {
-        match Self::pair(binary_name(op), self, rhs)? {
+        match Self::pair(op.name(), self, rhs)? {
             Backends::Cpu([a, b]) => a.binary(lhs, b, rhs_layout, op).map(Storage::Cpu),
             Backends::Cuda([a, b]) => a.binary(lhs, b, rhs_layout, op).map(Storage::Cuda),
         }
@@ -303,24 +303,6 @@ impl<T: Element> Storage<T> {
             Storage::Cpu(s) => s.map_inplace(dst, op, c),
             Storage::Cuda(s) => s.map_inplace(dst, op, c),
         }
-    }
-}
-
-/// The name errors give a binary op.
-fn binary_name(op: BinaryOp) -> &'static str {
-    match op {
-        BinaryOp::Add => "add",
-        BinaryOp::Sub => "sub",
-        BinaryOp::Mul => "mul",
-        BinaryOp::Div => "div",
-        BinaryOp::Maximum => "maximum",
-        BinaryOp::Minimum => "minimum",
-        BinaryOp::Eq => "eq",
-        BinaryOp::Ne => "ne",
-        BinaryOp::Lt => "lt",
-        BinaryOp::Le => "le",
-        BinaryOp::Gt => "gt",
-        BinaryOp::Ge => "ge",
     }
 }
 

@@ -85,6 +85,7 @@ macro_rules! unary_ops {
     ($(
         $(#[doc = $doc:literal])*
         $name:ident {
+            grad_fn: $grad_fn:literal,
             f: |$x:ident, $c:ident| $f:expr,
             cuda: $cuda:literal,
             saves: $saves:ident,
@@ -105,6 +106,13 @@ macro_rules! unary_ops {
             /// The op's code in the CUDA kernels.
             pub(crate) fn code(self) -> i32 {
                 self as i32
+            }
+
+            /// The name torch gives the op's backward node (`tensor.grad_fn`), e.g. `TanhBackward0`.
+            pub(crate) fn grad_fn(self) -> &'static str {
+                match self {
+                    $(UnaryOp::$name => $grad_fn,)*
+                }
             }
 
             /// What the gradient reads besides `g`.
@@ -169,10 +177,24 @@ macro_rules! unary_ops {
     };
 }
 
+/// How a binary op is recorded for autograd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Recorded {
+    /// `a ± b`: the gradient passes through to each operand (negated for the rhs of a difference), summed
+    /// back to its shape; nothing is saved.
+    Sum(&'static str),
+    /// Both operands saved; each gradient one `binary_grad` pass.
+    Pointwise(&'static str),
+    /// A comparison: a 0/1 tensor with no gradient, as torch's booleans have none.
+    Not,
+}
+
 macro_rules! binary_ops {
     ($(
         $(#[doc = $doc:literal])*
         $name:ident {
+            name: $op_name:literal,
+            recorded: $recorded:ident $(($grad_fn:literal))?,
             f: |$a:ident, $b:ident| $f:expr,
             cuda: $cuda:literal,
             grad_lhs: |$la:ident, $lb:ident, $lg:ident| $grad_lhs:expr,
@@ -190,6 +212,20 @@ macro_rules! binary_ops {
         impl BinaryOp {
             /// Every op, in code order.
             pub(crate) const ALL: &'static [BinaryOp] = &[$(BinaryOp::$name,)*];
+
+            /// The op's name as torch's function (`add`, `maximum`, `gt`), for errors.
+            pub(crate) fn name(self) -> &'static str {
+                match self {
+                    $(BinaryOp::$name => $op_name,)*
+                }
+            }
+
+            /// How autograd records the op, with its grad_fn name.
+            pub(crate) fn recorded(self) -> Recorded {
+                match self {
+                    $(BinaryOp::$name => Recorded::$recorded $(($grad_fn))?,)*
+                }
+            }
 
             /// The op's code in the CUDA kernels.
             pub(crate) fn code(self) -> i32 {
@@ -244,25 +280,26 @@ macro_rules! binary_ops {
 // or double function, and the constants K_SQRT1_2 = 1/√2, K_2_SQRTPI = 2/√π, K_SQRT_2_PI = √(2/π).
 unary_ops! {
     /// `x` (copies and layout changes).
-    Identity { f: |x, _c| x, cuda: "x", saves: Nothing, grad: |_x, _y, _c, g| g, cuda_grad: "g" }
+    Identity { grad_fn: "CloneBackward0", f: |x, _c| x, cuda: "x", saves: Nothing, grad: |_x, _y, _c, g| g, cuda_grad: "g" }
     /// `-x`
-    Neg { f: |x, _c| -x, cuda: "-x", saves: Nothing, grad: |_x, _y, _c, g| -g, cuda_grad: "-g" }
+    Neg { grad_fn: "NegBackward0", f: |x, _c| -x, cuda: "-x", saves: Nothing, grad: |_x, _y, _c, g| -g, cuda_grad: "-g" }
     /// `x²`; torch's pow backward: `g · (2 x)`.
-    Square { f: |x, _c| x * x, cuda: "x * x", saves: Input, grad: |x, _y, _c, g| g * (k::<T>(2.0) * x), cuda_grad: "g * ((T)2 * x)" }
+    Square { grad_fn: "PowBackward0", f: |x, _c| x * x, cuda: "x * x", saves: Input, grad: |x, _y, _c, g| g * (k::<T>(2.0) * x), cuda_grad: "g * ((T)2 * x)" }
     /// `√x`; `g / (2 y)`.
-    Sqrt { f: |x, _c| x.sqrt(), cuda: "t_sqrt(x)", saves: Output, grad: |_x, y, _c, g| g / (k::<T>(2.0) * y), cuda_grad: "g / ((T)2 * y)" }
+    Sqrt { grad_fn: "SqrtBackward0", f: |x, _c| x.sqrt(), cuda: "t_sqrt(x)", saves: Output, grad: |_x, y, _c, g| g / (k::<T>(2.0) * y), cuda_grad: "g / ((T)2 * y)" }
     /// `eˣ`; `g · y`.
-    Exp { f: |x, _c| x.vexp(), cuda: "t_exp(x)", saves: Output, grad: |_x, y, _c, g| g * y, cuda_grad: "g * y" }
+    Exp { grad_fn: "ExpBackward0", f: |x, _c| x.vexp(), cuda: "t_exp(x)", saves: Output, grad: |_x, y, _c, g| g * y, cuda_grad: "g * y" }
     /// `ln x`; `g / x`.
-    Log { f: |x, _c| x.ln(), cuda: "t_log(x)", saves: Input, grad: |x, _y, _c, g| g / x, cuda_grad: "g / x" }
+    Log { grad_fn: "LogBackward0", f: |x, _c| x.ln(), cuda: "t_log(x)", saves: Input, grad: |x, _y, _c, g| g / x, cuda_grad: "g / x" }
     /// `ln(1 + x)`, accurate near 0; `g / (x + 1)`.
-    Log1p { f: |x, _c| x.ln_1p(), cuda: "t_log1p(x)", saves: Input, grad: |x, _y, _c, g| g / (x + T::one()), cuda_grad: "g / (x + (T)1)" }
+    Log1p { grad_fn: "Log1PBackward0", f: |x, _c| x.ln_1p(), cuda: "t_log1p(x)", saves: Input, grad: |x, _y, _c, g| g / (x + T::one()), cuda_grad: "g / (x + (T)1)" }
     /// `|x|`; `g · sign(x)`, 0 at 0.
-    Abs { f: |x, _c| x.abs(), cuda: "t_abs(x)", saves: Input, grad: |x, _y, _c, g| g * sign(x), cuda_grad: "g * t_sign(x)" }
+    Abs { grad_fn: "AbsBackward0", f: |x, _c| x.abs(), cuda: "t_abs(x)", saves: Input, grad: |x, _y, _c, g| g * sign(x), cuda_grad: "g * t_sign(x)" }
     /// torch.sign: 0 at ±0 and NaN (unlike `f64::signum`); its gradient is 0.
-    Sign { f: |x, _c| sign(x), cuda: "t_sign(x)", saves: Nothing, grad: |_x, _y, _c, _g| T::zero(), cuda_grad: "(T)0" }
+    Sign { grad_fn: "SignBackward0", f: |x, _c| sign(x), cuda: "t_sign(x)", saves: Nothing, grad: |_x, _y, _c, _g| T::zero(), cuda_grad: "(T)0" }
     /// `xᶜ`; `g · c xᶜ⁻¹`, and 0 everywhere for c = 0 (torch's pow_backward).
     Powf {
+        grad_fn: "PowBackward0",
         f: |x, c| torch_pow(x, c),
         cuda: "t_pow(x, c)",
         saves: Input,
@@ -270,19 +307,22 @@ unary_ops! {
         cuda_grad: "c == (T)0 ? (T)0 : g * (c * t_pow(x, c - (T)1))",
     }
     /// `x + c`
-    Add { f: |x, c| x + c, cuda: "x + c", saves: Nothing, grad: |_x, _y, _c, g| g, cuda_grad: "g" }
+    Add { grad_fn: "AddBackward0", f: |x, c| x + c, cuda: "x + c", saves: Nothing, grad: |_x, _y, _c, g| g, cuda_grad: "g" }
+    /// `x - c`
+    Sub { grad_fn: "SubBackward0", f: |x, c| x - c, cuda: "x - c", saves: Nothing, grad: |_x, _y, _c, g| g, cuda_grad: "g" }
     /// `x · c`
-    Mul { f: |x, c| x * c, cuda: "x * c", saves: Nothing, grad: |_x, _y, c, g| g * c, cuda_grad: "g * c" }
+    Mul { grad_fn: "MulBackward0", f: |x, c| x * c, cuda: "x * c", saves: Nothing, grad: |_x, _y, c, g| g * c, cuda_grad: "g * c" }
     /// `c - x`
-    RSub { f: |x, c| c - x, cuda: "c - x", saves: Nothing, grad: |_x, _y, _c, g| -g, cuda_grad: "-g" }
+    RSub { grad_fn: "RsubBackward1", f: |x, c| c - x, cuda: "c - x", saves: Nothing, grad: |_x, _y, _c, g| -g, cuda_grad: "-g" }
     /// `c / x`; `g / x² · (-c)`.
-    RDiv { f: |x, c| c / x, cuda: "c / x", saves: Input, grad: |x, _y, c, g| g / (x * x) * -c, cuda_grad: "g / (x * x) * -c" }
+    RDiv { grad_fn: "DivBackward0", f: |x, c| c / x, cuda: "c / x", saves: Input, grad: |x, _y, c, g| g / (x * x) * -c, cuda_grad: "g / (x * x) * -c" }
     /// `x / c`
-    Div { f: |x, c| x / c, cuda: "x / c", saves: Nothing, grad: |_x, _y, c, g| g / c, cuda_grad: "g / c" }
+    Div { grad_fn: "DivBackward0", f: |x, c| x / c, cuda: "x / c", saves: Nothing, grad: |_x, _y, c, g| g / c, cuda_grad: "g / c" }
     /// `c` everywhere (fills and zeroing); its gradient is 0.
-    Fill { f: |_x, c| c, cuda: "c", saves: Nothing, grad: |_x, _y, _c, _g| T::zero(), cuda_grad: "(T)0" }
+    Fill { grad_fn: "FillBackward0", f: |_x, c| c, cuda: "c", saves: Nothing, grad: |_x, _y, _c, _g| T::zero(), cuda_grad: "(T)0" }
     /// `max(x, c)` with NaN kept (torch.clamp_min); the gradient passes where `x ≥ c`.
     ClampMin {
+        grad_fn: "ClampMinBackward0",
         f: |x, c| if x < c { c } else { x },
         cuda: "x < c ? c : x",
         saves: Input,
@@ -291,6 +331,7 @@ unary_ops! {
     }
     /// `min(x, c)` with NaN kept (torch.clamp_max); the gradient passes where `x ≤ c`.
     ClampMax {
+        grad_fn: "ClampMaxBackward0",
         f: |x, c| if x > c { c } else { x },
         cuda: "x > c ? c : x",
         saves: Input,
@@ -299,6 +340,7 @@ unary_ops! {
     }
     /// `max(x, 0)` with NaN kept; torch's threshold_backward: 0 where `y ≤ 0`, so relu'(0) = 0.
     Relu {
+        grad_fn: "ReluBackward0",
         f: |x, _c| if x <= T::zero() { T::zero() } else { x },
         cuda: "x <= (T)0 ? (T)0 : x",
         saves: Output,
@@ -307,6 +349,7 @@ unary_ops! {
     }
     /// `x` for `x > 0`, else `c · x` (c is the negative slope).
     LeakyRelu {
+        grad_fn: "LeakyReluBackward0",
         f: |x, c| if x > T::zero() { x } else { x * c },
         cuda: "x > (T)0 ? x : x * c",
         saves: Input,
@@ -315,6 +358,7 @@ unary_ops! {
     }
     /// `1 / (1 + e⁻ˣ)`; `g · (1 - y) · y`.
     Sigmoid {
+        grad_fn: "SigmoidBackward0",
         f: |x, _c| T::one() / (T::one() + (-x).vexp()),
         cuda: "(T)1 / ((T)1 + t_exp(-x))",
         saves: Output,
@@ -323,6 +367,7 @@ unary_ops! {
     }
     /// `tanh x`; `g · (1 - y²)`.
     Tanh {
+        grad_fn: "TanhBackward0",
         f: |x, _c| x.vtanh(),
         cuda: "t_tanh(x)",
         saves: Output,
@@ -331,6 +376,7 @@ unary_ops! {
     }
     /// GELU, exact: `x · ½ (1 + erf(x/√2))`; `g · (Φ(x) + x φ(x))`.
     Gelu {
+        grad_fn: "GeluBackward0",
         f: |x, _c| x * k::<T>(0.5) * (T::one() + (x * k::<T>(FRAC_1_SQRT_2)).verf()),
         cuda: "x * (T)0.5 * ((T)1 + t_erf(x * (T)K_SQRT1_2))",
         saves: Input,
@@ -345,6 +391,7 @@ unary_ops! {
     }
     /// GELU, tanh approximation: `½ x (1 + tanh(√(2/π) (x + 0.044715 x³)))`.
     GeluTanh {
+        grad_fn: "GeluBackward0",
         f: |x, _c| {
             let inner = k::<T>(SQRT_2_OVER_PI) * (x + k::<T>(GELU_KAPPA) * (x * x * x));
             k::<T>(0.5) * x * (T::one() + inner.vtanh())
@@ -363,6 +410,7 @@ unary_ops! {
     }
     /// SiLU, `x σ(x)`; `g · σ(x) (1 + x (1 - σ(x)))`.
     Silu {
+        grad_fn: "SiluBackward0",
         f: |x, _c| x / (T::one() + (-x).vexp()),
         cuda: "x / ((T)1 + t_exp(-x))",
         saves: Input,
@@ -374,6 +422,7 @@ unary_ops! {
     }
     /// Softplus with β = 1 and threshold `c`: `ln(1 + eˣ)`, or `x` above the threshold; `g · eˣ/(eˣ + 1)`.
     Softplus {
+        grad_fn: "SoftplusBackward0",
         f: |x, c| if x > c { x } else { x.exp().ln_1p() },
         cuda: "x > c ? x : t_log1p(t_exp(x))",
         saves: Input,
@@ -383,6 +432,7 @@ unary_ops! {
     /// ELU with α = `c`: `x` for `x > 0`, else `α (eˣ - 1)`; `g · α eˣ` below 0. The gradient at NaN is
     /// NaN, as libtorch's vectorised kernel gives it (its scalar one passes `g` through).
     Elu {
+        grad_fn: "EluBackward0",
         f: |x, c| if x <= T::zero() { c * x.exp_m1() } else { x },
         cuda: "x <= (T)0 ? c * t_expm1(x) : x",
         saves: Input,
@@ -394,30 +444,35 @@ unary_ops! {
 binary_ops! {
     /// `a + b`
     Add {
+        name: "add", recorded: Sum("AddBackward0"),
         f: |a, b| a + b, cuda: "a + b",
         grad_lhs: |_a, _b, g| g, grad_rhs: |_a, _b, g| g,
         cuda_grad_lhs: "g", cuda_grad_rhs: "g",
     }
     /// `a - b`
     Sub {
+        name: "sub", recorded: Sum("SubBackward0"),
         f: |a, b| a - b, cuda: "a - b",
         grad_lhs: |_a, _b, g| g, grad_rhs: |_a, _b, g| -g,
         cuda_grad_lhs: "g", cuda_grad_rhs: "-g",
     }
     /// `a · b`
     Mul {
+        name: "mul", recorded: Pointwise("MulBackward0"),
         f: |a, b| a * b, cuda: "a * b",
         grad_lhs: |_a, b, g| g * b, grad_rhs: |a, _b, g| g * a,
         cuda_grad_lhs: "g * b", cuda_grad_rhs: "g * a",
     }
     /// `a / b`; torch's rhs gradient `-g · ((a / b) / b)`.
     Div {
+        name: "div", recorded: Pointwise("DivBackward0"),
         f: |a, b| a / b, cuda: "a / b",
         grad_lhs: |_a, b, g| g / b, grad_rhs: |a, b, g| -g * ((a / b) / b),
         cuda_grad_lhs: "g / b", cuda_grad_rhs: "-g * ((a / b) / b)",
     }
     /// torch.maximum: NaN if either is NaN; a tie splits the gradient in halves.
     Maximum {
+        name: "maximum", recorded: Pointwise("MaximumBackward0"),
         f: |a, b| if a.is_nan() || a > b { a } else { b },
         cuda: "(a != a || a > b) ? a : b",
         grad_lhs: |a, b, g| if a < b { T::zero() } else if a == b { g / k::<T>(2.0) } else { g },
@@ -427,6 +482,7 @@ binary_ops! {
     }
     /// torch.minimum: NaN if either is NaN; a tie splits the gradient in halves.
     Minimum {
+        name: "minimum", recorded: Pointwise("MinimumBackward0"),
         f: |a, b| if a.is_nan() || a < b { a } else { b },
         cuda: "(a != a || a < b) ? a : b",
         grad_lhs: |a, b, g| if a > b { T::zero() } else if a == b { g / k::<T>(2.0) } else { g },
@@ -435,17 +491,17 @@ binary_ops! {
         cuda_grad_rhs: "a < b ? (T)0 : (a == b ? g / (T)2 : g)",
     }
     /// `1` where `a == b`, else `0`; comparisons have no gradient.
-    Eq { f: |a, b| bool01(a == b), cuda: "(T)(a == b)", grad_lhs: |_a, _b, _g| T::zero(), grad_rhs: |_a, _b, _g| T::zero(), cuda_grad_lhs: "(T)0", cuda_grad_rhs: "(T)0" }
+    Eq { name: "eq", recorded: Not, f: |a, b| bool01(a == b), cuda: "(T)(a == b)", grad_lhs: |_a, _b, _g| T::zero(), grad_rhs: |_a, _b, _g| T::zero(), cuda_grad_lhs: "(T)0", cuda_grad_rhs: "(T)0" }
     /// `1` where `a != b` (NaN included), else `0`.
-    Ne { f: |a, b| bool01(a != b), cuda: "(T)(a != b)", grad_lhs: |_a, _b, _g| T::zero(), grad_rhs: |_a, _b, _g| T::zero(), cuda_grad_lhs: "(T)0", cuda_grad_rhs: "(T)0" }
+    Ne { name: "ne", recorded: Not, f: |a, b| bool01(a != b), cuda: "(T)(a != b)", grad_lhs: |_a, _b, _g| T::zero(), grad_rhs: |_a, _b, _g| T::zero(), cuda_grad_lhs: "(T)0", cuda_grad_rhs: "(T)0" }
     /// `1` where `a < b`, else `0`.
-    Lt { f: |a, b| bool01(a < b), cuda: "(T)(a < b)", grad_lhs: |_a, _b, _g| T::zero(), grad_rhs: |_a, _b, _g| T::zero(), cuda_grad_lhs: "(T)0", cuda_grad_rhs: "(T)0" }
+    Lt { name: "lt", recorded: Not, f: |a, b| bool01(a < b), cuda: "(T)(a < b)", grad_lhs: |_a, _b, _g| T::zero(), grad_rhs: |_a, _b, _g| T::zero(), cuda_grad_lhs: "(T)0", cuda_grad_rhs: "(T)0" }
     /// `1` where `a ≤ b`, else `0`.
-    Le { f: |a, b| bool01(a <= b), cuda: "(T)(a <= b)", grad_lhs: |_a, _b, _g| T::zero(), grad_rhs: |_a, _b, _g| T::zero(), cuda_grad_lhs: "(T)0", cuda_grad_rhs: "(T)0" }
+    Le { name: "le", recorded: Not, f: |a, b| bool01(a <= b), cuda: "(T)(a <= b)", grad_lhs: |_a, _b, _g| T::zero(), grad_rhs: |_a, _b, _g| T::zero(), cuda_grad_lhs: "(T)0", cuda_grad_rhs: "(T)0" }
     /// `1` where `a > b`, else `0`.
-    Gt { f: |a, b| bool01(a > b), cuda: "(T)(a > b)", grad_lhs: |_a, _b, _g| T::zero(), grad_rhs: |_a, _b, _g| T::zero(), cuda_grad_lhs: "(T)0", cuda_grad_rhs: "(T)0" }
+    Gt { name: "gt", recorded: Not, f: |a, b| bool01(a > b), cuda: "(T)(a > b)", grad_lhs: |_a, _b, _g| T::zero(), grad_rhs: |_a, _b, _g| T::zero(), cuda_grad_lhs: "(T)0", cuda_grad_rhs: "(T)0" }
     /// `1` where `a ≥ b`, else `0`.
-    Ge { f: |a, b| bool01(a >= b), cuda: "(T)(a >= b)", grad_lhs: |_a, _b, _g| T::zero(), grad_rhs: |_a, _b, _g| T::zero(), cuda_grad_lhs: "(T)0", cuda_grad_rhs: "(T)0" }
+    Ge { name: "ge", recorded: Not, f: |a, b| bool01(a >= b), cuda: "(T)(a >= b)", grad_lhs: |_a, _b, _g| T::zero(), grad_rhs: |_a, _b, _g| T::zero(), cuda_grad_lhs: "(T)0", cuda_grad_rhs: "(T)0" }
 }
 
 /// √(2/π) and κ, the tanh-GELU's constants (kernels/common.cuh has the same as K_SQRT_2_PI and GELU_KAPPA).
