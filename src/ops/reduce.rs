@@ -6,7 +6,7 @@ use crate::autograd::{no_grad, record, BackwardOp, Grads, Saved};
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::shape::{resolve_dim, Dims};
-use crate::storage::ReduceOp;
+use crate::storage::{ReduceBackward, ReduceOp};
 use crate::tensor::Tensor;
 use smallvec::smallvec;
 
@@ -26,7 +26,7 @@ impl<T: Element> BackwardOp<T> for SelectBackward<T> {
     }
 }
 
-/// The gradient of a sum is the output's gradient spread back over every summed element.
+/// [`ReduceBackward::Spread`]: the output's gradient spread back over every reduced element (a sum's).
 struct SumBackward {
     input_shape: Dims,
     /// The output's shape with the summed dims kept as 1, so it broadcasts against the input.
@@ -40,8 +40,19 @@ impl<T: Element> BackwardOp<T> for SumBackward {
 }
 
 impl<T: Element> Tensor<T> {
-    fn sum_into(&self, kept_shape: Dims, out_shape: &[usize], name: &'static str) -> Result<Self> {
-        let storage = self.read().sum_to(self.layout(), &kept_shape)?;
+    /// `op` over all elements, as a 0-D tensor, recorded with the gradient the op table gives it.
+    fn reduce_all(&self, op: ReduceOp) -> Result<Self> {
+        let [grad_fn, _] = op.grad_fns();
+        match op.backward() {
+            ReduceBackward::Spread => self.spread(op, smallvec![1; self.rank()], &[], grad_fn),
+            ReduceBackward::Select => self.extreme(op, grad_fn),
+        }
+    }
+
+    /// `op` down to `kept_shape` (the reduced dims kept as 1), shaped `out_shape`, each reduced element getting
+    /// the output's gradient.
+    fn spread(&self, op: ReduceOp, kept_shape: Dims, out_shape: &[usize], name: &'static str) -> Result<Self> {
+        let storage = self.read().reduce_to(self.layout(), &kept_shape, op)?;
         let out = Tensor::from_storage(storage, out_shape);
         let input_shape = Dims::from_slice(self.shape());
         Ok(record(name, out, &[self], |_| SumBackward { input_shape, kept_shape }))
@@ -49,7 +60,7 @@ impl<T: Element> Tensor<T> {
 
     /// The sum of all elements, as a 0-D tensor (`tensor.sum()`).
     pub fn sum(&self) -> Result<Self> {
-        self.sum_into(smallvec![1; self.rank()], &[], "SumBackward0")
+        self.reduce_all(ReduceOp::Sum)
     }
 
     /// The sum along `dim` (negative counts from the end), keeping it as size 1 when `keepdim`
@@ -72,7 +83,7 @@ impl<T: Element> Tensor<T> {
         if !keepdim {
             out_shape.remove(d);
         }
-        self.sum_into(kept, &out_shape, "SumBackward1")
+        self.spread(ReduceOp::Sum, kept, &out_shape, ReduceOp::Sum.grad_fns()[1])
     }
 
     /// The mean of all elements, as a 0-D tensor (`tensor.mean()`); NaN for an empty tensor, as torch.
@@ -133,12 +144,12 @@ impl<T: Element> Tensor<T> {
 
     /// The largest element, as a 0-D tensor (`tensor.max()`); NaN if any is NaN. Fails on an empty tensor.
     pub fn max(&self) -> Result<Self> {
-        self.extreme(ReduceOp::Max, "MaxBackward1")
+        self.reduce_all(ReduceOp::Max)
     }
 
     /// The smallest element, as a 0-D tensor (`tensor.min()`); NaN if any is NaN. Fails on an empty tensor.
     pub fn min(&self) -> Result<Self> {
-        self.extreme(ReduceOp::Min, "MinBackward1")
+        self.reduce_all(ReduceOp::Min)
     }
 
     /// The maximum along `dim` and the index of its first occurrence (`torch.max(x, dim, keepdim)`); NaN
@@ -152,33 +163,27 @@ impl<T: Element> Tensor<T> {
     /// # Ok::<(), torchlet::Error>(())
     /// ```
     pub fn max_dim(&self, dim: isize, keepdim: bool) -> Result<(Self, Self)> {
-        self.extreme_dim(ReduceOp::Max, "max", "MaxBackward0", dim, keepdim)
+        self.extreme_dim(ReduceOp::Max, "max", dim, keepdim)
     }
 
     /// The minimum along `dim` and the index of its first occurrence (`torch.min(x, dim, keepdim)`).
     pub fn min_dim(&self, dim: isize, keepdim: bool) -> Result<(Self, Self)> {
-        self.extreme_dim(ReduceOp::Min, "min", "MinBackward0", dim, keepdim)
+        self.extreme_dim(ReduceOp::Min, "min", dim, keepdim)
     }
 
     /// The index of the first maximum along `dim` (`torch.argmax(x, dim, keepdim)`), as whole numbers in
     /// the element type.
     pub fn argmax(&self, dim: isize, keepdim: bool) -> Result<Self> {
-        Ok(self.detach().extreme_dim(ReduceOp::Max, "argmax", "MaxBackward0", dim, keepdim)?.1)
+        Ok(self.detach().extreme_dim(ReduceOp::Max, "argmax", dim, keepdim)?.1)
     }
 
     /// The index of the first minimum along `dim` (`torch.argmin(x, dim, keepdim)`).
     pub fn argmin(&self, dim: isize, keepdim: bool) -> Result<Self> {
-        Ok(self.detach().extreme_dim(ReduceOp::Min, "argmin", "MinBackward0", dim, keepdim)?.1)
+        Ok(self.detach().extreme_dim(ReduceOp::Min, "argmin", dim, keepdim)?.1)
     }
 
-    fn extreme_dim(
-        &self,
-        op: ReduceOp,
-        op_name: &'static str,
-        name: &'static str,
-        dim: isize,
-        keepdim: bool,
-    ) -> Result<(Self, Self)> {
+    fn extreme_dim(&self, op: ReduceOp, op_name: &'static str, dim: isize, keepdim: bool) -> Result<(Self, Self)> {
+        let [_, name] = op.grad_fns();
         let d = resolve_dim(op_name, dim, self.shape())?;
         if self.rank() == 0 {
             return Ok((self.clone(), Tensor::full_on(&[], T::zero(), self.device())?));

@@ -21,7 +21,7 @@ pub(crate) mod simd;
 
 pub(crate) use backend::{AddcOp, BackendStorage};
 pub(crate) use pointwise::{BinaryOp, Recorded, Saves, Side, UnaryOp};
-pub(crate) use reduce::ReduceOp;
+pub(crate) use reduce::{ReduceBackward, ReduceOp};
 
 use self::cpu::CpuStorage;
 use self::cuda::CudaStorage;

@@ -4,10 +4,24 @@
 use super::pointwise::Map2;
 use crate::element::Element;
 
+/// How a reduction's gradient goes back to its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReduceBackward {
+    /// Every reduced element gets the output's gradient (a sum).
+    Spread,
+    /// Only the selected elements get it (a max or min: shared among ties over all elements, the first
+    /// along a dim).
+    Select,
+}
+
 macro_rules! reduce_ops {
     ($(
         $(#[doc = $doc:literal])*
-        $name:ident { label: $label:literal, identity: $id:expr, combine: |$a:ident, $b:ident| $f:expr, cuda: $cuda:literal $(,)? }
+        $name:ident {
+            label: $label:literal,
+            grad_fn: [$grad_all:literal, $grad_dim:literal],
+            backward: $backward:ident,
+            identity: $id:expr, combine: |$a:ident, $b:ident| $f:expr, cuda: $cuda:literal $(,)? }
     )*) => {
         /// A reduction: an associative combine with an identity.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +42,20 @@ macro_rules! reduce_ops {
             pub(crate) fn name(self) -> &'static str {
                 match self {
                     $(ReduceOp::$name => $label,)*
+                }
+            }
+
+            /// torch's names for the backward node: of the reduction over all elements, and along a dim.
+            pub(crate) fn grad_fns(self) -> [&'static str; 2] {
+                match self {
+                    $(ReduceOp::$name => [$grad_all, $grad_dim],)*
+                }
+            }
+
+            /// How the gradient goes back to the input.
+            pub(crate) fn backward(self) -> ReduceBackward {
+                match self {
+                    $(ReduceOp::$name => ReduceBackward::$backward,)*
                 }
             }
 
@@ -66,9 +94,9 @@ macro_rules! reduce_ops {
 
 reduce_ops! {
     /// `a + b`, from 0.
-    Sum { label: "sum", identity: T::zero(), combine: |a, b| a + b, cuda: "a + b" }
+    Sum { label: "sum", grad_fn: ["SumBackward0", "SumBackward1"], backward: Spread, identity: T::zero(), combine: |a, b| a + b, cuda: "a + b" }
     /// The larger, from -∞; NaN wins, as in torch.
-    Max { label: "max", identity: T::neg_infinity(), combine: |a, b| if a.is_nan() || a >= b { a } else { b }, cuda: "(a != a || a >= b) ? a : b" }
+    Max { label: "max", grad_fn: ["MaxBackward1", "MaxBackward0"], backward: Select, identity: T::neg_infinity(), combine: |a, b| if a.is_nan() || a >= b { a } else { b }, cuda: "(a != a || a >= b) ? a : b" }
     /// The smaller, from +∞; NaN wins, as in torch.
-    Min { label: "min", identity: T::infinity(), combine: |a, b| if a.is_nan() || a <= b { a } else { b }, cuda: "(a != a || a <= b) ? a : b" }
+    Min { label: "min", grad_fn: ["MinBackward1", "MinBackward0"], backward: Select, identity: T::infinity(), combine: |a, b| if a.is_nan() || a <= b { a } else { b }, cuda: "(a != a || a <= b) ? a : b" }
 }
