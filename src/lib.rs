@@ -102,6 +102,7 @@ pub mod metrics;
 pub mod nn;
 mod ops;
 pub mod optim;
+pub mod prelude;
 mod shape;
 mod storage;
 mod sync;

@@ -2,6 +2,7 @@
 //! records, beside it, the backward that maps the output's gradient to its inputs' gradients.
 
 mod binary;
+mod compare;
 mod index;
 mod inplace;
 mod inplace_update;

@@ -209,3 +209,22 @@ fn compound_in_place_updates_whose_sources_do_not_fit() {
     assert!(message(expanded.lerp_(&x, 0.5)).starts_with("lerp_: "));
     assert_unchanged(&before, &[&x, &fits, &misfit]);
 }
+
+#[test]
+fn allclose_with_a_negative_or_nan_tolerance() {
+    let (a, b) = (param(&[1.0, 2.0], &[2]), param(&[1.0, 2.0], &[2]));
+    let before = snapshot(&[&a, &b]);
+    assert_eq!(
+        message(a.allclose(&b, -1e-5, 1e-8, false)),
+        "allclose: rtol must be greater than or equal to zero, got -0.00001"
+    );
+    assert_eq!(
+        message(a.allclose(&b, 1e-5, f64::NAN, false)),
+        "allclose: atol must be greater than or equal to zero, got NaN"
+    );
+    assert_eq!(
+        message(a.allclose(&Tensor::new([1.0, 2.0, 3.0]), 1e-5, 1e-8, false)),
+        "allclose: shapes [2] and [3] cannot be broadcast together (dim 0: 2 vs 3)"
+    );
+    assert_unchanged(&before, &[&a, &b]);
+}

@@ -6,6 +6,7 @@
 mod common;
 
 mod adam;
+mod compare;
 mod edges;
 mod io;
 mod ops;
