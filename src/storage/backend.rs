@@ -88,8 +88,9 @@ pub(crate) trait BackendStorage<T: Element>: Sized + Send + Sync + std::fmt::Deb
         self.assign(dst, &scaled, &Layout::contiguous(&src_layout.shape), Some(BinaryOp::Add))
     }
 
-    /// `dst += (value · t1) op t2` over the view `dst` (torch's `addcmul_` and `addcdiv_`), `t1` and `t2` other buffers already broadcast to its shape; each element is rounded as
-    /// `value · t1`, then the product or quotient, then the sum. The default makes the two intermediates
+    /// `dst += (value · t1) op t2` over the view `dst` (torch's `addcmul_` and `addcdiv_`), `t1` and `t2`
+    /// other buffers already broadcast to its shape; each element is rounded as `value · t1`, then the
+    /// product or quotient, then the sum. The default makes the two intermediates
     /// buffers; a backend may do it all in one pass.
     #[allow(clippy::too_many_arguments)]
     fn addc(

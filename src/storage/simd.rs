@@ -25,6 +25,7 @@ pub enum Isa {
 static CHOICE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
 
 /// The environment variable that caps the first choice: `baseline` or `avx2`.
+#[cfg(target_arch = "x86_64")]
 const ISA_VARIABLE: &str = "TORCHLET_CPU_ISA";
 
 /// The instruction set in use: on the first call, the widest this CPU supports, or the one
