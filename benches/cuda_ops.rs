@@ -16,8 +16,8 @@ fn workloads(c: &mut Criterion, dev: Device) -> Result<()> {
     let sync = || torchlet::cuda::synchronize(dev).unwrap();
     let mut group = c.benchmark_group("cuda_f32");
     for n in [1024usize, 4096] {
-        let a = Tensor::<f32>::randn(&[n, n], &mut rng).to(dev)?;
-        let b = Tensor::<f32>::randn(&[n, n], &mut rng).to(dev)?;
+        let a = Tensor::<f32>::randn_with(&[n, n], &mut rng).to(dev)?;
+        let b = Tensor::<f32>::randn_with(&[n, n], &mut rng).to(dev)?;
         group.bench_function(format!("matmul_{n}"), |bench| {
             bench.iter(|| {
                 black_box(a.matmul(&b).unwrap());
@@ -25,9 +25,9 @@ fn workloads(c: &mut Criterion, dev: Device) -> Result<()> {
             })
         });
     }
-    let x = Tensor::<f32>::randn(&[4096, 512], &mut rng).to(dev)?;
-    let y = Tensor::<f32>::randn(&[4096, 256], &mut rng).to(dev)?;
-    let model = Linear::<f32>::new(512, 256, true, &mut rng).to(dev)?;
+    let x = Tensor::<f32>::randn_with(&[4096, 512], &mut rng).to(dev)?;
+    let y = Tensor::<f32>::randn_with(&[4096, 256], &mut rng).to(dev)?;
+    let model = Linear::<f32>::with_rng(512, 256, true, &mut rng).to(dev)?;
     let mut opt = SGD::new(model.parameters(), 1e-3)?;
     group.bench_function("linear_512_256_step_4096", |bench| {
         bench.iter(|| {
@@ -38,8 +38,8 @@ fn workloads(c: &mut Criterion, dev: Device) -> Result<()> {
             sync();
         })
     });
-    let big_a = Tensor::<f32>::randn(&[10_000_000], &mut rng).to(dev)?;
-    let big_b = Tensor::<f32>::randn(&[10_000_000], &mut rng).to(dev)?;
+    let big_a = Tensor::<f32>::randn_with(&[10_000_000], &mut rng).to(dev)?;
+    let big_b = Tensor::<f32>::randn_with(&[10_000_000], &mut rng).to(dev)?;
     group.bench_function("add_1e7", |bench| {
         bench.iter(|| {
             black_box(big_a.add(&big_b).unwrap());

@@ -69,7 +69,7 @@ fn benches(c: &mut Criterion) {
 
 fn run<T: Elem>(c: &mut Criterion, dtype: &str) -> Result<()> {
     let mut rng = StdRng::seed_from_u64(3);
-    let (a, b) = (Tensor::<T>::randn(&[N], &mut rng), Tensor::<T>::randn(&[N], &mut rng));
+    let (a, b) = (Tensor::<T>::randn_with(&[N], &mut rng), Tensor::<T>::randn_with(&[N], &mut rng));
     #[cfg(feature = "tch")]
     let (ta, tb) = (torchlet_tutorials::libtorch::to_tch(&a)?, torchlet_tutorials::libtorch::to_tch(&b)?);
     check(&a, &b, dtype)?;

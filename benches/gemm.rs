@@ -82,7 +82,7 @@ fn assert_product<T: Element + Gemm>(what: &str, n: usize, c: &[T], reference: &
 fn bench_gemm<T: BenchElement + Gemm>(c: &mut Criterion, dtype: &str, n: usize) -> Result<()> {
     let name = format!("gemm_{dtype}_{n}");
     let mut rng = StdRng::seed_from_u64(n as u64);
-    let (a, b) = (Tensor::<T>::randn(&[n, n], &mut rng), Tensor::<T>::randn(&[n, n], &mut rng));
+    let (a, b) = (Tensor::<T>::randn_with(&[n, n], &mut rng), Tensor::<T>::randn_with(&[n, n], &mut rng));
     let (a_vec, b_vec) = (a.to_vec()?, b.to_vec()?);
     // The reference: matrixmultiply called directly, and the bound on rounding from |A| |B|.
     let mut c_vec = vec![T::zero(); n * n];

@@ -41,8 +41,8 @@ fn tolerances<T: torchlet::Element>() -> (f64, f64) {
 
 fn bench_step<T: BenchElement>(c: &mut Criterion, name: &str) -> Result<()> {
     let mut rng = StdRng::seed_from_u64(7);
-    let (x, y) = (Tensor::<T>::randn(&[BATCH, IN], &mut rng), Tensor::<T>::randn(&[BATCH, OUT], &mut rng));
-    let linear = Linear::<T>::new(IN, OUT, true, &mut rng);
+    let (x, y) = (Tensor::<T>::randn_with(&[BATCH, IN], &mut rng), Tensor::<T>::randn_with(&[BATCH, OUT], &mut rng));
+    let linear = Linear::<T>::with_rng(IN, OUT, true, &mut rng);
     let mut model = AutodiffLinear::new(Linear::from_parameters(linear.weight(), linear.bias())?, LR)?;
     let ours = (0..CHECK_STEPS)
         .map(|_| Ok(model.train_step(&x, &y)?.to_f64().unwrap_or(f64::NAN)))

@@ -126,10 +126,10 @@ fn run_workload(name: &str) -> Result<()> {
         "mlp784_adam_torchlet" => {
             let (mut rng, mut model) = (StdRng::seed_from_u64(7), Sequential::new());
             model = model
-                .add(Linear::<f32>::new(784, 128, true, &mut rng))
+                .add(Linear::<f32>::with_rng(784, 128, true, &mut rng))
                 .add(ReLU)
-                .add(Linear::new(128, 10, true, &mut rng));
-            let x = Tensor::randn(&[128, 784], &mut rng);
+                .add(Linear::with_rng(128, 10, true, &mut rng));
+            let x = Tensor::randn_with(&[128, 784], &mut rng);
             let labels: Vec<usize> = (0..128).map(|_| rng.random_range(0..10)).collect();
             let opt = Adam::new(model.parameters(), 1e-3)?;
             classifier_steps(&model, opt, &x, &labels)
@@ -137,12 +137,12 @@ fn run_workload(name: &str) -> Result<()> {
         "digits_sgd_torchlet" => {
             let (mut rng, mut model) = (StdRng::seed_from_u64(7), Sequential::new());
             model = model
-                .add(Linear::<f32>::new(64, 32, true, &mut rng))
+                .add(Linear::<f32>::with_rng(64, 32, true, &mut rng))
                 .add(ReLU)
-                .add(Linear::new(32, 10, true, &mut rng));
+                .add(Linear::with_rng(32, 10, true, &mut rng));
             let digits = torchlet::data::load_digits::<f32>()?;
             let opt = SGD::new(model.parameters(), 0.5)?;
-            classifier_steps(&model, opt, &digits.x.narrow(0, 0, 128)?, &digits.y[..128])
+            classifier_steps(&model, opt, &digits.x.narrow(0, 0, 128)?, &digits.y.to_labels()?[..128])
         }
         "t8_epoch_torchlet" => {
             use torchlet_tutorials::mlp::{mlp_data, mlp_linears, AutodiffMlp, BATCH, LAYERS, LR};
@@ -189,8 +189,8 @@ fn classifier_steps(
 
 fn linear_torchlet<T: torchlet::Element>() -> Result<()> {
     let mut rng = StdRng::seed_from_u64(7);
-    let (x, y) = (Tensor::<T>::randn(&[4096, 512], &mut rng), Tensor::<T>::randn(&[4096, 256], &mut rng));
-    let mut model = AutodiffLinear::new(Linear::<T>::new(512, 256, true, &mut rng), 0.01)?;
+    let (x, y) = (Tensor::<T>::randn_with(&[4096, 512], &mut rng), Tensor::<T>::randn_with(&[4096, 256], &mut rng));
+    let mut model = AutodiffLinear::new(Linear::<T>::with_rng(512, 256, true, &mut rng), 0.01)?;
     for _ in 0..linear_steps() {
         black_box(model.train_step(&x, &y)?);
     }
@@ -245,7 +245,8 @@ mod libtorch {
                 // The digits come from torchlet's loader (a 230 KiB table), converted.
                 let digits = torchlet::data::load_digits::<f32>()?;
                 let x = torchlet_tutorials::libtorch::to_tch(&digits.x.narrow(0, 0, 128)?)?;
-                let labels = Tensor::from_slice(&digits.y[..128].iter().map(|&l| l as i64).collect::<Vec<_>>());
+                let labels =
+                    Tensor::from_slice(&digits.y.to_labels()?[..128].iter().map(|&l| l as i64).collect::<Vec<_>>());
                 drop(digits);
                 classifier(&[64, 32, 10], &x, &labels, tch::nn::Sgd::default(), 0.5);
             }

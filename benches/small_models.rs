@@ -101,8 +101,8 @@ type Problem = (Vec<Linear<f32>>, Tensor<f32>, Vec<usize>);
 /// and 128 labels uniform over the ten classes.
 fn mlp784_problem() -> Problem {
     let mut rng = StdRng::seed_from_u64(SEED);
-    let linears = vec![Linear::new(784, 128, true, &mut rng), Linear::new(128, 10, true, &mut rng)];
-    let x = Tensor::randn(&[128, 784], &mut rng);
+    let linears = vec![Linear::with_rng(784, 128, true, &mut rng), Linear::with_rng(128, 10, true, &mut rng)];
+    let x = Tensor::randn_with(&[128, 784], &mut rng);
     let labels = (0..128).map(|_| rng.random_range(0..10)).collect();
     (linears, x, labels)
 }
@@ -111,7 +111,7 @@ fn mlp784_problem() -> Problem {
 fn digits_problem() -> Result<Problem> {
     let digits = load_digits::<f32>()?;
     let linears = Vec::from(torchlet_tutorials::digits::feed_forward_linears(64, &mut StdRng::seed_from_u64(7)));
-    Ok((linears, digits.x.narrow(0, 0, 128)?, digits.y[..128].to_vec()))
+    Ok((linears, digits.x.narrow(0, 0, 128)?, digits.y.to_labels()?[..128].to_vec()))
 }
 
 /// Benchmarks one classifier step, torchlet beside libtorch, after checking the pair agrees over

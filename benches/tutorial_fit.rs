@@ -57,7 +57,7 @@ impl Problem {
             y_train: data.y.narrow(0, 0, N_TRAIN)?,
             x_valid: x.narrow(0, N_TRAIN, n_valid)?,
             y_valid: data.y.narrow(0, N_TRAIN, n_valid)?,
-            linear: Linear::new(n_features, 1, true, &mut rng),
+            linear: Linear::with_rng(n_features, 1, true, &mut rng),
         })
     }
 

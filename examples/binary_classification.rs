@@ -28,7 +28,7 @@ fn main() -> Result<()> {
     );
 
     let mut rng = StdRng::seed_from_u64(SEED);
-    let linear = Linear::<f64>::new(6, 1, true, &mut rng).to(device)?;
+    let linear = Linear::<f64>::with_rng(6, 1, true, &mut rng).to(device)?;
     let mut scratch = ManualLogistic::random(6, LR, &mut rng)?.to(device)?;
     let mut torchish = AutodiffLogistic::new(Linear::from_parameters(linear.weight(), linear.bias())?, LR)?;
     let compare = |when: &str, scratch: &ManualLogistic<f64>, torchish: &AutodiffLogistic<f64>| -> Result<()> {

@@ -64,7 +64,8 @@ fn main() -> Result<()> {
 fn part1(inputs: &Tensor<f32>, targets: &Tensor<f32>, rng: &mut StdRng) -> Result<Vec<Run>> {
     println!("Part 1: tensors and autograd, no nn ({} regions)", inputs.shape()[0]);
     let device = inputs.device();
-    let (w, b) = (Tensor::<f32>::randn(&[2, 3], rng).to(device)?, Tensor::<f32>::randn(&[2], rng).to(device)?);
+    let (w, b) =
+        (Tensor::<f32>::randn_with(&[2, 3], rng).to(device)?, Tensor::<f32>::randn_with(&[2], rng).to(device)?);
     println!("w = {w}\nb = {b}");
     let mut autograd = TensorLinear::new(w.clone(), Some(b.clone()), LR)?;
     let mut scratch = ManualLinear::from_parameters(w.t()?, Some(b.clone()), LR)?;
@@ -112,7 +113,7 @@ fn part2(inputs: &Tensor<f32>, targets: &Tensor<f32>, rng: &mut StdRng) -> Resul
     let loader = || -> Result<DataLoader<f32>> {
         Ok(DataLoader::new(TensorDataset::new(vec![inputs.clone(), targets.clone()])?, 5)?.shuffle(true).seed(SEED))
     };
-    let linear = Linear::<f32>::new(3, 2, true, rng).to(inputs.device())?;
+    let linear = Linear::<f32>::with_rng(3, 2, true, rng).to(inputs.device())?;
     let mut model = AutodiffLinear::new(Linear::from_parameters(linear.weight(), linear.bias())?, LR)?;
     let mut scratch = ManualLinear::from_parameters(linear.weight().t()?, linear.bias().cloned(), LR)?;
     let mut history = fit_last_batch(&mut model, &mut loader()?, true)?;

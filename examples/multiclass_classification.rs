@@ -32,7 +32,7 @@ fn main() -> Result<()> {
     );
 
     let mut rng = StdRng::seed_from_u64(SEED);
-    let linear = Linear::<f64>::new(5, 3, true, &mut rng).to(device)?;
+    let linear = Linear::<f64>::with_rng(5, 3, true, &mut rng).to(device)?;
     let mut scratch = ManualSoftmax::random(5, 3, LR, &mut rng)?.to(device)?;
     let mut torchish = AutodiffSoftmax::new(Linear::from_parameters(linear.weight(), linear.bias())?, LR)?;
     let compare = |when: &str, scratch: &ManualSoftmax<f64>, torchish: &AutodiffSoftmax<f64>| -> Result<()> {

@@ -51,7 +51,7 @@ fn main() -> Result<()> {
         Ok((train, valid))
     };
 
-    let linear = Linear::<f32>::new(5, 3, true, &mut rng).to(device)?;
+    let linear = Linear::<f32>::with_rng(5, 3, true, &mut rng).to(device)?;
     let mut scratch = ManualLinear::multi_output(5, 3, LR, &mut rng)?.to(device)?;
     let mut torchish = AutodiffLinear::new(Linear::from_parameters(linear.weight(), linear.bias())?, LR)?;
     compare("before copying the parameters", &scratch, &torchish, &x_valid)?;

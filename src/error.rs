@@ -80,6 +80,16 @@ pub enum Error {
         /// The file, and what is wrong with it or with reading it.
         msg: String,
     },
+
+    /// An error inside a container's layer, with where it happened: `Sequential[3] (Linear): Linear: input of
+    /// shape [4, 32] has 32 features, but in_features is 16`. [`Error::root`] is the layer's own error.
+    #[error("{at}: {source}")]
+    InModule {
+        /// The container, the layer's index and its type (`Sequential[3] (Linear)`).
+        at: String,
+        /// The layer's error.
+        source: Box<Error>,
+    },
 }
 
 /// Debug-formats as the message itself, so that `main() -> torchlet::Result<()>` and `unwrap()` print
@@ -115,5 +125,22 @@ impl Error {
 
     pub(crate) fn autograd(op: &'static str, msg: impl Into<String>) -> Self {
         Error::Autograd { op, msg: msg.into() }
+    }
+
+    /// The error itself, under any [`Error::InModule`] layers of where it happened.
+    ///
+    /// ```
+    /// use torchlet::nn::{Linear, Module, Sequential};
+    /// use torchlet::{Error, Tensor};
+    /// let model = Sequential::<f32>::new().add(Linear::new(2, 3)).add(Linear::new(4, 1));
+    /// let err = model.forward(&Tensor::zeros(&[5, 2])).unwrap_err();
+    /// assert!(err.to_string().starts_with("Sequential[1] (Linear): Linear: "), "{err}");
+    /// assert!(matches!(err.root(), Error::Shape { op: "Linear", .. }));
+    /// ```
+    pub fn root(&self) -> &Error {
+        match self {
+            Error::InModule { source, .. } => source.root(),
+            other => other,
+        }
     }
 }

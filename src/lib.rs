@@ -33,7 +33,6 @@
 //! A whole training loop, torch-style:
 //!
 //! ```
-//! use rand::{rngs::StdRng, SeedableRng};
 //! use torchlet::data::{DataLoader, TensorDataset};
 //! use torchlet::nn::{Linear, MSELoss, Module};
 //! use torchlet::optim::SGD;
@@ -42,7 +41,8 @@
 //! let x = Tensor::<f32>::new([[73.0, 67.0, 43.0], [91.0, 88.0, 64.0], [87.0, 134.0, 58.0], [102.0, 43.0, 37.0]]);
 //! let y = Tensor::new([[56.0, 70.0], [81.0, 101.0], [119.0, 133.0], [22.0, 37.0]]);
 //! let mut loader = DataLoader::new(TensorDataset::new(vec![x, y])?, 2)?.shuffle(true).seed(42);
-//! let model = Linear::new(3, 2, true, &mut StdRng::seed_from_u64(0));
+//! torchlet::manual_seed(0);
+//! let model = Linear::new(3, 2);
 //! let mut opt = SGD::new(model.parameters(), 1e-5)?;
 //! let loss_fn = MSELoss::new();
 //! for _epoch in 0..100 {
@@ -60,23 +60,20 @@
 //! An MLP classifier, the PyTorch way:
 //!
 //! ```
-//! use rand::{rngs::StdRng, SeedableRng};
 //! use torchlet::data::{load_digits, DataLoader, TensorDataset};
 //! use torchlet::nn::{CrossEntropyLoss, Linear, Module, ReLU, Sequential};
 //! use torchlet::optim::SGD;
 //!
-//! let digits = load_digits::<f32>()?; // 1 797 images of 8×8 pixels, labels 0–9
-//! let labels = torchlet::data::labels_to_tensor::<f32>(&digits.y);
-//! let mut loader = DataLoader::new(TensorDataset::new(vec![digits.x, labels])?, 128)?.shuffle(true).seed(0);
-//! let mut rng = StdRng::seed_from_u64(0);
-//! let model = Sequential::new().add(Linear::new(64, 32, true, &mut rng)).add(ReLU).add(Linear::new(32, 10, true, &mut rng));
+//! torchlet::manual_seed(0);
+//! let digits = load_digits::<f32>()?; // 1 797 images of 8×8 pixels, a label tensor of the digits 0–9
+//! let mut loader = DataLoader::new(TensorDataset::new(vec![digits.x, digits.y])?, 128)?.shuffle(true);
+//! let model = Sequential::new().add(Linear::new(64, 32)).add(ReLU).add(Linear::new(32, 10));
 //! let mut opt = SGD::new(model.parameters(), 0.5)?;
 //! let loss_fn = CrossEntropyLoss::new();
 //! for _epoch in 0..2 {
 //!     for batch in loader.iter_pairs()? {
 //!         let (xb, yb) = batch?;
-//!         let labels: Vec<usize> = yb.to_vec()?.iter().map(|&v| v as usize).collect();
-//!         let loss = loss_fn.forward(&model.forward(&xb)?, &labels)?;
+//!         let loss = loss_fn.forward(&model.forward(&xb)?, &yb)?;
 //!         opt.zero_grad();
 //!         loss.backward()?;
 //!         opt.step()?;
@@ -103,6 +100,7 @@ pub mod nn;
 mod ops;
 pub mod optim;
 pub mod prelude;
+pub mod random;
 mod shape;
 mod storage;
 mod sync;
@@ -112,5 +110,10 @@ pub use autograd::{enable_grad, is_grad_enabled, no_grad, GradModeGuard};
 pub use device::Device;
 pub use element::{DType, Element};
 pub use error::{Error, Result};
-pub use ops::{cat, stack, where_, GeluApproximate};
+pub use ops::{cat, stack, where_, AsLabels, GeluApproximate};
+pub use random::{initial_seed, manual_seed};
 pub use tensor::{Tensor, TensorData};
+
+/// The `rand` crate whose `Rng` the explicit-generator forms (`Tensor::randn_with`, `Linear::with_rng`, ...)
+/// take: use `torchlet::rand` rather than a `rand` dependency of one's own, whose version may differ.
+pub use rand;

@@ -238,25 +238,64 @@ impl<T: Element> Tensor<T> {
         Self::from_vec(data, &[n])
     }
 
-    /// Draws from U(0, 1) (`torch.rand`), from the given rng.
-    pub fn rand<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> Self {
-        Self::rand_uniform(shape, T::zero(), T::one(), rng)
-    }
-
-    /// Draws from U(lo, hi) (`torch.empty(shape).uniform_(lo, hi)`), from the given rng.
+    /// Draws from U(0, 1) (`torch.rand`), from the default generator ([`crate::manual_seed`]).
+    ///
+    /// ```
+    /// torchlet::manual_seed(0);
+    /// let x = torchlet::Tensor::<f32>::rand(&[2, 3]);
+    /// assert!(x.to_vec()?.iter().all(|v| (0.0..1.0).contains(v)));
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
     ///
     /// # Panics
     /// As [`Tensor::full`]: for a shape of more elements than memory can hold.
-    pub fn rand_uniform<R: Rng + ?Sized>(shape: &[usize], lo: T, hi: T, rng: &mut R) -> Self {
+    pub fn rand(shape: &[usize]) -> Self {
+        crate::random::with_default_generator(|rng| Self::rand_with(shape, rng))
+    }
+
+    /// Draws from U(0, 1) (`torch.rand(shape, generator=rng)`), from the given rng.
+    ///
+    /// # Panics
+    /// As [`Tensor::full`]: for a shape of more elements than memory can hold.
+    pub fn rand_with<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> Self {
+        Self::rand_uniform_with(shape, T::zero(), T::one(), rng)
+    }
+
+    /// Draws from U(lo, hi) (`torch.empty(shape).uniform_(lo, hi)`), from the default generator.
+    ///
+    /// # Panics
+    /// As [`Tensor::full`]: for a shape of more elements than memory can hold.
+    pub fn rand_uniform(shape: &[usize], lo: T, hi: T) -> Self {
+        crate::random::with_default_generator(|rng| Self::rand_uniform_with(shape, lo, hi, rng))
+    }
+
+    /// Draws from U(lo, hi), from the given rng.
+    ///
+    /// # Panics
+    /// As [`Tensor::full`]: for a shape of more elements than memory can hold.
+    pub fn rand_uniform_with<R: Rng + ?Sized>(shape: &[usize], lo: T, hi: T, rng: &mut R) -> Self {
         let data = (0..Self::numel_or_panic("rand", shape)).map(|_| T::sample_uniform(lo, hi, rng)).collect();
         Self::from_storage(Storage::Cpu(CpuStorage(data)), shape)
     }
 
-    /// Draws from N(0, 1) (`torch.randn`), from the given rng.
+    /// Draws from N(0, 1) (`torch.randn`), from the default generator ([`crate::manual_seed`]).
+    ///
+    /// ```
+    /// torchlet::manual_seed(0);
+    /// assert_eq!(torchlet::Tensor::<f64>::randn(&[2, 3]).shape(), &[2, 3]);
+    /// ```
     ///
     /// # Panics
     /// As [`Tensor::full`]: for a shape of more elements than memory can hold.
-    pub fn randn<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> Self {
+    pub fn randn(shape: &[usize]) -> Self {
+        crate::random::with_default_generator(|rng| Self::randn_with(shape, rng))
+    }
+
+    /// Draws from N(0, 1) (`torch.randn(shape, generator=rng)`), from the given rng.
+    ///
+    /// # Panics
+    /// As [`Tensor::full`]: for a shape of more elements than memory can hold.
+    pub fn randn_with<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> Self {
         let data = (0..Self::numel_or_panic("randn", shape)).map(|_| T::sample_standard_normal(rng)).collect();
         Self::from_storage(Storage::Cpu(CpuStorage(data)), shape)
     }

@@ -46,7 +46,7 @@ pub fn run(n_features: usize) -> Result<()> {
         Ok((train, valid))
     };
 
-    let linear = Linear::<f64>::new(n_features, 1, true, &mut rng).to(device)?;
+    let linear = Linear::<f64>::with_rng(n_features, 1, true, &mut rng).to(device)?;
     let mut scratch = if n_features == 1 {
         ManualLinear::simple(LR, &mut rng)?
     } else {

@@ -1,6 +1,6 @@
 //! `make_blobs`: scikit-learn's isotropic Gaussian clusters.
 
-use super::labeled::{at_least_one, matrix, shuffle_rows};
+use super::labeled::{at_least_one, labels_to_tensor, matrix, shuffle_rows};
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -115,8 +115,8 @@ impl Default for MakeBlobs {
 pub struct Blobs<T: Element> {
     /// The points, `[n_samples, n_features]`.
     pub x: Tensor<T>,
-    /// The index of the center each point was drawn around.
-    pub y: Vec<usize>,
+    /// The index of the center each point was drawn around, a label tensor `[n_samples]`.
+    pub y: Tensor<T>,
     /// The centers, `[n_centers, n_features]`.
     pub centers: Tensor<T>,
 }
@@ -137,7 +137,7 @@ pub struct Blobs<T: Element> {
 /// let config = MakeBlobs { n_samples: 10, centers: vec![vec![0.0, 0.0], vec![100.0, 100.0]].into(),
 ///     shuffle: false, ..Default::default() };
 /// let blobs = make_blobs::<f64>(&config)?;
-/// assert_eq!(blobs.y, [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
+/// assert_eq!(blobs.y.to_labels()?, [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
 /// assert!(blobs.x.to_vec2()?[5].iter().all(|&v| (v - 100.0).abs() < 10.0));
 /// # Ok::<(), torchlet::Error>(())
 /// ```
@@ -172,7 +172,7 @@ pub fn make_blobs<T: Element>(config: &MakeBlobs) -> Result<Blobs<T>> {
     if config.shuffle {
         shuffle_rows(&mut x, &mut y, f, &mut rng);
     }
-    Ok(Blobs { x: matrix(x, f)?, y, centers: matrix(centers, f)? })
+    Ok(Blobs { x: matrix(x, f)?, y: labels_to_tensor(&y), centers: matrix(centers, f)? })
 }
 
 /// The centers, row-major, and the number of features; drawn ones come first from `rng`.

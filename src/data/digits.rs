@@ -5,7 +5,7 @@
 //! licensed CC BY 4.0, in the form scikit-learn distributes it (`sklearn/datasets/data/digits.csv.gz`, unchanged): 1 797 lines of 64 pixel counts in
 //! 0..=16, row by row of the 8×8 image, then the digit.
 
-use super::labeled::Classification;
+use super::labeled::{labels_to_tensor, Classification};
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::io::read_csv_from;
@@ -27,8 +27,8 @@ const PIXELS: usize = 64;
 /// ```
 /// use torchlet::data::load_digits;
 /// let digits = load_digits::<f32>()?;
-/// assert_eq!((digits.x.shape(), digits.y.len()), (&[1797, 64][..], 1797));
-/// assert_eq!(digits.y[..5], [0, 1, 2, 3, 4]);
+/// assert_eq!((digits.x.shape(), digits.y.shape()), (&[1797, 64][..], &[1797][..]));
+/// assert_eq!(digits.y.to_labels()?[..5], [0, 1, 2, 3, 4]);
 /// // The first image is a 0: a ring, empty in the middle of its top row.
 /// let first = digits.x.narrow(0, 0, 1)?.to_vec()?;
 /// assert_eq!((first[2], first[3], first[36]), (5.0 / 16.0, 13.0 / 16.0, 0.0));
@@ -49,5 +49,5 @@ pub fn load_digits<T: Element>() -> Result<Classification<T>> {
         x.extend(row[..PIXELS].iter().map(|&p| T::from_f64_lossy(p) / sixteen));
         y.push(row[PIXELS] as usize);
     }
-    Ok(Classification { x: Tensor::from_vec(x, &[SAMPLES, PIXELS])?, y })
+    Ok(Classification { x: Tensor::from_vec(x, &[SAMPLES, PIXELS])?, y: labels_to_tensor(&y) })
 }

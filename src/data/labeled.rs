@@ -5,29 +5,32 @@
 
 use crate::element::Element;
 use crate::error::{Error, Result};
+use crate::ops::AsLabels;
 use crate::tensor::Tensor;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 /// Inputs with one class label per row, as scikit-learn's `(X, y)` for a classification problem.
 ///
-/// The labels are class indices `0..n_classes` in a `Vec<usize>`, the type the classification metrics
-/// ([`crate::metrics::accuracy`], ...) take; [`labels_to_tensor`] and [`one_hot`] turn them into the tensors a
-/// loss wants.
+/// The labels are a label tensor `[n_samples]` of class indices `0..n_classes` (whole numbers in the element
+/// type, torch's `torch.tensor(y)`): they go through [`train_test_split`](super::train_test_split) and a
+/// [`DataLoader`](super::DataLoader) beside `x`, into `cross_entropy` as its target and into the
+/// classification metrics ([`crate::metrics::accuracy`], ...) as they are; [`Tensor::to_labels`] reads them
+/// back as `usize`s.
 ///
 /// ```
 /// use torchlet::data::{make_moons, MakeMoons};
 /// let data = make_moons::<f32>(&MakeMoons { n_samples: 6, ..Default::default() })?;
-/// assert_eq!((data.x.shape(), data.y.len()), (&[6, 2][..], 6));
-/// assert_eq!(data.y.iter().filter(|&&label| label == 1).count(), 3);
+/// assert_eq!((data.x.shape(), data.y.shape()), (&[6, 2][..], &[6][..]));
+/// assert_eq!(data.y.to_labels()?.iter().filter(|&&label| label == 1).count(), 3);
 /// # Ok::<(), torchlet::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Classification<T: Element> {
     /// The inputs, `[n_samples, n_features]`.
     pub x: Tensor<T>,
-    /// The class of each row of `x`.
-    pub y: Vec<usize>,
+    /// The class of each row of `x`, `[n_samples]`.
+    pub y: Tensor<T>,
 }
 
 /// The labels as a 1-D tensor of their values, `[n]` (the tutorials' `torch.tensor(y).to(float64)`, a
@@ -48,7 +51,8 @@ pub fn labels_to_tensor<T: Element>(labels: &[usize]) -> Tensor<T> {
 /// One row per label with a 1 in the label's column and 0 elsewhere, `[n, num_classes]`
 /// (`torch.nn.functional.one_hot(y, num_classes)`, as a float tensor for probability targets).
 ///
-/// Fails when `num_classes` is 0 or a label is not below it.
+/// The labels come as a `usize` slice, array or `Vec`, or a label tensor ([`AsLabels`]). Fails when
+/// `num_classes` is 0 or a label is not below it (or, in a tensor, not a class index).
 ///
 /// ```
 /// use torchlet::data::one_hot;
@@ -57,7 +61,8 @@ pub fn labels_to_tensor<T: Element>(labels: &[usize]) -> Tensor<T> {
 /// assert_eq!(err.to_string(), "one_hot: label 3 (at index 1) must be smaller than num_classes (3)");
 /// # Ok::<(), torchlet::Error>(())
 /// ```
-pub fn one_hot<T: Element>(labels: &[usize], num_classes: usize) -> Result<Tensor<T>> {
+pub fn one_hot<T: Element>(labels: &(impl AsLabels + ?Sized), num_classes: usize) -> Result<Tensor<T>> {
+    let labels = labels.as_labels("one_hot")?;
     if num_classes == 0 {
         return Err(Error::invalid("one_hot", "num_classes must be at least 1, got 0"));
     }
@@ -68,7 +73,7 @@ pub fn one_hot<T: Element>(labels: &[usize], num_classes: usize) -> Result<Tenso
         ));
     }
     let mut values = vec![T::zero(); labels.len() * num_classes];
-    for (row, &label) in values.chunks_exact_mut(num_classes).zip(labels) {
+    for (row, &label) in values.chunks_exact_mut(num_classes).zip(labels.iter()) {
         row[label] = T::one();
     }
     Tensor::from_vec(values, &[labels.len(), num_classes])

@@ -1,4 +1,4 @@
-//! `DataLoader`: mini-batches over a [`TensorDataset`], in order or shuffled by a seeded rng.
+//! `DataLoader`: mini-batches over a [`TensorDataset`], in order or shuffled.
 
 use super::TensorDataset;
 use crate::element::Element;
@@ -11,8 +11,10 @@ use rand::SeedableRng;
 /// Mini-batches of a [`TensorDataset`] (`torch.utils.data.DataLoader`).
 ///
 /// Each call to [`DataLoader::iter`] is one epoch. Without shuffling the batches are consecutive rows, as
-/// views (`narrow`); with shuffling each epoch draws a fresh permutation from the loader's own rng, seeded by
-/// [`DataLoader::seed`] (0 unless set), and gathers its rows (`index_select`). The permutation of the latest
+/// views (`narrow`); with shuffling each epoch draws a fresh permutation and gathers its rows
+/// (`index_select`). As in torch, the permutation comes from the default generator ([`crate::manual_seed`]):
+/// each epoch seeds its shuffle with a number drawn from it, unless [`DataLoader::seed`] gave the loader a
+/// stream of its own. The permutation of the latest
 /// epoch is [`DataLoader::epoch_indices`], so another framework can replay the same batches. The last batch
 /// is shorter when the batch size does not divide the dataset, unless `drop_last` is set.
 ///
@@ -36,7 +38,8 @@ pub struct DataLoader<T: Element> {
     batch_size: usize,
     shuffle: bool,
     drop_last: bool,
-    rng: StdRng,
+    /// The loader's own shuffling stream; `None` seeds each epoch from the default generator.
+    rng: Option<StdRng>,
     order: Vec<usize>,
 }
 
@@ -60,7 +63,7 @@ impl<T: Element> DataLoader<T> {
             return Err(Error::invalid("DataLoader", format!("the dataset is empty (0 samples; shapes {shapes:?})")));
         }
         let order = (0..dataset.len()).collect();
-        Ok(DataLoader { dataset, batch_size, shuffle: false, drop_last: false, rng: StdRng::seed_from_u64(0), order })
+        Ok(DataLoader { dataset, batch_size, shuffle: false, drop_last: false, rng: None, order })
     }
 
     /// Shuffles the samples at every epoch (`shuffle=True`).
@@ -75,8 +78,8 @@ impl<T: Element> DataLoader<T> {
         DataLoader { shuffle, ..self }
     }
 
-    /// Reseeds the shuffling rng (`generator=torch.Generator().manual_seed(seed)`): the same seed gives the
-    /// same sequence of epochs.
+    /// Gives the loader a shuffling stream of its own (`generator=torch.Generator().manual_seed(seed)`): the
+    /// same seed gives the same sequence of epochs, whatever else draws from the default generator.
     ///
     /// ```
     /// use torchlet::{data::{DataLoader, TensorDataset}, Tensor};
@@ -91,7 +94,7 @@ impl<T: Element> DataLoader<T> {
     /// # Ok::<(), torchlet::Error>(())
     /// ```
     pub fn seed(self, seed: u64) -> Self {
-        DataLoader { rng: StdRng::seed_from_u64(seed), ..self }
+        DataLoader { rng: Some(StdRng::seed_from_u64(seed)), ..self }
     }
 
     /// Drops the last batch when it would be shorter than the batch size (`drop_last=True`).
@@ -199,7 +202,10 @@ impl<T: Element> DataLoader<T> {
         if self.shuffle {
             // A fresh permutation of 0..n each epoch, so an epoch's order depends only on the rng's state.
             self.order.iter_mut().enumerate().for_each(|(i, o)| *o = i);
-            self.order.shuffle(&mut self.rng);
+            match &mut self.rng {
+                Some(own) => self.order.shuffle(own),
+                None => self.order.shuffle(&mut StdRng::seed_from_u64(crate::random::next_seed())),
+            }
         }
         Batches { loader: self, next: 0 }
     }

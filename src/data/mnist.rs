@@ -5,7 +5,7 @@
 //! // The files torchvision downloads sit in `<root>/MNIST/raw`.
 //! let mnist = torchlet::data::mnist::load_dir::<f32>("data/MNIST/raw")?;
 //! assert_eq!(mnist.train_images.shape(), &[60_000, 784]);
-//! assert_eq!(mnist.test_labels.len(), 10_000);
+//! assert_eq!(mnist.test_labels.shape(), &[10_000]);
 //! # Ok::<(), torchlet::Error>(())
 //! ```
 
@@ -27,12 +27,12 @@ const SIDE: usize = 28;
 pub struct Mnist<T: Element> {
     /// The training images, `[60000, 784]` for MNIST itself.
     pub train_images: Tensor<T>,
-    /// The digit of each training image.
-    pub train_labels: Vec<usize>,
+    /// The digit of each training image, a label tensor `[60000]`.
+    pub train_labels: Tensor<T>,
     /// The test images, `[10000, 784]` for MNIST itself.
     pub test_images: Tensor<T>,
-    /// The digit of each test image.
-    pub test_labels: Vec<usize>,
+    /// The digit of each test image, a label tensor `[10000]`.
+    pub test_labels: Tensor<T>,
 }
 
 /// Reads `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`, `t10k-images-idx3-ubyte` and
@@ -55,7 +55,7 @@ pub fn load_dir<T: Element>(dir: impl AsRef<Path>) -> Result<Mnist<T>> {
 }
 
 /// The images and labels of the set whose files start with `prefix`.
-fn load_set<T: Element>(dir: &Path, prefix: &str) -> Result<(Tensor<T>, Vec<usize>)> {
+fn load_set<T: Element>(dir: &Path, prefix: &str) -> Result<(Tensor<T>, Tensor<T>)> {
     let images_path = find(dir, &format!("{prefix}-images-idx3-ubyte"))?;
     let labels_path = find(dir, &format!("{prefix}-labels-idx1-ubyte"))?;
     let images_bytes = read(&images_path)?;
@@ -86,7 +86,8 @@ fn load_set<T: Element>(dir: &Path, prefix: &str) -> Result<(Tensor<T>, Vec<usiz
     let table: Vec<T> = (0..=255u8).map(|b| T::from_f64_lossy(f64::from(b)) / scale).collect();
     let values = pixels.iter().map(|&b| table[usize::from(b)]).collect();
     let images = Tensor::from_vec(values, &[dims[0], SIDE * SIDE])?;
-    Ok((images, labels.iter().map(|&label| usize::from(label)).collect()))
+    let labels = labels.iter().map(|&label| T::from_f64_lossy(f64::from(label))).collect();
+    Ok((images, Tensor::from_vec(labels, &[dims[0]])?))
 }
 
 /// `dir/name`, or else `dir/name.gz`; fails naming both and the folder when neither is a file.

@@ -7,8 +7,10 @@
 //! - [`load_digits`], scikit-learn's 1 797 8×8 handwritten digits, compiled into the crate;
 //! - [`mnist::load_dir`], MNIST from its IDX files in a local folder.
 //!
-//! They return the labels as class indices in a `Vec<usize>` ([`Classification::y`]), the input of the
-//! metrics in [`crate::metrics`]; [`labels_to_tensor`] and [`one_hot`] make tensors of them for a loss.
+//! They return the labels as a label tensor of class indices ([`Classification::y`], whole numbers in the
+//! element type), which goes through [`train_test_split`] and [`DataLoader`] beside the inputs and into
+//! `cross_entropy` and the metrics in [`crate::metrics`] unchanged; [`one_hot`] makes probability targets
+//! of them, and [`Tensor::to_labels`](crate::Tensor::to_labels) reads them back as `usize`s.
 //!
 //! The digits are the test part of the UCI "Optical Recognition of Handwritten Digits" data set by E. Alpaydin
 //! and C. Kaynak (1998, <https://archive.ics.uci.edu/ml/datasets/Optical+Recognition+of+Handwritten+Digits>),
@@ -41,6 +43,7 @@ mod regression;
 mod shapes;
 mod split;
 
+pub use crate::ops::AsLabels;
 pub use blobs::{make_blobs, Blobs, Centers, ClusterStd, MakeBlobs};
 pub use classification::{make_classification, MakeClassification};
 pub use dataset::TensorDataset;

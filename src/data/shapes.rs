@@ -1,6 +1,6 @@
 //! `make_moons` and `make_circles`: scikit-learn's two-class toy problems in the plane.
 
-use super::labeled::{at_least_one, check_noise, matrix, shuffle_rows, Classification};
+use super::labeled::{at_least_one, check_noise, labels_to_tensor, matrix, shuffle_rows, Classification};
 use crate::element::Element;
 use crate::error::{Error, Result};
 use rand::rngs::StdRng;
@@ -79,7 +79,7 @@ impl Default for MakeCircles {
 /// ```
 /// use torchlet::data::{make_moons, MakeMoons};
 /// let data = make_moons::<f64>(&MakeMoons { n_samples: 5, shuffle: false, ..Default::default() })?;
-/// assert_eq!(data.y, [0, 0, 1, 1, 1]);
+/// assert_eq!(data.y.to_labels()?, [0, 0, 1, 1, 1]);
 /// let x = data.x.to_vec2()?;
 /// assert_eq!((x[0][0], x[0][1], x[1][0]), (1.0, 0.0, -1.0)); // t = 0 and t = π on the outer moon
 /// assert_eq!(x[2], [0.0, 0.5]);
@@ -107,7 +107,7 @@ pub fn make_moons<T: Element>(config: &MakeMoons) -> Result<Classification<T>> {
 /// ```
 /// use torchlet::data::{make_circles, MakeCircles};
 /// let data = make_circles::<f64>(&MakeCircles { n_samples: 8, factor: 0.5, shuffle: false, ..Default::default() })?;
-/// assert_eq!(data.y, [0, 0, 0, 0, 1, 1, 1, 1]);
+/// assert_eq!(data.y.to_labels()?, [0, 0, 0, 0, 1, 1, 1, 1]);
 /// assert_eq!(data.x.to_vec2()?[4], [0.5, 0.0]);
 /// # Ok::<(), torchlet::Error>(())
 /// ```
@@ -153,5 +153,5 @@ fn two_classes<T: Element>(
             *v += noise * rng.sample::<f64, _>(StandardNormal);
         }
     }
-    Ok(Classification { x: matrix(x, 2)?, y })
+    Ok(Classification { x: matrix(x, 2)?, y: labels_to_tensor(&y) })
 }

@@ -39,7 +39,7 @@ const OPTIMIZER: &str = "optimizer.";
 /// use torchlet::optim::lr_scheduler::StepLR;
 /// use torchlet::optim::SGD;
 ///
-/// let model = Linear::<f32>::new(3, 1, true, &mut StdRng::seed_from_u64(0));
+/// let model = Linear::<f32>::with_rng(3, 1, true, &mut StdRng::seed_from_u64(0));
 /// let mut opt = SGD::new(model.parameters(), 0.1)?;
 /// let scheduler = StepLR::new(&mut opt, 10, 0.5)?;
 /// let dir = tempfile::tempdir().unwrap();
@@ -91,13 +91,13 @@ pub fn save_checkpoint<T: Element, M: Module<T> + ?Sized, O: Optimizer<T> + ?Siz
 /// use torchlet::nn::{Linear, Module};
 /// use torchlet::optim::{Adam, Optimizer};
 ///
-/// let model = Linear::<f64>::new(3, 1, true, &mut StdRng::seed_from_u64(0));
+/// let model = Linear::<f64>::with_rng(3, 1, true, &mut StdRng::seed_from_u64(0));
 /// let opt = Adam::new(model.parameters(), 0.01)?;
 /// let dir = tempfile::tempdir().unwrap();
 /// let path = dir.path().join("ckpt.safetensors");
 /// save_checkpoint(&path, &model, &opt, None)?;
 ///
-/// let wider = Linear::<f64>::new(4, 1, true, &mut StdRng::seed_from_u64(1));
+/// let wider = Linear::<f64>::with_rng(4, 1, true, &mut StdRng::seed_from_u64(1));
 /// let before = wider.weight().to_vec()?;
 /// let err = load_checkpoint(&path, &wider, &mut Adam::new(wider.parameters(), 0.01)?, None).unwrap_err();
 /// assert!(err.to_string().contains("size mismatch for \"weight\": shape [1, 3]"), "{err}");

@@ -19,10 +19,10 @@
 //!
 //! let dir = tempfile::tempdir().unwrap();
 //! let path = dir.path().join("model.safetensors");
-//! let trained = Linear::<f32>::new(3, 2, true, &mut StdRng::seed_from_u64(1));
+//! let trained = Linear::<f32>::with_rng(3, 2, true, &mut StdRng::seed_from_u64(1));
 //! save_parameters(&trained, &path)?;
 //!
-//! let fresh = Linear::<f32>::new(3, 2, true, &mut StdRng::seed_from_u64(2));
+//! let fresh = Linear::<f32>::with_rng(3, 2, true, &mut StdRng::seed_from_u64(2));
 //! load_parameters(&fresh, &path)?;
 //! assert_eq!(fresh.weight().to_vec()?, trained.weight().to_vec()?);
 //! # Ok::<(), torchlet::Error>(())
@@ -45,9 +45,9 @@
 //! let setup = || -> Result<_> {
 //!     let mut rng = StdRng::seed_from_u64(0);
 //!     let model = Sequential::<f32>::new()
-//!         .add(Linear::new(2, 8, true, &mut rng))
+//!         .add(Linear::with_rng(2, 8, true, &mut rng))
 //!         .add(ReLU)
-//!         .add(Linear::new(8, 1, true, &mut rng));
+//!         .add(Linear::with_rng(8, 1, true, &mut rng));
 //!     let mut opt = Adam::new(model.parameters(), 0.01)?;
 //!     let scheduler = StepLR::new(&mut opt, 5, 0.5)?;
 //!     Ok((model, opt, scheduler))

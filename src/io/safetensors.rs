@@ -182,7 +182,7 @@ pub fn load_safetensors<T: Element>(path: impl AsRef<Path>) -> Result<Vec<(Strin
 /// use torchlet::nn::Linear;
 /// let dir = tempfile::tempdir().unwrap();
 /// let path = dir.path().join("linear.safetensors");
-/// save_parameters(&Linear::<f64>::new(4, 2, true, &mut StdRng::seed_from_u64(0)), &path)?;
+/// save_parameters(&Linear::<f64>::with_rng(4, 2, true, &mut StdRng::seed_from_u64(0)), &path)?;
 /// let names: Vec<String> = load_safetensors::<f64>(&path)?.into_iter().map(|(n, _)| n).collect();
 /// assert_eq!(names, ["bias", "weight"]);
 /// # Ok::<(), torchlet::Error>(())
@@ -204,8 +204,9 @@ pub(super) fn module_state<T: Element, M: Module<T> + ?Sized>(module: &M) -> Vec
 /// built on them keeps working.
 ///
 /// Everything is checked before anything is written, so on an error the module is unchanged: every
-/// parameter and buffer must be in the file and every tensor in the file must be one of them (the error
-/// lists the missing and the unexpected keys), and each must have the module's shape and dtype.
+/// parameter and buffer must be in the file and every tensor in the file must be one of them, and each must
+/// have the module's shape and dtype. The error lists every problem at once, as torch's does: the missing
+/// and the unexpected keys, and each size or dtype mismatch.
 ///
 /// ```
 /// use rand::{rngs::StdRng, SeedableRng};
@@ -213,17 +214,17 @@ pub(super) fn module_state<T: Element, M: Module<T> + ?Sized>(module: &M) -> Vec
 /// use torchlet::nn::Linear;
 /// let dir = tempfile::tempdir().unwrap();
 /// let path = dir.path().join("linear.safetensors");
-/// save_parameters(&Linear::<f32>::new(3, 2, true, &mut StdRng::seed_from_u64(0)), &path)?;
+/// save_parameters(&Linear::<f32>::with_rng(3, 2, true, &mut StdRng::seed_from_u64(0)), &path)?;
 ///
-/// let wider = Linear::<f32>::new(4, 2, true, &mut StdRng::seed_from_u64(0));
+/// let wider = Linear::<f32>::with_rng(4, 2, true, &mut StdRng::seed_from_u64(0));
 /// let err = load_parameters(&wider, &path).unwrap_err().to_string();
 /// assert!(err.contains("size mismatch for \"weight\": shape [2, 3] in"), "{err}");
 ///
-/// let no_bias = Linear::<f32>::new(3, 2, false, &mut StdRng::seed_from_u64(0));
+/// let no_bias = Linear::<f32>::with_rng(3, 2, false, &mut StdRng::seed_from_u64(0));
 /// let err = load_parameters(&no_bias, &path).unwrap_err().to_string();
 /// assert!(err.contains("unexpected key(s) [\"bias\"]"), "{err}");
 ///
-/// let f64_model = Linear::<f64>::new(3, 2, true, &mut StdRng::seed_from_u64(0));
+/// let f64_model = Linear::<f64>::with_rng(3, 2, true, &mut StdRng::seed_from_u64(0));
 /// let err = load_parameters(&f64_model, &path).unwrap_err().to_string();
 /// assert!(err.contains("has dtype F32, but the model's parameter is torch.float64 (F64)"), "{err}");
 /// # Ok::<(), torchlet::Error>(())
@@ -237,7 +238,8 @@ pub fn load_parameters<T: Element, M: Module<T> + ?Sized>(module: &M, path: impl
 }
 
 /// Checks `entries` against the module's parameters and buffers, by name, shape and dtype, and makes the
-/// tensors to copy into each, on its device; writes nothing.
+/// tensors to copy into each, on its device; writes nothing. Every problem is found before any is reported,
+/// as torch's `load_state_dict` lists them all: one comes back as it is, several as one error listing each.
 pub(super) fn check_module_entries<T: Element, M: Module<T> + ?Sized>(
     op: &'static str,
     path: &Path,
@@ -252,9 +254,10 @@ pub(super) fn check_module_entries<T: Element, M: Module<T> + ?Sized>(
         targets.iter().map(|(n, ..)| n.as_str()).filter(|n| !entries.iter().any(|e| e.name == *n)).collect();
     let unexpected: Vec<&str> =
         entries.iter().map(|e| e.name.as_str()).filter(|n| !targets.iter().any(|(t, ..)| t == n)).collect();
+    let mut problems = Vec::new();
     if !missing.is_empty() || !unexpected.is_empty() {
         let what = if buffers.is_empty() { "parameters" } else { "parameters and buffers" };
-        return Err(io_error(
+        problems.push(io_error(
             op,
             format!(
                 "the keys of {} do not match the module's {what}: missing key(s) {missing:?}, \
@@ -265,10 +268,16 @@ pub(super) fn check_module_entries<T: Element, M: Module<T> + ?Sized>(
     }
     let mut sources = Vec::with_capacity(targets.len());
     for (name, target, kind) in targets {
-        let entry = entries.iter().find(|e| &e.name == name).expect("no key is missing");
-        let dtype = check_dtype::<T>(op, path, entry, &format!("the model's {kind} is"))?;
+        let Some(entry) = entries.iter().find(|e| &e.name == name) else { continue };
+        let dtype = match check_dtype::<T>(op, path, entry, &format!("the model's {kind} is")) {
+            Ok(dtype) => dtype,
+            Err(e) => {
+                problems.push(e);
+                continue;
+            }
+        };
         if entry.shape != target.shape() {
-            return Err(Error::shape(
+            problems.push(Error::shape(
                 op,
                 format!(
                     "size mismatch for {name:?}: shape {:?} in {}, but the {kind} in the model has shape {:?}",
@@ -277,10 +286,27 @@ pub(super) fn check_module_entries<T: Element, M: Module<T> + ?Sized>(
                     target.shape()
                 ),
             ));
+            continue;
         }
         sources.push((target.clone(), to_tensor::<T>(entry, dtype)?.to(target.device())?));
     }
-    Ok(sources)
+    match problems.len() {
+        0 => Ok(sources),
+        1 => Err(problems.remove(0)),
+        n => {
+            // The file is named once, up front, rather than in each problem.
+            let shown = path.display().to_string();
+            let each: Vec<String> = problems
+                .iter()
+                .map(|e| {
+                    let msg = e.to_string();
+                    let msg = msg.strip_prefix(op).and_then(|m| m.strip_prefix(": ")).unwrap_or(&msg);
+                    msg.replace(&format!(" in {shown}"), "").replace(&format!("the keys of {shown}"), "the keys")
+                })
+                .collect();
+            Err(io_error(op, format!("{n} problems loading {shown}: {}", each.join("; "))))
+        }
+    }
 }
 
 /// Copies each source into its target, in place. Parameters are leaves that require grad: as torch's

@@ -2,8 +2,21 @@
 
 use crate::element::Element;
 use crate::error::{Error, Result};
+use crate::ops::AsLabels;
 use crate::tensor::Tensor;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+
+/// Both label sets as indices (a label tensor checked, its error naming `op`), of the same, non-zero length.
+fn both<'a, A, B>(op: &'static str, y_true: &'a A, y_pred: &'a B) -> Result<[Cow<'a, [usize]>; 2]>
+where
+    A: AsLabels + ?Sized,
+    B: AsLabels + ?Sized,
+{
+    let (y_true, y_pred) = (y_true.as_labels(op)?, y_pred.as_labels(op)?);
+    same_len(op, &y_true, &y_pred)?;
+    Ok([y_true, y_pred])
+}
 
 /// Fails naming `op` unless the two label slices have the same, non-zero length.
 fn same_len(op: &'static str, y_true: &[usize], y_pred: &[usize]) -> Result<()> {
@@ -20,9 +33,11 @@ fn same_len(op: &'static str, y_true: &[usize], y_pred: &[usize]) -> Result<()> 
 }
 
 /// The fraction of predictions that equal the true label (`sklearn.metrics.accuracy_score`, or the tutorials'
-/// `mean(argmax == label)`).
+/// `mean(argmax == label)`). The labels come as `usize` slices, arrays or `Vec`s, or as label tensors
+/// ([`AsLabels`]).
 ///
-/// Fails when the slices differ in length or are empty.
+/// Fails when the label sets differ in length or are empty, or a label tensor holds a value that is not a
+/// class index.
 ///
 /// ```
 /// use torchlet::metrics::accuracy;
@@ -31,9 +46,9 @@ fn same_len(op: &'static str, y_true: &[usize], y_pred: &[usize]) -> Result<()> 
 /// assert_eq!(err.to_string(), "accuracy: y_true has 2 labels and y_pred 1; they must have the same length");
 /// # Ok::<(), torchlet::Error>(())
 /// ```
-pub fn accuracy(y_true: &[usize], y_pred: &[usize]) -> Result<f64> {
-    same_len("accuracy", y_true, y_pred)?;
-    let correct = y_true.iter().zip(y_pred).filter(|(t, p)| t == p).count();
+pub fn accuracy(y_true: &(impl AsLabels + ?Sized), y_pred: &(impl AsLabels + ?Sized)) -> Result<f64> {
+    let [y_true, y_pred] = both("accuracy", y_true, y_pred)?;
+    let correct = y_true.iter().zip(y_pred.iter()).filter(|(t, p)| t == p).count();
     Ok(correct as f64 / y_true.len() as f64)
 }
 
@@ -52,9 +67,12 @@ pub fn accuracy(y_true: &[usize], y_pred: &[usize]) -> Result<f64> {
 /// assert_eq!(m, vec![vec![1, 0, 0], vec![0, 0, 1], vec![0, 1, 1]]);
 /// # Ok::<(), torchlet::Error>(())
 /// ```
-pub fn confusion_matrix(y_true: &[usize], y_pred: &[usize]) -> Result<Vec<Vec<usize>>> {
-    same_len("confusion_matrix", y_true, y_pred)?;
-    let max = y_true.iter().chain(y_pred).copied().max().unwrap_or(0);
+pub fn confusion_matrix(
+    y_true: &(impl AsLabels + ?Sized),
+    y_pred: &(impl AsLabels + ?Sized),
+) -> Result<Vec<Vec<usize>>> {
+    let [y_true, y_pred] = both("confusion_matrix", y_true, y_pred)?;
+    let max = y_true.iter().chain(y_pred.iter()).copied().max().unwrap_or(0);
     let side = max.checked_add(1).filter(|side| side.checked_mul(*side).is_some()).ok_or_else(|| {
         Error::invalid(
             "confusion_matrix",
@@ -62,7 +80,7 @@ pub fn confusion_matrix(y_true: &[usize], y_pred: &[usize]) -> Result<Vec<Vec<us
         )
     })?;
     let mut matrix = vec![vec![0; side]; side];
-    for (&t, &p) in y_true.iter().zip(y_pred) {
+    for (&t, &p) in y_true.iter().zip(y_pred.iter()) {
         matrix[t][p] += 1;
     }
     Ok(matrix)
@@ -96,11 +114,14 @@ pub struct PrecisionRecallF1 {
 /// assert!((scores.f1 - 2.0 / 9.0).abs() < 1e-15);
 /// # Ok::<(), torchlet::Error>(())
 /// ```
-pub fn precision_recall_f1(y_true: &[usize], y_pred: &[usize]) -> Result<PrecisionRecallF1> {
-    same_len("precision_recall_f1", y_true, y_pred)?;
+pub fn precision_recall_f1(
+    y_true: &(impl AsLabels + ?Sized),
+    y_pred: &(impl AsLabels + ?Sized),
+) -> Result<PrecisionRecallF1> {
+    let [y_true, y_pred] = both("precision_recall_f1", y_true, y_pred)?;
     // Per class: [true positives, predicted count, true count].
     let mut counts: BTreeMap<usize, [usize; 3]> = BTreeMap::new();
-    for (&t, &p) in y_true.iter().zip(y_pred) {
+    for (&t, &p) in y_true.iter().zip(y_pred.iter()) {
         counts.entry(p).or_default()[1] += 1;
         counts.entry(t).or_default()[2] += 1;
         if t == p {

@@ -4,7 +4,7 @@
 
 use super::Module;
 use crate::element::Element;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
 /// A container's layer.
@@ -67,10 +67,15 @@ macro_rules! layer_list {
 
         impl<T: Element> Module<T> for $name<T> {
             /// Applies the layers in order (`for layer in layers: x = layer(x)`).
+            ///
+            /// A layer's error comes back naming the layer's index and type, `Sequential[3] (Linear): …`.
             fn forward(&self, input: &Tensor<T>) -> Result<Tensor<T>> {
                 let mut x = input.clone();
-                for layer in &self.layers {
-                    x = layer.forward(&x)?;
+                for (i, layer) in self.layers.iter().enumerate() {
+                    x = layer.forward(&x).map_err(|e| Error::InModule {
+                        at: format!("{}[{i}] ({})", stringify!($name), layer.type_name()),
+                        source: Box::new(e),
+                    })?;
                 }
                 Ok(x)
             }
@@ -83,8 +88,8 @@ macro_rules! layer_list {
                 positional(&self.layers, |l| l.named_buffers())
             }
 
-            fn train(&mut self, mode: bool) {
-                self.layers.iter_mut().for_each(|l| l.train(mode));
+            fn set_training(&mut self, mode: bool) {
+                self.layers.iter_mut().for_each(|l| l.set_training(mode));
             }
         }
     };
@@ -97,7 +102,7 @@ macro_rules! layer_list {
 /// use torchlet::nn::{Linear, Module, ReLU, Sequential};
 /// use torchlet::Tensor;
 /// let mut rng = StdRng::seed_from_u64(0);
-/// let model = Sequential::new().add(Linear::<f32>::new(4, 8, true, &mut rng)).add(ReLU).add(Linear::new(8, 2, true, &mut rng));
+/// let model = Sequential::new().add(Linear::<f32>::with_rng(4, 8, true, &mut rng)).add(ReLU).add(Linear::with_rng(8, 2, true, &mut rng));
 /// assert_eq!(model.forward(&Tensor::zeros(&[5, 4]))?.shape(), &[5, 2]);
 /// let names: Vec<String> = model.named_parameters().into_iter().map(|(n, _)| n).collect();
 /// assert_eq!(names, ["0.weight", "0.bias", "2.weight", "2.bias"]);
@@ -126,7 +131,7 @@ impl<T: Element> Sequential<T> {
 /// use torchlet::nn::{Linear, Module, ModuleList, Tanh};
 /// let mut rng = StdRng::seed_from_u64(0);
 /// let mut layers = ModuleList::<f64>::new();
-/// layers.push(Linear::new(2, 3, true, &mut rng));
+/// layers.push(Linear::with_rng(2, 3, true, &mut rng));
 /// layers.push(Tanh);
 /// assert_eq!(layers.len(), 2);
 /// assert_eq!(layers.named_parameters()[1].0, "0.bias");

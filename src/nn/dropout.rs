@@ -9,12 +9,14 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::sync::Mutex;
 
-/// Dropout with its own seeded rng, so runs are reproducible (`nn.Dropout(p)`).
+/// Dropout (`nn.Dropout(p)`): its masks come from the default generator ([`crate::manual_seed`]), as
+/// torch's, or from a seeded stream of its own ([`Dropout::with_seed`]).
 ///
 /// ```
 /// use torchlet::nn::{Dropout, Module};
 /// use torchlet::Tensor;
-/// let mut drop = Dropout::new(0.5, 0)?;
+/// torchlet::manual_seed(0);
+/// let mut drop = Dropout::new(0.5);
 /// let y: Tensor<f64> = drop.forward(&Tensor::ones(&[1000]))?;
 /// assert!(y.to_vec()?.iter().all(|&v| v == 0.0 || v == 2.0));
 /// Module::<f64>::eval(&mut drop);
@@ -25,19 +27,37 @@ use std::sync::Mutex;
 pub struct Dropout {
     p: f64,
     training: bool,
-    rng: Mutex<StdRng>,
+    /// The layer's own stream; `None` draws from the default generator.
+    rng: Option<Mutex<StdRng>>,
 }
 
 impl Dropout {
-    /// Dropout with probability `p` in `[0, 1]`, drawing masks from an rng seeded with `seed`.
-    pub fn new(p: f64, seed: u64) -> Result<Self> {
-        if !(0.0..=1.0).contains(&p) {
-            return Err(Error::invalid(
-                "Dropout",
-                format!("dropout probability has to be between 0 and 1, but got {p}"),
-            ));
-        }
-        Ok(Dropout { p, training: true, rng: Mutex::new(StdRng::seed_from_u64(seed)) })
+    /// Dropout with probability `p`, drawing its masks from the default generator.
+    ///
+    /// # Panics
+    /// When `p` is not in `[0, 1]`, with [`Dropout::try_new`]'s message, as torch raises in the
+    /// constructor: `Dropout: dropout probability has to be between 0 and 1, but got 1.5`.
+    pub fn new(p: f64) -> Self {
+        Self::try_new(p).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Dropout with probability `p` in `[0, 1]`, drawing its masks from the default generator; an error
+    /// naming `p` otherwise.
+    ///
+    /// ```
+    /// let err = torchlet::nn::Dropout::try_new(1.5).unwrap_err();
+    /// assert_eq!(err.to_string(), "Dropout: dropout probability has to be between 0 and 1, but got 1.5");
+    /// ```
+    pub fn try_new(p: f64) -> Result<Self> {
+        check_probability(p)?;
+        Ok(Dropout { p, training: true, rng: None })
+    }
+
+    /// Dropout with probability `p` in `[0, 1]`, drawing its masks from a stream of its own seeded with
+    /// `seed`, so its masks do not depend on what else draws from the default generator.
+    pub fn with_seed(p: f64, seed: u64) -> Result<Self> {
+        check_probability(p)?;
+        Ok(Dropout { p, training: true, rng: Some(Mutex::new(StdRng::seed_from_u64(seed))) })
     }
 
     /// The drop probability.
@@ -60,14 +80,26 @@ impl<T: Element> Module<T> for Dropout {
             return x.mul_scalar(T::zero());
         }
         let scale = T::from_f64_lossy(1.0 / (1.0 - self.p));
-        let mut rng = self.rng.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mask: Vec<T> =
-            (0..x.numel()).map(|_| if rng.random::<f64>() < self.p { T::zero() } else { scale }).collect();
+        let draw = |rng: &mut StdRng| -> Vec<T> {
+            (0..x.numel()).map(|_| if rng.random::<f64>() < self.p { T::zero() } else { scale }).collect()
+        };
+        let mask = match &self.rng {
+            Some(own) => draw(&mut own.lock().unwrap_or_else(|poisoned| poisoned.into_inner())),
+            None => crate::random::with_default_generator(draw),
+        };
         let mask = Tensor::from_vec(mask, x.shape())?.to(x.device())?;
         x.mul(&mask)
     }
 
-    fn train(&mut self, mode: bool) {
+    fn set_training(&mut self, mode: bool) {
         self.training = mode;
     }
+}
+
+/// Fails naming `p` unless it is a probability.
+fn check_probability(p: f64) -> Result<()> {
+    if (0.0..=1.0).contains(&p) {
+        return Ok(());
+    }
+    Err(Error::invalid("Dropout", format!("dropout probability has to be between 0 and 1, but got {p}")))
 }

@@ -14,11 +14,10 @@ use rand::Rng;
 /// leading dims (`[batch, in]`, `[batch, seq, in]`, ...) or none (`[in]` → `[out]`).
 ///
 /// ```
-/// use rand::{rngs::StdRng, SeedableRng};
 /// use torchlet::nn::{Linear, Module};
 /// use torchlet::Tensor;
 ///
-/// let model = Linear::<f64>::new(3, 2, true, &mut StdRng::seed_from_u64(0));
+/// let model = Linear::<f64>::new(3, 2);
 /// let y = model.forward(&Tensor::new([[73.0, 67.0, 43.0], [91.0, 88.0, 64.0]]))?;
 /// assert_eq!(y.shape(), &[2, 2]);
 /// # Ok::<(), torchlet::Error>(())
@@ -29,18 +28,36 @@ pub struct Linear<T: Element> {
 }
 
 impl<T: Element> Linear<T> {
+    /// `nn.Linear(in_features, out_features)`: a layer with a bias and torch's default init, drawn from
+    /// the default generator ([`crate::manual_seed`]).
+    ///
+    /// ```
+    /// use torchlet::nn::{Linear, Module};
+    /// torchlet::manual_seed(0);
+    /// let model = Linear::<f32>::new(4, 2);
+    /// assert_eq!((model.weight().shape(), model.bias().map(|b| b.shape().to_vec())), (&[2, 4][..], Some(vec![2])));
+    /// ```
+    pub fn new(in_features: usize, out_features: usize) -> Self {
+        crate::random::with_default_generator(|rng| Self::with_rng(in_features, out_features, true, rng))
+    }
+
+    /// `nn.Linear(in_features, out_features, bias=False)`, from the default generator.
+    pub fn without_bias(in_features: usize, out_features: usize) -> Self {
+        crate::random::with_default_generator(|rng| Self::with_rng(in_features, out_features, false, rng))
+    }
+
     /// A layer with torch's default init, drawn from `rng`: weight and bias ~ U(-1/√in, 1/√in)
     /// (kaiming_uniform with a = √5; the bias bound is 0 when `in_features` is 0). The weight is drawn first,
     /// then the bias, as torch does.
     ///
     /// ```
-    /// use rand::{rngs::StdRng, SeedableRng};
-    /// let model = torchlet::nn::Linear::<f32>::new(4, 2, true, &mut StdRng::seed_from_u64(7));
+    /// use torchlet::rand::{rngs::StdRng, SeedableRng};
+    /// let model = torchlet::nn::Linear::<f32>::with_rng(4, 2, true, &mut StdRng::seed_from_u64(7));
     /// assert_eq!(model.weight().shape(), &[2, 4]);
     /// assert!(model.weight().to_vec()?.iter().all(|w| w.abs() <= 0.5));
     /// # Ok::<(), torchlet::Error>(())
     /// ```
-    pub fn new<R: Rng + ?Sized>(in_features: usize, out_features: usize, bias: bool, rng: &mut R) -> Self {
+    pub fn with_rng<R: Rng + ?Sized>(in_features: usize, out_features: usize, bias: bool, rng: &mut R) -> Self {
         let shape = [out_features, in_features];
         // torch's kaiming_uniform_ with a = sqrt(5); its bound works out to 1/sqrt(in) up to rounding.
         let weight_bound = kaiming_uniform_bound(in_features, 5f64.sqrt());
@@ -87,7 +104,7 @@ impl<T: Element> Linear<T> {
     ///
     /// ```
     /// use rand::{rngs::StdRng, SeedableRng};
-    /// let model = torchlet::nn::Linear::<f64>::new(2, 1, false, &mut StdRng::seed_from_u64(0));
+    /// let model = torchlet::nn::Linear::<f64>::with_rng(2, 1, false, &mut StdRng::seed_from_u64(0));
     /// assert!(model.weight().is_leaf() && model.weight().requires_grad());
     /// ```
     pub fn weight(&self) -> &Tensor<T> {
@@ -98,7 +115,7 @@ impl<T: Element> Linear<T> {
     ///
     /// ```
     /// use rand::{rngs::StdRng, SeedableRng};
-    /// let model = torchlet::nn::Linear::<f64>::new(2, 3, true, &mut StdRng::seed_from_u64(0));
+    /// let model = torchlet::nn::Linear::<f64>::with_rng(2, 3, true, &mut StdRng::seed_from_u64(0));
     /// assert_eq!(model.bias().unwrap().shape(), &[3]);
     /// ```
     pub fn bias(&self) -> Option<&Tensor<T>> {
@@ -124,7 +141,7 @@ impl<T: Element> Linear<T> {
     ///
     /// ```
     /// use rand::{rngs::StdRng, SeedableRng};
-    /// assert_eq!(torchlet::nn::Linear::<f32>::new(5, 3, true, &mut StdRng::seed_from_u64(0)).in_features(), 5);
+    /// assert_eq!(torchlet::nn::Linear::<f32>::with_rng(5, 3, true, &mut StdRng::seed_from_u64(0)).in_features(), 5);
     /// ```
     pub fn in_features(&self) -> usize {
         self.weight.shape()[1]
@@ -134,7 +151,7 @@ impl<T: Element> Linear<T> {
     ///
     /// ```
     /// use rand::{rngs::StdRng, SeedableRng};
-    /// assert_eq!(torchlet::nn::Linear::<f32>::new(5, 3, true, &mut StdRng::seed_from_u64(0)).out_features(), 3);
+    /// assert_eq!(torchlet::nn::Linear::<f32>::with_rng(5, 3, true, &mut StdRng::seed_from_u64(0)).out_features(), 3);
     /// ```
     pub fn out_features(&self) -> usize {
         self.weight.shape()[0]
@@ -146,7 +163,7 @@ impl<T: Element> Linear<T> {
     /// ```
     /// use rand::{rngs::StdRng, SeedableRng};
     /// use torchlet::Tensor;
-    /// let model = torchlet::nn::Linear::<f64>::new(2, 1, false, &mut StdRng::seed_from_u64(0));
+    /// let model = torchlet::nn::Linear::<f64>::with_rng(2, 1, false, &mut StdRng::seed_from_u64(0));
     /// model.set_weight(&Tensor::new([[10.0, 20.0]]))?;
     /// assert_eq!(model.weight().to_vec()?, vec![10.0, 20.0]);
     /// assert!(model.set_weight(&Tensor::new([10.0, 20.0])).is_err());
@@ -172,7 +189,7 @@ impl<T: Element> Linear<T> {
     /// ```
     /// use rand::{rngs::StdRng, SeedableRng};
     /// use torchlet::Tensor;
-    /// let model = torchlet::nn::Linear::<f64>::new(2, 1, true, &mut StdRng::seed_from_u64(0));
+    /// let model = torchlet::nn::Linear::<f64>::with_rng(2, 1, true, &mut StdRng::seed_from_u64(0));
     /// model.set_bias(&Tensor::new([0.25]))?;
     /// assert_eq!(model.bias().unwrap().to_vec()?, vec![0.25]);
     /// # Ok::<(), torchlet::Error>(())
@@ -237,7 +254,7 @@ impl<T: Element> Module<T> for Linear<T> {
     /// ```
     /// use rand::{rngs::StdRng, SeedableRng};
     /// use torchlet::nn::{Linear, Module};
-    /// let model = Linear::<f64>::new(2, 1, true, &mut StdRng::seed_from_u64(0));
+    /// let model = Linear::<f64>::with_rng(2, 1, true, &mut StdRng::seed_from_u64(0));
     /// let names: Vec<String> = model.named_parameters().into_iter().map(|(n, _)| n).collect();
     /// assert_eq!(names, ["weight", "bias"]);
     /// ```

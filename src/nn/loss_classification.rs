@@ -1,30 +1,42 @@
 //! Classification losses: `BCELoss`, `BCEWithLogitsLoss`, `NLLLoss` and `CrossEntropyLoss`, with torch's
 //! reductions, class weights, `ignore_index` and label smoothing.
 //!
-//! Class-index targets are `&[usize]` (what a Rust data set holds; no integer tensor needed), and a class
-//! index ≥ the number of classes is an error naming it. `cross_entropy` also takes class probabilities, a
-//! tensor of the logits' shape (the tutorials pass one-hot float targets): see [`ClassTarget`].
+//! Class-index targets are a label tensor with one dim fewer than the input, as torch's (whole numbers in the
+//! element type, as the data generators and loaders give them), or plain `usize` slices, arrays and `Vec`s; a
+//! label that is not a whole number, is negative or is ≥ the number of classes is an error naming it and its
+//! row. `cross_entropy` also takes class probabilities, a tensor of the logits' shape (the tutorials pass
+//! one-hot float targets): see [`ClassTarget`].
 
 use super::loss::{check_same_shape, reduce, Reduction};
 use crate::autograd::{no_grad, record, BackwardOp, Grads, Saved};
 use crate::device::Device;
 use crate::element::Element;
 use crate::error::{Error, Result};
+use crate::ops::class_indices;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
+use std::borrow::Cow;
 
-/// The target of [`cross_entropy`]: class indices, one per sample, or class probabilities shaped like the
-/// logits. `&[usize]`, `&Vec<usize>` and `&Tensor<T>` convert into it.
+/// The target of [`cross_entropy`] and [`nll_loss`], read as torch reads it: class indices, one per sample,
+/// or class probabilities shaped like the input. `&[usize]`, `&[usize; N]` and `&Vec<usize>` are class
+/// indices; a `&Tensor<T>` is class indices when it has one dim fewer than the input (`[N]` for `[N, C]`,
+/// 0-dim for `[C]`) and probabilities when it has the input's shape.
 #[derive(Debug, Clone, Copy)]
 pub enum ClassTarget<'a, T: Element> {
     /// One class index per sample.
     Indices(&'a [usize]),
-    /// Probabilities over the classes, shaped like the input.
-    Probabilities(&'a Tensor<T>),
+    /// A label tensor of class indices (one dim fewer than the input) or of probabilities (the input's shape).
+    Tensor(&'a Tensor<T>),
 }
 
 impl<'a, T: Element> From<&'a [usize]> for ClassTarget<'a, T> {
     fn from(indices: &'a [usize]) -> Self {
+        ClassTarget::Indices(indices)
+    }
+}
+
+impl<'a, T: Element, const N: usize> From<&'a [usize; N]> for ClassTarget<'a, T> {
+    fn from(indices: &'a [usize; N]) -> Self {
         ClassTarget::Indices(indices)
     }
 }
@@ -36,8 +48,42 @@ impl<'a, T: Element> From<&'a Vec<usize>> for ClassTarget<'a, T> {
 }
 
 impl<'a, T: Element> From<&'a Tensor<T>> for ClassTarget<'a, T> {
-    fn from(probabilities: &'a Tensor<T>) -> Self {
-        ClassTarget::Probabilities(probabilities)
+    fn from(target: &'a Tensor<T>) -> Self {
+        ClassTarget::Tensor(target)
+    }
+}
+
+/// A target read against its input.
+enum Resolved<'a, T: Element> {
+    Indices(Cow<'a, [usize]>),
+    Probabilities(&'a Tensor<T>),
+}
+
+impl<'a, T: Element> ClassTarget<'a, T> {
+    /// Class indices or probabilities, by the target's shape against `input`'s; each index checked to be a
+    /// whole number >= 0 (the bound by the class count is checked with the weights).
+    fn resolve(self, op: &'static str, input: &Tensor<T>) -> Result<Resolved<'a, T>> {
+        let target = match self {
+            ClassTarget::Indices(indices) => return Ok(Resolved::Indices(Cow::Borrowed(indices))),
+            ClassTarget::Tensor(target) => target,
+        };
+        if target.shape() == input.shape() {
+            return Ok(Resolved::Probabilities(target));
+        }
+        // Inputs are [N, C] or [C] (checked before): the classes are the last dim.
+        if input.rank() > 0 && target.shape() == &input.shape()[..input.rank() - 1] {
+            return class_indices(op, "target ", "row", target).map(|i| Resolved::Indices(Cow::Owned(i)));
+        }
+        Err(Error::shape(
+            op,
+            format!(
+                "target of shape {:?} for input of shape {:?}: class indices have one dim fewer than the input \
+                 ({:?}), probabilities the input's shape",
+                target.shape(),
+                input.shape(),
+                &input.shape()[..input.rank().saturating_sub(1)]
+            ),
+        ))
     }
 }
 
@@ -67,14 +113,14 @@ fn sample_weights<T: Element>(
     };
     let mut weights = Vec::with_capacity(target.len());
     let mut indices = Vec::with_capacity(target.len());
-    for &t in target {
+    for (row, &t) in target.iter().enumerate() {
         if Some(t) == ignore_index {
             weights.push(T::zero());
             indices.push(T::zero());
             continue;
         }
         if t >= classes {
-            return Err(Error::invalid(op, format!("target {t} is out of bounds for {classes} classes")));
+            return Err(Error::invalid(op, format!("target {t} at row {row} is out of bounds for {classes} classes")));
         }
         weights.push(class_weight.as_ref().map_or(T::one(), |w| w[t]));
         indices.push(T::from_usize(t).unwrap_or_else(T::nan));
@@ -83,23 +129,59 @@ fn sample_weights<T: Element>(
 }
 
 /// The negative log-likelihood of class indices under log-probabilities `input` (`F.nll_loss`): `-w[t]
-/// · input[n, t]`, whose mean divides by the sum of the weights of the samples not ignored.
-pub fn nll_loss<T: Element>(
+/// · input[n, t]`, whose mean divides by the sum of the weights of the samples not ignored. The target is
+/// class indices, as a label tensor or a `usize` slice ([`ClassTarget`]).
+///
+/// ```
+/// use torchlet::nn::{functional::nll_loss, Reduction};
+/// use torchlet::Tensor;
+/// let log_probs = Tensor::<f64>::new([[-0.5, -1.0], [-2.0, -0.1]]);
+/// let loss = nll_loss(&log_probs, &Tensor::new([1.0, 0.0]), None, None, Reduction::Sum)?;
+/// assert_eq!(loss.item()?, 3.0);
+/// let err = nll_loss(&log_probs, &Tensor::new([1.0, 2.0]), None, None, Reduction::Sum).unwrap_err();
+/// assert_eq!(err.to_string(), "nll_loss: target 2 at row 1 is out of bounds for 2 classes");
+/// # Ok::<(), torchlet::Error>(())
+/// ```
+pub fn nll_loss<'a, T: Element>(
+    input: &Tensor<T>,
+    target: impl Into<ClassTarget<'a, T>>,
+    weight: Option<&Tensor<T>>,
+    ignore_index: Option<usize>,
+    reduction: Reduction,
+) -> Result<Tensor<T>> {
+    const OP: &str = "nll_loss";
+    batch_and_classes(OP, input)?;
+    match target.into().resolve(OP, input)? {
+        Resolved::Indices(target) => nll(OP, input, &target, weight, ignore_index, reduction),
+        Resolved::Probabilities(p) => Err(Error::shape(
+            OP,
+            format!(
+                "expected class indices of shape {:?} for input of shape {:?}, got a target of the input's \
+                 shape (class probabilities are for cross_entropy)",
+                &input.shape()[..input.rank() - 1],
+                p.shape()
+            ),
+        )),
+    }
+}
+
+/// [`nll_loss`] of checked-shape class indices, its errors naming `op` (the function the user called).
+fn nll<T: Element>(
+    op: &'static str,
     input: &Tensor<T>,
     target: &[usize],
     weight: Option<&Tensor<T>>,
     ignore_index: Option<usize>,
     reduction: Reduction,
 ) -> Result<Tensor<T>> {
-    const OP: &str = "nll_loss";
-    let (n, classes) = batch_and_classes(OP, input)?;
+    let (n, classes) = batch_and_classes(op, input)?;
     if target.len() != n {
         return Err(Error::shape(
-            OP,
+            op,
             format!("expected {n} targets for an input of shape {:?}, got {}", input.shape(), target.len()),
         ));
     }
-    let (weights, indices) = sample_weights(OP, target, classes, weight, ignore_index)?;
+    let (weights, indices) = sample_weights(op, target, classes, weight, ignore_index)?;
     let device = input.device();
     let batched = input.reshape(&[n, classes])?;
     let index = Tensor::from_vec(indices, &[n, 1])?.to(device)?;
@@ -190,8 +272,8 @@ impl<T: Element> CrossEntropyLoss<T> {
                 return Err(Error::shape(OP, format!("weight of shape {:?} for {classes} classes", w.shape())));
             }
         }
-        match target.into() {
-            ClassTarget::Probabilities(p) => {
+        match target.into().resolve(OP, input)? {
+            Resolved::Probabilities(p) => {
                 check_same_shape(OP, input, p)?;
                 let mut p = p.detach();
                 if eps > 0.0 {
@@ -210,12 +292,12 @@ impl<T: Element> CrossEntropyLoss<T> {
                     }
                 }
             }
-            ClassTarget::Indices(t) => {
-                let nll = nll_loss(&log_probs, t, weight.as_ref(), self.ignore_index, self.reduction)?;
+            Resolved::Indices(t) => {
+                let nll = nll(OP, &log_probs, &t, weight.as_ref(), self.ignore_index, self.reduction)?;
                 if eps == 0.0 {
                     return Ok(nll);
                 }
-                self.smoothed(nll, &log_probs, t, weight.as_ref(), class_dim, c)
+                self.smoothed(nll, &log_probs, &t, weight.as_ref(), class_dim, c)
             }
         }
     }
@@ -474,7 +556,7 @@ impl<T: Element> NLLLoss<T> {
     }
 
     /// The loss of log-probabilities `input` against class indices `target`.
-    pub fn forward(&self, input: &Tensor<T>, target: &[usize]) -> Result<Tensor<T>> {
+    pub fn forward<'a>(&self, input: &Tensor<T>, target: impl Into<ClassTarget<'a, T>>) -> Result<Tensor<T>> {
         nll_loss(input, target, self.weight.as_ref(), self.ignore_index, self.reduction)
     }
 }

@@ -6,7 +6,7 @@
 //! use torchlet::nn::{Linear, MSELoss, Module};
 //! use torchlet::Tensor;
 //!
-//! let model = Linear::<f64>::new(3, 2, true, &mut StdRng::seed_from_u64(0));
+//! let model = Linear::<f64>::with_rng(3, 2, true, &mut StdRng::seed_from_u64(0));
 //! let x = Tensor::new([[73.0, 67.0, 43.0], [91.0, 88.0, 64.0]]);
 //! let y = Tensor::new([[56.0, 70.0], [81.0, 101.0]]);
 //! let loss = MSELoss::new().forward(&model.forward(&x)?, &y)?;
@@ -59,7 +59,7 @@ pub mod functional {
 ///
 /// Implementors provide `forward` and `named_parameters`; `parameters` and `zero_grad` follow from them.
 /// Modules that behave differently in training (dropout) and containers, which pass the mode on to their
-/// children as torch's `train()` does, also implement [`Module::train`].
+/// children as torch's `train()` does, also implement [`Module::set_training`].
 ///
 /// ```
 /// use rand::{rngs::StdRng, SeedableRng};
@@ -82,16 +82,16 @@ pub mod functional {
 ///         };
 ///         [prefixed("first", &self.first), prefixed("second", &self.second)].concat()
 ///     }
-///     fn train(&mut self, mode: bool) {
+///     fn set_training(&mut self, mode: bool) {
 ///         // Nothing here depends on the mode; pass it on, as torch's `train()` recursion does.
-///         self.first.train(mode);
-///         self.second.train(mode);
+///         self.first.set_training(mode);
+///         self.second.set_training(mode);
 ///     }
 /// }
 ///
 /// let mut rng = StdRng::seed_from_u64(0);
 /// let mut model =
-///     TwoLayers { first: Linear::new(3, 4, true, &mut rng), second: Linear::new(4, 1, true, &mut rng) };
+///     TwoLayers { first: Linear::with_rng(3, 4, true, &mut rng), second: Linear::with_rng(4, 1, true, &mut rng) };
 /// assert_eq!(model.forward(&Tensor::zeros(&[5, 3]))?.shape(), &[5, 1]);
 /// assert_eq!(model.parameters().len(), 4);
 /// assert_eq!(model.named_parameters()[3].0, "second.bias");
@@ -109,6 +109,20 @@ pub trait Module<T: Element> {
     /// # Ok::<(), torchlet::Error>(())
     /// ```
     fn forward(&self, input: &Tensor<T>) -> Result<Tensor<T>>;
+
+    /// The module's type name without its path or type parameters (torch's `module._get_name()`):
+    /// `Linear` for a `torchlet::nn::Linear<f32>`. Containers name a failing layer by it.
+    ///
+    /// ```
+    /// use torchlet::nn::{Linear, Module, ReLU};
+    /// assert_eq!(Module::<f32>::type_name(&ReLU), "ReLU");
+    /// assert_eq!(Linear::<f64>::new(2, 1).type_name(), "Linear");
+    /// ```
+    fn type_name(&self) -> &'static str {
+        let full = std::any::type_name::<Self>();
+        let path = full.split('<').next().unwrap_or(full);
+        path.rsplit("::").next().unwrap_or(path)
+    }
 
     /// The parameters with their names (`module.named_parameters()`), in a fixed order. The tensors are
     /// handles to the parameters themselves, so updating them in place updates the module.
@@ -150,7 +164,7 @@ pub trait Module<T: Element> {
     /// ```
     /// use rand::{rngs::StdRng, SeedableRng};
     /// use torchlet::nn::{Linear, Module};
-    /// let model = Linear::<f32>::new(3, 2, true, &mut StdRng::seed_from_u64(0));
+    /// let model = Linear::<f32>::with_rng(3, 2, true, &mut StdRng::seed_from_u64(0));
     /// let shapes: Vec<Vec<usize>> = model.parameters().iter().map(|p| p.shape().to_vec()).collect();
     /// assert_eq!(shapes, [vec![2, 3], vec![2]]);
     /// ```
@@ -176,12 +190,25 @@ pub trait Module<T: Element> {
         }
     }
 
-    /// Sets training mode on (`true`) or off (`module.train(mode)`). The default does nothing, right for
-    /// modules that compute the same either way; [`Dropout`] keeps the flag, and
-    /// containers pass it on to their children.
-    fn train(&mut self, _mode: bool) {}
+    /// Sets training mode on (`true`) or off (`module.train(mode)`): the one method [`Module::train`] and
+    /// [`Module::eval`] call. The default does nothing, right for modules that compute the same either way;
+    /// [`Dropout`] keeps the flag, and containers pass it on to their children.
+    fn set_training(&mut self, _mode: bool) {}
 
-    /// Switches to evaluation mode (`module.eval()`), i.e. `train(false)`.
+    /// Switches to training mode (`module.train()`), i.e. `set_training(true)`.
+    ///
+    /// ```
+    /// use torchlet::nn::{Dropout, Module, Sequential};
+    /// let mut model = Sequential::<f32>::new().add(Dropout::new(0.5));
+    /// model.eval();
+    /// model.train();
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    fn train(&mut self) {
+        self.set_training(true);
+    }
+
+    /// Switches to evaluation mode (`module.eval()`), i.e. `set_training(false)`.
     ///
     /// ```
     /// use torchlet::nn::{Linear, Module};
@@ -192,6 +219,6 @@ pub trait Module<T: Element> {
     /// # Ok::<(), torchlet::Error>(())
     /// ```
     fn eval(&mut self) {
-        self.train(false);
+        self.set_training(false);
     }
 }

@@ -11,8 +11,9 @@ use crate::error::{Error, Result};
 use crate::stack;
 use crate::tensor::Tensor;
 
-/// Scales the gradients of `params` so that their joint `norm_type`-norm is at most `max_norm`
-/// (`torch.nn.utils.clip_grad_norm_`), and returns that norm as it was before clipping.
+/// Scales the gradients of `params` so that their joint 2-norm is at most `max_norm`
+/// (`torch.nn.utils.clip_grad_norm_(params, max_norm)`), and returns that norm as it was before clipping;
+/// [`clip_grad_norm_with`] takes torch's other arguments, the norm type and `error_if_nonfinite`.
 ///
 /// As torch: the total norm is the norm of the per-gradient norms (`norm_type` 2.0, 1.0, any finite
 /// p > 0, or `f64::INFINITY` for the largest magnitude); every gradient is multiplied by
@@ -27,7 +28,7 @@ use crate::tensor::Tensor;
 /// let (a, b) = (Tensor::new([1.0, 2.0]).requires_grad_(true)?, Tensor::new([3.0]).requires_grad_(true)?);
 /// a.set_grad(Some(Tensor::new([3.0, 0.0])))?;
 /// b.set_grad(Some(Tensor::new([4.0])))?; // joint 2-norm 5
-/// let total = clip_grad_norm_([&a, &b], 1.0, 2.0, false)?;
+/// let total = clip_grad_norm_([&a, &b], 1.0)?;
 /// assert_eq!(total.item()?, 5.0);
 /// let coef = (1.0 / (5.0 + 1e-6)) * 1.0;
 /// assert_eq!(a.grad().unwrap().to_vec()?, vec![3.0 * coef, 0.0]);
@@ -37,10 +38,52 @@ use crate::tensor::Tensor;
 pub fn clip_grad_norm_<T: Element, P: Borrow<Tensor<T>>>(
     params: impl IntoIterator<Item = P>,
     max_norm: f64,
-    norm_type: f64,
-    error_if_nonfinite: bool,
+) -> Result<Tensor<T>> {
+    clip_grad_norm_with(params, max_norm, ClipGradNorm::default())
+}
+
+/// The options of [`clip_grad_norm_with`], torch's keyword arguments with torch's defaults: the 2-norm,
+/// and no error for a non-finite norm.
+///
+/// ```
+/// use torchlet::nn::utils::ClipGradNorm;
+/// let opts = ClipGradNorm { norm_type: f64::INFINITY, ..Default::default() };
+/// assert!(!opts.error_if_nonfinite);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClipGradNorm {
+    /// The order of the norm (`norm_type=`): 2.0 by default, 1.0, any finite p > 0, or `f64::INFINITY`.
+    pub norm_type: f64,
+    /// Fail, changing nothing, when the total norm is NaN or infinite (`error_if_nonfinite=`); false by default.
+    pub error_if_nonfinite: bool,
+}
+
+impl Default for ClipGradNorm {
+    fn default() -> Self {
+        ClipGradNorm { norm_type: 2.0, error_if_nonfinite: false }
+    }
+}
+
+/// [`clip_grad_norm_`] with torch's keyword arguments (`clip_grad_norm_(params, max_norm, norm_type=...,
+/// error_if_nonfinite=...)`).
+///
+/// ```
+/// use torchlet::nn::utils::{clip_grad_norm_with, ClipGradNorm};
+/// use torchlet::Tensor;
+/// let w = Tensor::new([1.0, 2.0]).requires_grad_(true)?;
+/// w.set_grad(Some(Tensor::new([3.0, -4.0])))?;
+/// let opts = ClipGradNorm { norm_type: 1.0, ..Default::default() };
+/// assert_eq!(clip_grad_norm_with([&w], 14.0, opts)?.item()?, 7.0); // within the bound: unchanged
+/// assert_eq!(w.grad().unwrap().to_vec()?, vec![3.0, -4.0]);
+/// # Ok::<(), torchlet::Error>(())
+/// ```
+pub fn clip_grad_norm_with<T: Element, P: Borrow<Tensor<T>>>(
+    params: impl IntoIterator<Item = P>,
+    max_norm: f64,
+    options: ClipGradNorm,
 ) -> Result<Tensor<T>> {
     const OP: &str = "clip_grad_norm_";
+    let ClipGradNorm { norm_type, error_if_nonfinite } = options;
     if !(norm_type == f64::INFINITY || (norm_type.is_finite() && norm_type > 0.0)) {
         return Err(Error::invalid(OP, format!("invalid norm_type: {norm_type} (must be > 0 or infinity)")));
     }

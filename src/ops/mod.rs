@@ -7,6 +7,7 @@ mod index;
 mod inplace;
 mod inplace_update;
 mod join;
+mod labels;
 mod linear;
 mod matmul;
 mod operators;
@@ -25,6 +26,8 @@ use smallvec::SmallVec;
 use std::sync::RwLockReadGuard;
 
 pub use join::{cat, stack};
+pub(crate) use labels::class_indices;
+pub use labels::AsLabels;
 pub use select::where_;
 pub use unary::GeluApproximate;
 

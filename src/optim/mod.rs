@@ -9,7 +9,7 @@
 //! use torchlet::optim::{SgdConfig, SGD};
 //! use torchlet::Tensor;
 //!
-//! let model = Linear::<f64>::new(1, 1, true, &mut StdRng::seed_from_u64(0));
+//! let model = Linear::<f64>::with_rng(1, 1, true, &mut StdRng::seed_from_u64(0));
 //! let mut opt = SGD::with_config(model.parameters(), SgdConfig::new(0.1).momentum(0.5))?;
 //! let (x, y) = (Tensor::new([[1.0], [2.0], [3.0]]), Tensor::new([[3.0], [5.0], [7.0]]));
 //! for _ in 0..500 {

@@ -71,7 +71,7 @@ fn shuffled_data_loader_epochs_run_in_flat_memory() {
     let x = Tensor::<f32>::from_vec((0..n * 3).map(|i| (i % 7) as f32 - 3.0).collect(), &[n, 3]).unwrap();
     let y = x.matmul(&Tensor::new([[1.0, 2.0], [-1.0, 0.5], [0.25, 3.0]])).unwrap();
     let mut loader = DataLoader::new(TensorDataset::new(vec![x, y]).unwrap(), 8).unwrap().shuffle(true).seed(7);
-    let linear = Linear::new(3, 2, true, &mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0));
+    let linear = Linear::with_rng(3, 2, true, &mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0));
     let mut model = AutodiffLinear::new(linear, 1e-2).unwrap();
     let mut last = f32::NAN;
     assert_flat("shuffled DataLoader epochs (64 samples, batches of 8)", 1_000, 20_000, || {

@@ -11,7 +11,7 @@ use torchlet::Tensor;
 
 /// A model, its parameters' snapshot, and a directory to write files in.
 fn setup() -> (Linear<f32>, Vec<Snapshot>, tempfile::TempDir) {
-    let model = Linear::<f32>::new(3, 2, true, &mut StdRng::seed_from_u64(0));
+    let model = Linear::<f32>::with_rng(3, 2, true, &mut StdRng::seed_from_u64(0));
     let before = snapshot(&model.parameters().iter().collect::<Vec<_>>());
     (model, before, tempfile::tempdir().unwrap())
 }
@@ -23,7 +23,7 @@ fn unchanged(model: &Linear<f32>, before: &[Snapshot]) {
 /// A valid parameters file for a `Linear(3, 2)` from another seed.
 fn saved(dir: &Path) -> PathBuf {
     let path = dir.join("good.safetensors");
-    save_parameters(&Linear::<f32>::new(3, 2, true, &mut StdRng::seed_from_u64(1)), &path).unwrap();
+    save_parameters(&Linear::<f32>::with_rng(3, 2, true, &mut StdRng::seed_from_u64(1)), &path).unwrap();
     path
 }
 
@@ -141,15 +141,17 @@ fn parameters_file_with_a_wrong_shape() {
 fn parameters_file_with_a_wrong_dtype() {
     let dir = tempfile::tempdir().unwrap();
     let path = saved(dir.path()); // F32
-    let model = Linear::<f64>::new(3, 2, true, &mut StdRng::seed_from_u64(0));
+    let model = Linear::<f64>::with_rng(3, 2, true, &mut StdRng::seed_from_u64(0));
     let params = model.parameters();
     let before = snapshot(&params.iter().collect::<Vec<_>>());
     let err = message(load_parameters(&model, &path));
+    let shown = path.display();
     assert_eq!(
         err,
         format!(
-            "load_parameters: tensor \"weight\" in {} has dtype F32, but the model's parameter is torch.float64 (F64)",
-            path.display()
+            "load_parameters: 2 problems loading {shown}: tensor \"weight\" has dtype F32, but the model's \
+             parameter is torch.float64 (F64); tensor \"bias\" has dtype F32, but the model's parameter is \
+             torch.float64 (F64)"
         )
     );
     assert!(

@@ -11,7 +11,8 @@
 //! - [`devices`]: CUDA without CUDA (operands on two devices need a GPU: tests/cuda/mixed.rs);
 //! - [`files`]: malformed, truncated and mismatched parameters files, bad CSV;
 //! - [`errors`]: more wrong inputs to ops, each naming the op and the values;
-//! - [`data_errors`]: the classification generators' wrong configurations.
+//! - [`data_errors`]: the classification generators' wrong configurations;
+//! - [`where_errors`]: errors that say where: a container's layer, a label's row, every mismatched key.
 
 mod autograd;
 mod data_errors;
@@ -21,6 +22,7 @@ mod extremes;
 mod files;
 mod tensors;
 mod training;
+mod where_errors;
 
 use torchlet::{Element, Result, Tensor};
 

@@ -12,7 +12,7 @@ use torchlet::Tensor;
 use torchlet_tutorials::regression::{AutodiffLinear, ManualLinear, Regressor, TensorLinear};
 
 fn linear() -> Linear<f64> {
-    Linear::new(2, 1, true, &mut StdRng::seed_from_u64(0))
+    Linear::with_rng(2, 1, true, &mut StdRng::seed_from_u64(0))
 }
 
 #[test]

@@ -155,7 +155,7 @@ fn run_cases<T: Element>(dev: Device, cases: Vec<Case<T>>) {
         let cpu: Vec<Tensor<T>> = case
             .shapes
             .iter()
-            .map(|s| Tensor::rand_uniform(s, c(lo), c(hi), &mut rng).requires_grad_(true).unwrap())
+            .map(|s| Tensor::rand_uniform_with(s, c(lo), c(hi), &mut rng).requires_grad_(true).unwrap())
             .collect();
         let gpu: Vec<Tensor<T>> =
             cpu.iter().map(|t| t.detach().to(dev).unwrap().requires_grad_(true).unwrap()).collect();
@@ -166,7 +166,7 @@ fn run_cases<T: Element>(dev: Device, cases: Vec<Case<T>>) {
         let tol = tol::<T>() * case.slack;
         assert_close(&format!("{what} forward"), &out_cpu, &out_gpu, tol);
 
-        let upstream = Tensor::<T>::rand_uniform(out_cpu.shape(), c(-1.0), c(1.0), &mut rng);
+        let upstream = Tensor::<T>::rand_uniform_with(out_cpu.shape(), c(-1.0), c(1.0), &mut rng);
         out_cpu.backward_with(&upstream).unwrap_or_else(|e| panic!("{what} backward on the CPU: {e}"));
         out_gpu.backward_with(&upstream.to(dev).unwrap()).unwrap_or_else(|e| panic!("{what} backward on {dev}: {e}"));
         for (i, (a, b)) in cpu.iter().zip(&gpu).enumerate() {
@@ -298,9 +298,9 @@ pub(crate) fn cuda_vs_cpu_matmul_and_backward(dev: Device) {
 /// The same in-place sequence on both devices, into strided views, with broadcast sources.
 fn inplace_sequence<T: Element>(dev: Device) {
     let mut rng = StdRng::seed_from_u64(11);
-    let base = Tensor::<T>::rand_uniform(&[4, 6], c(1.0), c(2.0), &mut rng);
-    let row = Tensor::<T>::rand_uniform(&[3], c(1.0), c(2.0), &mut rng);
-    let block = Tensor::<T>::rand_uniform(&[3, 4], c(1.0), c(2.0), &mut rng);
+    let base = Tensor::<T>::rand_uniform_with(&[4, 6], c(1.0), c(2.0), &mut rng);
+    let row = Tensor::<T>::rand_uniform_with(&[3], c(1.0), c(2.0), &mut rng);
+    let block = Tensor::<T>::rand_uniform_with(&[3, 4], c(1.0), c(2.0), &mut rng);
     let run = |device: Device| -> Tensor<T> {
         let w = base.to(device).unwrap().deep_clone().unwrap();
         let (row, block) = (row.to(device).unwrap(), block.to(device).unwrap());
@@ -339,7 +339,7 @@ pub(crate) fn cuda_vs_cpu_inplace_ops_on_views(dev: Device) {
 /// The tutorials' loop: forward, backward, `w -= lr * grad` under no_grad, `grad.zero_()`, on both devices.
 fn training_loop<T: Element>(dev: Device) {
     let mut rng = StdRng::seed_from_u64(3);
-    let x = Tensor::<T>::rand_uniform(&[32, 3], c(-1.0), c(1.0), &mut rng);
+    let x = Tensor::<T>::rand_uniform_with(&[32, 3], c(-1.0), c(1.0), &mut rng);
     let y = x.matmul(&Tensor::new([[c::<T>(2.0)], [c(-1.0)], [c(0.5)]])).unwrap();
     let train = |device: Device| -> (Tensor<T>, Tensor<T>) {
         let (x, y) = (x.to(device).unwrap(), y.to(device).unwrap());

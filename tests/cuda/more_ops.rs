@@ -95,7 +95,7 @@ pub(crate) fn cuda_vs_cpu_selections_joins_and_backward(dev: Device) {
 
 pub(crate) fn cuda_vs_cpu_argmax_one_hot_arange(dev: Device) {
     let mut rng = StdRng::seed_from_u64(5);
-    let x = Tensor::<f32>::rand_uniform(&[7, 9], -1.0, 1.0, &mut rng);
+    let x = Tensor::<f32>::rand_uniform_with(&[7, 9], -1.0, 1.0, &mut rng);
     let g = x.to(dev).unwrap();
     for dim in [0, 1] {
         let (cpu, gpu) = (x.argmax(dim, false).unwrap(), g.argmax(dim, false).unwrap());

@@ -65,9 +65,9 @@ fn optimize<T: Element, O: Optimizer<T>>(
     make: impl Fn(Vec<Tensor<T>>) -> Result<O>,
 ) -> Result<Vec<Tensor<T>>> {
     let mut rng = StdRng::seed_from_u64(21);
-    let layer1 = Linear::<T>::new(4, 6, true, &mut rng).to(device)?;
-    let layer2 = Linear::<T>::new(6, 3, true, &mut rng).to(device)?;
-    let x = Tensor::<T>::rand_uniform(&[16, 4], c(-1.0), c(1.0), &mut rng).to(device)?;
+    let layer1 = Linear::<T>::with_rng(4, 6, true, &mut rng).to(device)?;
+    let layer2 = Linear::<T>::with_rng(6, 3, true, &mut rng).to(device)?;
+    let x = Tensor::<T>::rand_uniform_with(&[16, 4], c(-1.0), c(1.0), &mut rng).to(device)?;
     let labels: Vec<usize> = (0..16).map(|i| (i * 7) % 3).collect();
     let params: Vec<Tensor<T>> = layer1.parameters().into_iter().chain(layer2.parameters()).collect();
     let mut opt = make(params.clone())?;
@@ -106,8 +106,8 @@ pub(crate) fn cuda_vs_cpu_optimizer_steps(dev: Device) {
 
 pub(crate) fn cuda_dataloader_batches_and_dropout(dev: Device) {
     let mut rng = StdRng::seed_from_u64(8);
-    let x = Tensor::<f64>::rand_uniform(&[50, 3], -1.0, 1.0, &mut rng);
-    let y = Tensor::<f64>::rand_uniform(&[50, 1], -1.0, 1.0, &mut rng);
+    let x = Tensor::<f64>::rand_uniform_with(&[50, 3], -1.0, 1.0, &mut rng);
+    let y = Tensor::<f64>::rand_uniform_with(&[50, 1], -1.0, 1.0, &mut rng);
     let batches = |device: Device| -> Vec<Vec<Tensor<f64>>> {
         // A narrowed view (an offset into the buffer), as the tutorials' train/valid split gives.
         let (x, y) = (x.to(device).unwrap().narrow(0, 7, 40).unwrap(), y.to(device).unwrap().narrow(0, 7, 40).unwrap());
@@ -122,7 +122,7 @@ pub(crate) fn cuda_dataloader_batches_and_dropout(dev: Device) {
             assert_close(&format!("batch {i} tensor {j}"), ta, tb, 0.0);
         }
     }
-    let mut drop = Dropout::new(0.25, 1).unwrap();
+    let mut drop = Dropout::with_seed(0.25, 1).unwrap();
     let ones = Tensor::<f32>::full_on(&[4000], 1.0, dev).unwrap().requires_grad_(true).unwrap();
     let out = Module::<f32>::forward(&drop, &ones).unwrap();
     assert_eq!(out.device(), dev);
@@ -155,7 +155,7 @@ fn regression_run(device: Device, n_features: usize, n_targets: usize) -> (Vec<f
     let y = if y.rank() == 1 { y.unsqueeze(1).unwrap() } else { y };
     let (x_train, y_train) = (x.narrow(0, 40, 200).unwrap(), y.narrow(0, 40, 200).unwrap());
     let mut rng = StdRng::seed_from_u64(12);
-    let linear = Linear::<f64>::new(n_features, n_targets, true, &mut rng).to(device).unwrap();
+    let linear = Linear::<f64>::with_rng(n_features, n_targets, true, &mut rng).to(device).unwrap();
     let mut manual = ManualLinear::multi_output(n_features, n_targets, 0.01, &mut rng).unwrap().to(device).unwrap();
     manual.copy_from_linear(&linear).unwrap();
     let mut auto = AutodiffLinear::new(Linear::from_parameters(linear.weight(), linear.bias()).unwrap(), 0.01).unwrap();

@@ -20,7 +20,7 @@ fn plain(n: usize, f: usize, inf: usize, red: usize, rep: usize) -> MakeClassifi
 
 fn generate(config: &MakeClassification) -> Result<(Vec<Vec<f64>>, Vec<usize>)> {
     let data = make_classification::<f64>(config)?;
-    Ok((data.x.to_vec2()?, data.y))
+    Ok((data.x.to_vec2()?, data.y.to_labels()?))
 }
 
 /// The lengths of the runs of equal labels: the cluster sizes of unshuffled data with more than one class.
@@ -267,12 +267,12 @@ fn shift_and_scale_apply_per_column() -> Result<()> {
 fn seeds_reproduce_and_f32_follows_f64() -> Result<()> {
     let config = MakeClassification::default();
     let (a, b) = (make_classification::<f64>(&config)?, make_classification::<f64>(&config)?);
-    assert_eq!((a.x.to_vec()?, &a.y), (b.x.to_vec()?, &b.y));
-    assert_eq!((a.x.shape(), a.y.len()), (&[100, 20][..], 100));
+    assert_eq!((a.x.to_vec()?, &a.y.to_labels()?), (b.x.to_vec()?, &b.y.to_labels()?));
+    assert_eq!((a.x.shape(), a.y.numel()), (&[100, 20][..], 100));
     let other = make_classification::<f64>(&MakeClassification { seed: 1, ..config.clone() })?;
     assert_ne!(a.x.to_vec()?, other.x.to_vec()?);
     let single = make_classification::<f32>(&config)?;
-    assert_eq!(single.y, a.y);
+    assert_eq!(single.y.to_labels()?, a.y.to_labels()?);
     for (s, d) in single.x.to_vec()?.iter().zip(a.x.to_vec()?) {
         assert!((f64::from(*s) - d).abs() <= 1e-6 * d.abs().max(1.0));
     }

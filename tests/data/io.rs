@@ -18,7 +18,7 @@ struct TwoLayers {
 impl TwoLayers {
     fn new(seed: u64) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
-        TwoLayers { first: Linear::new(3, 4, true, &mut rng), second: Linear::new(4, 1, false, &mut rng) }
+        TwoLayers { first: Linear::with_rng(3, 4, true, &mut rng), second: Linear::with_rng(4, 1, false, &mut rng) }
     }
 }
 

@@ -56,7 +56,10 @@ fn folder(gz: &[&str]) -> tempfile::TempDir {
 
 fn check(mnist: &Mnist<f32>) -> Result<()> {
     assert_eq!((mnist.train_images.shape(), mnist.test_images.shape()), (&[3, 784][..], &[2, 784][..]));
-    assert_eq!((&mnist.train_labels[..], &mnist.test_labels[..]), (&[5, 0, 9][..], &[7, 2][..]));
+    assert_eq!(
+        (&mnist.train_labels.to_labels()?[..], &mnist.test_labels.to_labels()?[..]),
+        (&[5, 0, 9][..], &[7, 2][..])
+    );
     let train = mnist.train_images.to_vec2()?;
     for (i, row) in train.iter().enumerate() {
         for (p, &v) in row.iter().enumerate() {
@@ -81,7 +84,7 @@ fn reads_plain_and_gzipped_files() -> Result<()> {
 fn the_plain_file_wins_over_the_gzipped_one() -> Result<()> {
     let dir = folder(&[]);
     std::fs::write(dir.path().join(format!("{TRAIN_LABELS}.gz")), gzip(&labels(&[1, 1, 1]))).unwrap();
-    assert_eq!(load_dir::<f32>(dir.path())?.train_labels, [5, 0, 9]);
+    assert_eq!(load_dir::<f32>(dir.path())?.train_labels.to_labels()?, [5, 0, 9]);
     Ok(())
 }
 

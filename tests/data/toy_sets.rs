@@ -18,14 +18,17 @@ fn count(y: &[usize], label: usize) -> usize {
 fn moons_lie_on_their_arcs_without_noise() -> Result<()> {
     for shuffle in [false, true] {
         let data = make_moons::<f64>(&MakeMoons { n_samples: 101, shuffle, ..Default::default() })?;
-        assert_eq!((data.x.shape(), count(&data.y, 0), count(&data.y, 1)), (&[101, 2][..], 50, 51));
-        for ([a, b], &label) in points(&data.x)?.iter().zip(&data.y) {
+        assert_eq!(
+            (data.x.shape(), count(&data.y.to_labels()?, 0), count(&data.y.to_labels()?, 1)),
+            (&[101, 2][..], 50, 51)
+        );
+        for ([a, b], &label) in points(&data.x)?.iter().zip(&data.y.to_labels()?) {
             // Outer: the upper half of the unit circle. Inner: the lower half of the unit circle about (1, 0.5).
             let (cx, cy, upper) = if label == 0 { (0.0, 0.0, true) } else { (1.0, 0.5, false) };
             assert!(((a - cx).hypot(b - cy) - 1.0).abs() < 1e-12, "({a}, {b}) of class {label}");
             assert!(if upper { *b >= -1e-12 } else { *b <= 0.5 + 1e-12 });
         }
-        let y = &data.y;
+        let y = &data.y.to_labels()?;
         assert_eq!(shuffle, y.windows(2).any(|w| w[0] > w[1]), "shuffled: {shuffle}");
     }
     // Both ends of each arc are included.
@@ -40,7 +43,7 @@ fn noise_is_added_after_the_shuffle() -> Result<()> {
     let clean = MakeMoons { n_samples: 2_000, seed: 5, ..Default::default() };
     let noisy = make_moons::<f64>(&MakeMoons { noise: Some(0.1), ..clean })?;
     let clean = make_moons::<f64>(&clean)?;
-    assert_eq!(noisy.y, clean.y, "the same permutation");
+    assert_eq!(noisy.y.to_labels()?, clean.y.to_labels()?, "the same permutation");
     let d: Vec<f64> =
         points(&noisy.x)?.iter().zip(points(&clean.x)?).flat_map(|(n, c)| [n[0] - c[0], n[1] - c[1]]).collect();
     let std = (d.iter().map(|v| v * v).sum::<f64>() / d.len() as f64).sqrt();
@@ -54,9 +57,9 @@ fn noise_is_added_after_the_shuffle() -> Result<()> {
 #[test]
 fn circles_have_radius_one_and_factor() -> Result<()> {
     let data = make_circles::<f64>(&MakeCircles { n_samples: 9, factor: 0.3, ..Default::default() })?;
-    assert_eq!((count(&data.y, 0), count(&data.y, 1)), (4, 5));
+    assert_eq!((count(&data.y.to_labels()?, 0), count(&data.y.to_labels()?, 1)), (4, 5));
     let mut angles = Vec::new();
-    for ([a, b], &label) in points(&data.x)?.iter().zip(&data.y) {
+    for ([a, b], &label) in points(&data.x)?.iter().zip(&data.y.to_labels()?) {
         let radius = if label == 0 { 1.0 } else { 0.3 };
         assert!((a.hypot(*b) - radius).abs() < 1e-12);
         if label == 0 {
@@ -70,7 +73,7 @@ fn circles_have_radius_one_and_factor() -> Result<()> {
     }
     // As in scikit-learn, no samples give empty data.
     let empty = make_circles::<f32>(&MakeCircles { n_samples: 0, ..Default::default() })?;
-    assert_eq!((empty.x.shape(), empty.y.len()), (&[0, 2][..], 0));
+    assert_eq!((empty.x.shape(), empty.y.numel()), (&[0, 2][..], 0));
     Ok(())
 }
 
@@ -83,7 +86,8 @@ fn blobs_gather_around_their_centers() -> Result<()> {
     let (x, centers) = (blobs.x.to_vec2()?, blobs.centers.to_vec2()?);
     assert!(centers.iter().flatten().all(|c| (-10.0..10.0).contains(c)));
     for (i, std) in [0.5, 1.0, 2.0].into_iter().enumerate() {
-        let rows: Vec<&Vec<f64>> = x.iter().zip(&blobs.y).filter(|(_, &l)| l == i).map(|(r, _)| r).collect();
+        let rows: Vec<&Vec<f64>> =
+            x.iter().zip(&blobs.y.to_labels()?).filter(|(_, &l)| l == i).map(|(r, _)| r).collect();
         assert_eq!(rows.len(), 1_000);
         for j in 0..3 {
             let mean = rows.iter().map(|r| r[j]).sum::<f64>() / 1_000.0;
@@ -97,17 +101,18 @@ fn blobs_gather_around_their_centers() -> Result<()> {
     let config =
         MakeBlobs { n_samples: 10, n_features: 7, centers: given.clone().into(), shuffle: false, ..Default::default() };
     let blobs = make_blobs::<f64>(&config)?;
-    assert_eq!(blobs.y, [0, 0, 0, 0, 1, 1, 1, 2, 2, 2]);
+    assert_eq!(blobs.y.to_labels()?, [0, 0, 0, 0, 1, 1, 1, 2, 2, 2]);
     assert_eq!((blobs.x.shape(), blobs.centers.to_vec2()?), (&[10, 1][..], given));
     let shuffled = make_blobs::<f64>(&MakeBlobs { shuffle: true, ..config })?;
-    assert_ne!(shuffled.y, blobs.y);
-    assert_eq!((0..3).map(|i| count(&shuffled.y, i)).collect::<Vec<_>>(), [4, 3, 3]);
+    assert_ne!(shuffled.y.to_labels()?, blobs.y.to_labels()?);
+    let shuffled_y = shuffled.y.to_labels()?;
+    assert_eq!((0..3).map(|i| count(&shuffled_y, i)).collect::<Vec<_>>(), [4, 3, 3]);
     // A zero standard deviation puts every point on its center; seeds reproduce.
     let exact = MakeBlobs { centers: Centers::Count(2), cluster_std: 0.0.into(), seed: 9, ..Default::default() };
     let (a, b) = (make_blobs::<f32>(&exact)?, make_blobs::<f32>(&exact)?);
-    assert_eq!((a.x.to_vec()?, &a.y), (b.x.to_vec()?, &b.y));
+    assert_eq!((a.x.to_vec()?, &a.y.to_labels()?), (b.x.to_vec()?, &b.y.to_labels()?));
     let centers = a.centers.to_vec2()?;
-    assert!(a.x.to_vec2()?.iter().zip(&a.y).all(|(p, &l)| *p == centers[l]));
+    assert!(a.x.to_vec2()?.iter().zip(&a.y.to_labels()?).all(|(p, &l)| *p == centers[l]));
     Ok(())
 }
 
@@ -126,8 +131,9 @@ fn labels_become_tensors() -> Result<()> {
 #[test]
 fn digits_are_scikit_learns() -> Result<()> {
     let digits = load_digits::<f64>()?;
-    assert_eq!((digits.x.shape(), digits.y.len()), (&[1_797, 64][..], 1_797));
-    let counts: Vec<usize> = (0..10).map(|d| count(&digits.y, d)).collect();
+    assert_eq!((digits.x.shape(), digits.y.numel()), (&[1_797, 64][..], 1_797));
+    let labels = digits.y.to_labels()?;
+    let counts: Vec<usize> = (0..10).map(|d| count(&labels, d)).collect();
     assert_eq!(counts, [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]);
     let x = digits.x.to_vec2()?;
     assert!(x.iter().flatten().all(|&v| (0.0..=1.0).contains(&v) && (16.0 * v).fract() == 0.0));
@@ -138,11 +144,11 @@ fn digits_are_scikit_learns() -> Result<()> {
     assert_eq!(pixels.iter().flatten().sum::<u64>(), 561_718);
     let weighted: u64 = (1..).zip(&pixels).map(|(i, row)| i * (1..).zip(row).map(|(j, p)| j * p).sum::<u64>()).sum();
     assert_eq!(weighted, 16_337_198_609);
-    assert_eq!((1..).zip(&digits.y).map(|(i, &l)| i * l as u64).sum::<u64>(), 7_272_861);
+    assert_eq!((1..).zip(&digits.y.to_labels()?).map(|(i, &l)| i * l as u64).sum::<u64>(), 7_272_861);
     assert_eq!(pixels.iter().flatten().filter(|&&p| p == 16).count(), 10_456);
     assert_eq!(pixels.iter().flatten().filter(|&&p| p == 0).count(), 56_272);
     let single = load_digits::<f32>()?;
-    assert_eq!(single.y, digits.y);
+    assert_eq!(single.y.to_labels()?, digits.y.to_labels()?);
     assert!(single.x.to_vec()?.iter().zip(digits.x.to_vec()?).all(|(&s, d)| f64::from(s) == d));
     Ok(())
 }

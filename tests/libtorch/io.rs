@@ -23,8 +23,8 @@ mod parity {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ours.safetensors");
         let mut rng = StdRng::seed_from_u64(3);
-        let a = Tensor::<T>::randn(&[4, 3], &mut rng);
-        let b = Tensor::<T>::randn(&[5], &mut rng);
+        let a = Tensor::<T>::randn_with(&[4, 3], &mut rng);
+        let b = Tensor::<T>::randn_with(&[5], &mut rng);
         let t = a.t().unwrap(); // a strided view: tch must see its logical layout
         let s = Tensor::<T>::scalar(T::from_f64_lossy(-2.5));
         save_safetensors(&path, &[("a", &a), ("b", &b), ("a_t", &t), ("s", &s)]).unwrap();
@@ -96,14 +96,14 @@ mod parity {
         let linear = tch::nn::linear(vs.root(), 3, 2, Default::default());
         vs.set_kind(tch::Kind::Double);
         vs.save(&theirs_path).unwrap();
-        let ours = Linear::<f64>::new(3, 2, true, &mut StdRng::seed_from_u64(0));
+        let ours = Linear::<f64>::with_rng(3, 2, true, &mut StdRng::seed_from_u64(0));
         load_parameters(&ours, &theirs_path).unwrap();
         assert_eq!(ours.weight().to_vec().unwrap(), values::<f64>(&linear.ws));
         assert_eq!(ours.bias().unwrap().to_vec().unwrap(), values::<f64>(linear.bs.as_ref().unwrap()));
 
         // torchlet → tch: our saved parameters load into the VarStore by name.
         let ours_path = dir.path().join("torchlet_linear.safetensors");
-        let trained = Linear::<f64>::new(3, 2, true, &mut StdRng::seed_from_u64(9));
+        let trained = Linear::<f64>::with_rng(3, 2, true, &mut StdRng::seed_from_u64(9));
         save_parameters(&trained, &ours_path).unwrap();
         vs.load(&ours_path).unwrap();
         assert_eq!(values::<f64>(&linear.ws), trained.weight().to_vec().unwrap());
@@ -124,11 +124,11 @@ mod parity {
         let path = dir.path().join("mlp.safetensors");
         let mut rng = StdRng::seed_from_u64(5);
         let model = Sequential::<f64>::new()
-            .add(Linear::new(3, 8, true, &mut rng))
+            .add(Linear::with_rng(3, 8, true, &mut rng))
             .add(Tanh)
-            .add(Linear::new(8, 4, true, &mut rng))
+            .add(Linear::with_rng(8, 4, true, &mut rng))
             .add(ReLU)
-            .add(Linear::new(4, 2, true, &mut rng));
+            .add(Linear::with_rng(4, 2, true, &mut rng));
         save_parameters(&model, &path).unwrap();
 
         let mut vs = tch::nn::VarStore::new(tch::Device::Cpu);
@@ -142,7 +142,7 @@ mod parity {
             .add_fn(|x| x.relu())
             .add(tch::nn::linear(&root / "4", 4, 2, cfg));
         vs.load(&path).unwrap();
-        let x = Tensor::<f64>::randn(&[5, 3], &mut rng);
+        let x = Tensor::<f64>::randn_with(&[5, 3], &mut rng);
         use tch::nn::Module as _;
         let expected = theirs.forward(&to_tch(&x));
         let close = super::common::torch::assert_close::<f64>;

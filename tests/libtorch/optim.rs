@@ -28,14 +28,14 @@ mod parity {
     fn linear_forward_matches_tch_nn_linear() {
         let mut rng = StdRng::seed_from_u64(1);
         for (batch, inputs, outputs, bias) in [(5, 3, 2, true), (1, 4, 1, false), (7, 1, 3, true)] {
-            let ours = Linear::<f64>::new(inputs, outputs, bias, &mut rng);
+            let ours = Linear::<f64>::with_rng(inputs, outputs, bias, &mut rng);
             let mut vs = tch::nn::VarStore::new(tch::Device::Cpu);
             let config = tch::nn::LinearConfig { bias, ..Default::default() };
             let mut theirs = tch::nn::linear(vs.root(), inputs as i64, outputs as i64, config);
             vs.double();
             theirs.ws = to_tch(ours.weight()).unwrap();
             theirs.bs = ours.bias().map(|b| to_tch(b).unwrap());
-            let x = Tensor::<f64>::randn(&[batch, inputs], &mut rng);
+            let x = Tensor::<f64>::randn_with(&[batch, inputs], &mut rng);
             close(&ours.forward(&x).unwrap(), &theirs.forward(&to_tch(&x).unwrap()), "Linear forward");
         }
     }
@@ -43,7 +43,7 @@ mod parity {
     #[test]
     fn mse_loss_reductions_match_tch() {
         let mut rng = StdRng::seed_from_u64(2);
-        let (a, b) = (Tensor::<f64>::randn(&[4, 3], &mut rng), Tensor::<f64>::randn(&[4, 3], &mut rng));
+        let (a, b) = (Tensor::<f64>::randn_with(&[4, 3], &mut rng), Tensor::<f64>::randn_with(&[4, 3], &mut rng));
         for (ours, theirs) in [
             (Reduction::Mean, tch::Reduction::Mean),
             (Reduction::Sum, tch::Reduction::Sum),
@@ -59,9 +59,9 @@ mod parity {
     fn sgd_steps(config: SgdConfig) {
         let mut rng = StdRng::seed_from_u64(3);
         let (x, y, w0) = (
-            Tensor::<f64>::randn(&[6, 3], &mut rng),
-            Tensor::<f64>::randn(&[6, 2], &mut rng),
-            Tensor::<f64>::randn(&[3, 2], &mut rng),
+            Tensor::<f64>::randn_with(&[6, 3], &mut rng),
+            Tensor::<f64>::randn_with(&[6, 2], &mut rng),
+            Tensor::<f64>::randn_with(&[3, 2], &mut rng),
         );
         let w = w0.deep_clone().unwrap().requires_grad_(true).unwrap();
         let mut ours = SGD::with_config([w.clone()], config).unwrap();

@@ -11,16 +11,16 @@ fn sequential_names_parameters_by_position_as_torch() {
     let mut rng = StdRng::seed_from_u64(0);
     let model = Sequential::<f64>::new()
         .add(Flatten::new())
-        .add(Linear::new(4, 3, true, &mut rng))
+        .add(Linear::with_rng(4, 3, true, &mut rng))
         .add(ReLU)
-        .add(Linear::new(3, 2, false, &mut rng));
+        .add(Linear::with_rng(3, 2, false, &mut rng));
     let names: Vec<String> = model.named_parameters().into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["1.weight", "1.bias", "3.weight"]);
     assert_eq!(model.len(), 4);
     let mut list = ModuleList::<f64>::new();
-    list.push(Linear::new(2, 2, true, &mut rng));
+    list.push(Linear::with_rng(2, 2, true, &mut rng));
     list.push(Tanh);
-    list.push(Linear::new(2, 1, true, &mut rng));
+    list.push(Linear::with_rng(2, 1, true, &mut rng));
     let names: Vec<String> = list.named_parameters().into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["0.weight", "0.bias", "2.weight", "2.bias"]);
 }
@@ -29,7 +29,7 @@ fn sequential_names_parameters_by_position_as_torch() {
 fn dropout_scales_kept_values_and_is_the_identity_in_eval() -> Result<()> {
     let n = 100_000;
     let x = Tensor::<f64>::ones(&[n]);
-    let mut model = Sequential::new().add(Dropout::new(0.3, 7)?);
+    let mut model = Sequential::new().add(Dropout::with_seed(0.3, 7)?);
     let y = model.forward(&x)?.to_vec()?;
     let kept = y.iter().filter(|&&v| v != 0.0).count() as f64 / n as f64;
     assert!((kept - 0.7).abs() < 0.01, "kept fraction {kept}");
@@ -40,11 +40,11 @@ fn dropout_scales_kept_values_and_is_the_identity_in_eval() -> Result<()> {
     // eval() reaches the dropout inside the container.
     model.eval();
     assert_eq!(model.forward(&x)?.to_vec()?, x.to_vec()?);
-    model.train(true);
+    model.train();
     assert_ne!(model.forward(&x)?.to_vec()?, x.to_vec()?);
     // p = 1 drops everything; p outside [0, 1] is an error naming it.
-    assert!(Module::<f64>::forward(&Dropout::new(1.0, 0)?, &x)?.to_vec()?.iter().all(|&v| v == 0.0));
-    let err = Dropout::new(1.5, 0).unwrap_err().to_string();
+    assert!(Module::<f64>::forward(&Dropout::with_seed(1.0, 0)?, &x)?.to_vec()?.iter().all(|&v| v == 0.0));
+    let err = Dropout::with_seed(1.5, 0).unwrap_err().to_string();
     assert!(err.contains("between 0 and 1, but got 1.5"), "{err}");
     Ok(())
 }
@@ -56,8 +56,10 @@ fn an_mlp_classifier_learns_the_pytorch_way() -> Result<()> {
     let xs: Vec<f64> = (0..40).map(|i| i as f64 / 10.0 - 2.0).collect();
     let labels: Vec<usize> = xs.iter().map(|&x| usize::from(x.abs() < 1.0)).collect();
     let x = Tensor::from_vec(xs, &[40, 1])?;
-    let model =
-        Sequential::new().add(Linear::new(1, 16, true, &mut rng)).add(ReLU).add(Linear::new(16, 2, true, &mut rng));
+    let model = Sequential::new()
+        .add(Linear::with_rng(1, 16, true, &mut rng))
+        .add(ReLU)
+        .add(Linear::with_rng(16, 2, true, &mut rng));
     let mut opt = SGD::new(model.parameters(), 0.5)?;
     let loss_fn = CrossEntropyLoss::new();
     let first = loss_fn.forward(&model.forward(&x)?, &labels)?.item()?;

@@ -21,7 +21,7 @@ fn linear_init_is_uniform_within_one_over_sqrt_in() -> Result<()> {
         let bound = 1.0 / (in_features as f64).sqrt();
         let (mut weights, mut biases) = (Vec::new(), Vec::new());
         while biases.len() < 50_000 {
-            let layer = Linear::<f64>::new(in_features, 50, true, &mut rng);
+            let layer = Linear::<f64>::with_rng(in_features, 50, true, &mut rng);
             weights.extend(layer.weight().to_vec()?);
             biases.extend(layer.bias().unwrap().to_vec()?);
         }
@@ -42,9 +42,9 @@ fn linear_init_is_uniform_within_one_over_sqrt_in() -> Result<()> {
 
 #[test]
 fn linear_init_is_reproducible_and_f32_works() -> Result<()> {
-    let a = Linear::<f32>::new(4, 3, true, &mut StdRng::seed_from_u64(5));
-    let b = Linear::<f32>::new(4, 3, true, &mut StdRng::seed_from_u64(5));
-    let c = Linear::<f32>::new(4, 3, true, &mut StdRng::seed_from_u64(6));
+    let a = Linear::<f32>::with_rng(4, 3, true, &mut StdRng::seed_from_u64(5));
+    let b = Linear::<f32>::with_rng(4, 3, true, &mut StdRng::seed_from_u64(5));
+    let c = Linear::<f32>::with_rng(4, 3, true, &mut StdRng::seed_from_u64(6));
     assert_eq!(a.weight().to_vec()?, b.weight().to_vec()?);
     assert_eq!(a.bias().unwrap().to_vec()?, b.bias().unwrap().to_vec()?);
     assert_ne!(a.weight().to_vec()?, c.weight().to_vec()?);
@@ -54,7 +54,7 @@ fn linear_init_is_reproducible_and_f32_works() -> Result<()> {
 
 #[test]
 fn linear_with_no_inputs_has_a_zero_bias() -> Result<()> {
-    let layer = Linear::<f64>::new(0, 3, true, &mut StdRng::seed_from_u64(0));
+    let layer = Linear::<f64>::with_rng(0, 3, true, &mut StdRng::seed_from_u64(0));
     assert_eq!(layer.weight().shape(), &[3, 0]);
     assert_eq!(layer.bias().unwrap().to_vec()?, vec![0.0; 3]);
     assert_eq!(layer.forward(&Tensor::zeros(&[2, 0]))?.to_vec2()?, vec![vec![0.0; 3]; 2]);
@@ -63,7 +63,7 @@ fn linear_with_no_inputs_has_a_zero_bias() -> Result<()> {
 
 #[test]
 fn linear_parameters_are_leaves_with_torch_names() -> Result<()> {
-    let mut layer = Linear::<f64>::new(3, 2, true, &mut StdRng::seed_from_u64(0));
+    let mut layer = Linear::<f64>::with_rng(3, 2, true, &mut StdRng::seed_from_u64(0));
     let named = layer.named_parameters();
     assert_eq!(named.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["weight", "bias"]);
     assert_eq!(named[0].1.shape(), &[2, 3]);
@@ -71,7 +71,7 @@ fn linear_parameters_are_leaves_with_torch_names() -> Result<()> {
     for p in layer.parameters() {
         assert!(p.is_leaf() && p.requires_grad());
     }
-    let no_bias = Linear::<f64>::new(3, 2, false, &mut StdRng::seed_from_u64(0));
+    let no_bias = Linear::<f64>::with_rng(3, 2, false, &mut StdRng::seed_from_u64(0));
     assert!(no_bias.bias().is_none());
     assert_eq!(no_bias.parameters().len(), 1);
     assert_eq!(format!("{no_bias:?}"), "Linear(in_features=3, out_features=2, bias=false)");
@@ -80,7 +80,7 @@ fn linear_parameters_are_leaves_with_torch_names() -> Result<()> {
     let before = layer.forward(&x)?.to_vec()?;
     layer.eval();
     assert_eq!(layer.forward(&x)?.to_vec()?, before);
-    layer.train(true);
+    layer.train();
     Ok(())
 }
 
@@ -88,7 +88,7 @@ fn linear_parameters_are_leaves_with_torch_names() -> Result<()> {
 fn linear_forward_shapes_for_input_of_any_rank() -> Result<()> {
     let mut rng = StdRng::seed_from_u64(1);
     for bias in [true, false] {
-        let layer = Linear::<f64>::new(4, 3, bias, &mut rng);
+        let layer = Linear::<f64>::with_rng(4, 3, bias, &mut rng);
         assert_eq!(layer.forward(&Tensor::zeros(&[4]))?.shape(), &[3]);
         assert_eq!(layer.forward(&Tensor::zeros(&[7, 4]))?.shape(), &[7, 3]);
         assert_eq!(layer.forward(&Tensor::zeros(&[0, 4]))?.shape(), &[0, 3]);
@@ -104,11 +104,11 @@ fn linear_on_batched_input_is_linear_on_its_rows_with_the_same_gradients() -> Re
     // [2, 3, in] through the layer against the [6, in] rows through a twin layer: same values, and the
     // same gradients for the parameters and the input.
     let mut rng = StdRng::seed_from_u64(4);
-    let layer = Linear::<f64>::new(4, 5, true, &mut rng);
+    let layer = Linear::<f64>::with_rng(4, 5, true, &mut rng);
     let twin = Linear::from_parameters(layer.weight(), layer.bias())?;
-    let x = Tensor::<f64>::randn(&[2, 3, 4], &mut rng).requires_grad_(true)?;
+    let x = Tensor::<f64>::randn_with(&[2, 3, 4], &mut rng).requires_grad_(true)?;
     let rows = x.detach().reshape(&[6, 4])?.requires_grad_(true)?;
-    let weights = Tensor::<f64>::randn(&[6, 5], &mut rng);
+    let weights = Tensor::<f64>::randn_with(&[6, 5], &mut rng);
     let y = layer.forward(&x)?;
     assert_eq!(y.shape(), &[2, 3, 5]);
     y.mul(&weights.reshape(&[2, 3, 5])?)?.sum()?.backward()?;
@@ -120,7 +120,7 @@ fn linear_on_batched_input_is_linear_on_its_rows_with_the_same_gradients() -> Re
     assert_eq!(grad(layer.weight()), grad(twin.weight()));
     assert_eq!(grad(layer.bias().unwrap()), grad(twin.bias().unwrap()));
     // A 1-D [in] input is one row: [out], gradient [in].
-    let v = Tensor::<f64>::randn(&[4], &mut rng).requires_grad_(true)?;
+    let v = Tensor::<f64>::randn_with(&[4], &mut rng).requires_grad_(true)?;
     let out = layer.forward(&v)?;
     assert_eq!(out.shape(), &[5]);
     out.sum()?.backward()?;
@@ -134,7 +134,7 @@ fn linear_on_batched_input_is_linear_on_its_rows_with_the_same_gradients() -> Re
 
 #[test]
 fn linear_forward_matches_a_hand_computation() -> Result<()> {
-    let layer = Linear::<f64>::new(3, 2, true, &mut StdRng::seed_from_u64(0));
+    let layer = Linear::<f64>::with_rng(3, 2, true, &mut StdRng::seed_from_u64(0));
     let (w, b) = ([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]], [0.1, -0.2]);
     layer.set_weight(&Tensor::new(w))?;
     layer.set_bias(&Tensor::new(b))?;
@@ -155,9 +155,9 @@ fn linear_forward_matches_a_hand_computation() -> Result<()> {
 fn linear_and_mse_gradients_match_the_analytic_formula() -> Result<()> {
     let mut rng = StdRng::seed_from_u64(9);
     let (n, fin, fout) = (5, 3, 2);
-    let layer = Linear::<f64>::new(fin, fout, true, &mut rng);
-    let x = Tensor::<f64>::randn(&[n, fin], &mut rng);
-    let y = Tensor::<f64>::randn(&[n, fout], &mut rng);
+    let layer = Linear::<f64>::with_rng(fin, fout, true, &mut rng);
+    let x = Tensor::<f64>::randn_with(&[n, fin], &mut rng);
+    let y = Tensor::<f64>::randn_with(&[n, fout], &mut rng);
     let loss = MSELoss::new().forward(&layer.forward(&x)?, &y)?;
     loss.backward()?;
 
@@ -209,7 +209,7 @@ fn from_parameters_copies_and_set_weight_keeps_the_parameter() -> Result<()> {
 
 #[test]
 fn linear_errors_name_the_op_and_the_shapes() {
-    let layer = Linear::<f64>::new(3, 2, true, &mut StdRng::seed_from_u64(0));
+    let layer = Linear::<f64>::with_rng(3, 2, true, &mut StdRng::seed_from_u64(0));
     let msg = |r: Result<Tensor<f64>>| r.unwrap_err().to_string();
     assert_eq!(
         msg(layer.forward(&Tensor::zeros(&[4, 2]))),
@@ -227,7 +227,7 @@ fn linear_errors_name_the_op_and_the_shapes() {
     assert_eq!(err, "Linear::set_weight: weight of shape [3, 2] for a layer whose weight has shape [2, 3]");
     let err = layer.set_bias(&Tensor::zeros(&[3])).unwrap_err().to_string();
     assert_eq!(err, "Linear: bias must have shape [2] (out_features), got [3]");
-    let no_bias = Linear::<f64>::new(3, 2, false, &mut StdRng::seed_from_u64(0));
+    let no_bias = Linear::<f64>::with_rng(3, 2, false, &mut StdRng::seed_from_u64(0));
     let err = no_bias.set_bias(&Tensor::zeros(&[2])).unwrap_err().to_string();
     assert_eq!(err, "Linear::set_bias: the layer was built with bias = false");
     let err = Linear::from_parameters(&Tensor::<f64>::zeros(&[3]), None).err().unwrap().to_string();
@@ -272,22 +272,22 @@ fn train_digits<T: torchlet::Element>() -> Result<(Vec<u64>, Vec<u64>)> {
     let data = torchlet::data::load_digits::<T>()?;
     let mut rng = StdRng::seed_from_u64(7);
     let model = Sequential::new()
-        .add(Linear::new(64, 48, true, &mut rng))
+        .add(Linear::with_rng(64, 48, true, &mut rng))
         .add(GELU::new(torchlet::GeluApproximate::None))
-        .add(Linear::new(48, 32, true, &mut rng))
+        .add(Linear::with_rng(48, 32, true, &mut rng))
         .add(Tanh)
-        .add(Linear::new(32, 32, true, &mut rng))
+        .add(Linear::with_rng(32, 32, true, &mut rng))
         .add(SiLU)
-        .add(Linear::new(32, 10, true, &mut rng));
+        .add(Linear::with_rng(32, 10, true, &mut rng));
     let mut opt = Adam::new(model.parameters(), 1e-2)?;
     let bits =
         |t: &Tensor<T>| -> Result<Vec<u64>> { Ok(t.to_vec()?.iter().map(|v| v.to_f64().unwrap().to_bits()).collect()) };
     let mut losses = Vec::new();
     for _epoch in 0..3 {
-        for start in (0..data.y.len()).step_by(256) {
-            let n = 256.min(data.y.len() - start);
+        for start in (0..data.y.numel()).step_by(256) {
+            let n = 256.min(data.y.numel() - start);
             let x = data.x.narrow(0, start, n)?.div_scalar(T::from_f64(16.0).unwrap())?;
-            let loss = CrossEntropyLoss::new().forward(&model.forward(&x)?, &data.y[start..start + n])?;
+            let loss = CrossEntropyLoss::new().forward(&model.forward(&x)?, &data.y.narrow(0, start, n)?)?;
             opt.zero_grad();
             loss.backward()?;
             opt.step()?;

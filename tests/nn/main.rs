@@ -8,3 +8,4 @@ mod layers;
 mod linear_and_losses;
 mod metrics;
 mod metrics_classification;
+mod torch_defaults;

@@ -13,7 +13,7 @@ use torchlet::Tensor;
 /// A valid parameters file of a `Linear(3, 2)` with bias, as bytes.
 fn valid_file(dir: &Path) -> Vec<u8> {
     let path = dir.join("valid.safetensors");
-    save_parameters(&Linear::<f32>::new(3, 2, true, &mut StdRng::seed_from_u64(0)), &path).unwrap();
+    save_parameters(&Linear::<f32>::with_rng(3, 2, true, &mut StdRng::seed_from_u64(0)), &path).unwrap();
     std::fs::read(path).unwrap()
 }
 
@@ -27,7 +27,7 @@ fn load_both(dir: &Path, bytes: &[u8]) -> (bool, bool) {
             assert_eq!(t.numel(), t.to_vec().unwrap().len(), "a loaded tensor is consistent with its shape");
         }
     }
-    let model = Linear::<f32>::new(3, 2, true, &mut StdRng::seed_from_u64(9));
+    let model = Linear::<f32>::with_rng(3, 2, true, &mut StdRng::seed_from_u64(9));
     let before: Vec<Vec<f32>> = model.parameters().iter().map(|p| p.to_vec().unwrap()).collect();
     let loaded = load_parameters(&model, &path);
     if loaded.is_err() {

@@ -95,10 +95,10 @@ proptest! {
     #[test]
     fn matmul_all_ranks(m in 1usize..5, k in 1usize..5, n in 1usize..5, seed in any::<u64>()) {
         let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed);
-        let a = Tensor::<f64>::randn(&[m, k], &mut rng);
-        let b = Tensor::<f64>::randn(&[k, n], &mut rng);
-        let v = Tensor::<f64>::randn(&[k], &mut rng);
-        let u = Tensor::<f64>::randn(&[k], &mut rng);
+        let a = Tensor::<f64>::randn_with(&[m, k], &mut rng);
+        let b = Tensor::<f64>::randn_with(&[k, n], &mut rng);
+        let v = Tensor::<f64>::randn_with(&[k], &mut rng);
+        let u = Tensor::<f64>::randn_with(&[k], &mut rng);
         check(&[a.clone(), b.clone()], |x| x[0].matmul(&x[1]))?;
         check(&[a.clone(), v.clone()], |x| x[0].matmul(&x[1]))?;
         check(&[v.clone(), b.clone()], |x| x[0].matmul(&x[1]))?;
@@ -156,10 +156,10 @@ proptest! {
     #[test]
     fn fused_linear(batch in 1usize..5, inputs in 1usize..5, outputs in 1usize..4, seed in any::<u64>()) {
         let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed);
-        let x = Tensor::<f64>::randn(&[batch, inputs], &mut rng);
-        let w = Tensor::<f64>::randn(&[outputs, inputs], &mut rng);
-        let b = Tensor::<f64>::randn(&[outputs], &mut rng);
-        let v = Tensor::<f64>::randn(&[inputs], &mut rng);
+        let x = Tensor::<f64>::randn_with(&[batch, inputs], &mut rng);
+        let w = Tensor::<f64>::randn_with(&[outputs, inputs], &mut rng);
+        let b = Tensor::<f64>::randn_with(&[outputs], &mut rng);
+        let v = Tensor::<f64>::randn_with(&[inputs], &mut rng);
         check(&[x.clone(), w.clone(), b.clone()], |t| t[0].linear(&t[1], Some(&t[2])))?;
         check(&[x, w.clone()], |t| t[0].linear(&t[1], None))?;
         check(&[v, w, b], |t| t[0].linear(&t[1], Some(&t[2])))?;
@@ -168,7 +168,7 @@ proptest! {
     #[test]
     fn fused_mse_loss((a, _) in pair_in(-2.0, 2.0), seed in any::<u64>()) {
         let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed);
-        let target = Tensor::<f64>::randn(a.shape(), &mut rng);
+        let target = Tensor::<f64>::randn_with(a.shape(), &mut rng);
         for reduction in [Reduction::Mean, Reduction::Sum, Reduction::None] {
             check(&[a.clone(), target.clone()], |t| torchlet::nn::functional::mse_loss(&t[0], &t[1], reduction))?;
         }

@@ -36,7 +36,7 @@ fn train_autodiff(wait: Option<&Barrier>) -> Result<Outcome> {
     let ds = || TensorDataset::new(vec![data.x.clone(), data.y.clone()]);
     let mut train = DataLoader::new(ds()?, 16)?.shuffle(true).seed(3);
     let mut valid = DataLoader::new(ds()?, 400)?;
-    let linear = Linear::new(5, 3, true, &mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(5));
+    let linear = Linear::with_rng(5, 3, true, &mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(5));
     let mut model = AutodiffLinear::new(linear, 1e-2)?;
     if let Some(barrier) = wait {
         barrier.wait(); // both threads start training together

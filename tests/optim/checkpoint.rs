@@ -23,14 +23,17 @@ const BATCH: usize = 8;
 
 fn mlp<T: Element>(seed: u64, hidden: usize) -> Sequential<T> {
     let mut rng = StdRng::seed_from_u64(seed);
-    Sequential::new().add(Linear::new(4, hidden, true, &mut rng)).add(ReLU).add(Linear::new(hidden, 3, true, &mut rng))
+    Sequential::new()
+        .add(Linear::with_rng(4, hidden, true, &mut rng))
+        .add(ReLU)
+        .add(Linear::with_rng(hidden, 3, true, &mut rng))
 }
 
 /// Three batches of fixed data, taken in turn: step `s` trains on batch `s % 3`.
 fn batch<T: Element>(step: usize) -> Result<(Tensor<T>, Tensor<T>)> {
     let mut rng = StdRng::seed_from_u64(2024);
-    let x = Tensor::<T>::randn(&[3 * BATCH, 4], &mut rng);
-    let y = Tensor::<T>::randn(&[3 * BATCH, 3], &mut rng);
+    let x = Tensor::<T>::randn_with(&[3 * BATCH, 4], &mut rng);
+    let y = Tensor::<T>::randn_with(&[3 * BATCH, 3], &mut rng);
     let start = (step % 3) * BATCH;
     Ok((x.narrow(0, start, BATCH)?, y.narrow(0, start, BATCH)?))
 }
@@ -224,7 +227,7 @@ fn a_checkpoint_of_another_shape_or_dtype_is_refused_and_changes_nothing() -> Re
     save_checkpoint(&path, &saved.model, saved.opt.as_ref(), Some(saved.schedule.as_dyn()))?;
     let shown = path.display();
 
-    // Another width: the first layer's weight is the first key checked.
+    // Another width: every tensor whose shape differs is listed.
     let mut narrow = Run::<f32>::new(Pair::AmsgradOneCycle, 2)?;
     narrow.model = mlp(2, 8);
     narrow.opt = Box::new(Adam::with_config(narrow.model.parameters(), AdamConfig::new(0.01).amsgrad(true))?);
@@ -234,8 +237,10 @@ fn a_checkpoint_of_another_shape_or_dtype_is_refused_and_changes_nothing() -> Re
     assert_eq!(
         err.unwrap_err().to_string(),
         format!(
-            "load_checkpoint: size mismatch for \"0.weight\": shape [16, 4] in {shown}, but the parameter in the \
-             model has shape [8, 4]"
+            "load_checkpoint: 3 problems loading {shown}: size mismatch for \"0.weight\": shape [16, 4], but the \
+             parameter in the model has shape [8, 4]; size mismatch for \"0.bias\": shape [16], but the parameter \
+             in the model has shape [8]; size mismatch for \"2.weight\": shape [3, 16], but the parameter in the \
+             model has shape [3, 8]"
         )
     );
     assert!(snapshot(&narrow) == before, "a refused checkpoint changes nothing");
@@ -248,8 +253,10 @@ fn a_checkpoint_of_another_shape_or_dtype_is_refused_and_changes_nothing() -> Re
     assert_eq!(
         err.unwrap_err().to_string(),
         format!(
-            "load_checkpoint: tensor \"0.weight\" in {shown} has dtype F32, but the model's parameter is \
-             torch.float64 (F64)"
+            "load_checkpoint: 4 problems loading {shown}: tensor \"0.weight\" has dtype F32, but the model's \
+             parameter is torch.float64 (F64); tensor \"0.bias\" has dtype F32, but the model's parameter is \
+             torch.float64 (F64); tensor \"2.weight\" has dtype F32, but the model's parameter is torch.float64 \
+             (F64); tensor \"2.bias\" has dtype F32, but the model's parameter is torch.float64 (F64)"
         )
     );
     assert!(snapshot(&wide) == before);
@@ -351,7 +358,7 @@ fn buffers_are_saved_and_restored_under_their_container_names() -> Result<()> {
         let mut rng = StdRng::seed_from_u64(seed);
         Sequential::new()
             .add(ReLU)
-            .add(Counting { linear: Linear::new(4, 2, true, &mut rng), seen: Tensor::zeros(&[1]) })
+            .add(Counting { linear: Linear::with_rng(4, 2, true, &mut rng), seen: Tensor::zeros(&[1]) })
     };
     let trained = model(1);
     let mut opt = SGD::new(trained.parameters(), 0.1)?;

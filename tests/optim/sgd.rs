@@ -165,7 +165,7 @@ fn a_step_before_backward_invalidates_the_saved_graph() -> Result<()> {
 fn linear_mse_sgd_matches_manual_gradient_descent() -> Result<()> {
     // The T1 tutorial in miniature: y_hat = b + w x, delta = 2 (y_hat - y) / m, b -= lr Σ delta, w -= lr delta·x.
     let mut rng = StdRng::seed_from_u64(3);
-    let model = Linear::<f64>::new(1, 1, true, &mut rng);
+    let model = Linear::<f64>::with_rng(1, 1, true, &mut rng);
     let (mut w, mut b) = (model.weight().item()?, model.bias().unwrap().item()?);
     let xs: Vec<f64> = (0..12).map(|i| i as f64 * 0.3 - 1.0).collect();
     let ys: Vec<f64> = xs.iter().map(|x| 2.5 * x + 0.7 + (x * 7.0).sin() * 0.1).collect();

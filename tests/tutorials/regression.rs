@@ -74,7 +74,7 @@ impl<T: Element> Tutorial<T> {
     /// A torchlet-initialised layer, for the checks that run without libtorch.
     fn init(&self, seed: u64) -> Linear<T> {
         let (i, o, bias) = self.layer;
-        Linear::new(i, o, bias, &mut StdRng::seed_from_u64(seed))
+        Linear::with_rng(i, o, bias, &mut StdRng::seed_from_u64(seed))
     }
 }
 
@@ -259,7 +259,7 @@ fn t4_part1_runs(w: &Tensor<f32>, b: &Tensor<f32>) -> Vec<Trained> {
 #[test]
 fn t4_part1_tensor_autograd_matches_scratch() {
     let mut rng = StdRng::seed_from_u64(5);
-    let (w, b) = (Tensor::randn(&[2, 3], &mut rng), Tensor::randn(&[2], &mut rng));
+    let (w, b) = (Tensor::randn_with(&[2, 3], &mut rng), Tensor::randn_with(&[2], &mut rng));
     let runs = t4_part1_runs(&w, &b);
     assert_learned(&runs[0], 5.0);
     assert_agree(&runs, F32_RTOL);

@@ -11,7 +11,7 @@ use crate::{copy_linear, learning_rate, sgd_step, Layers, Split};
 use rand::Rng;
 use std::path::Path;
 use torchlet::autograd::no_grad;
-use torchlet::data::{labels_to_tensor, load_digits, mnist, train_test_split};
+use torchlet::data::{load_digits, mnist, train_test_split};
 use torchlet::element::Element;
 use torchlet::error::Result;
 use torchlet::nn::{functional::cross_entropy, Linear, Module};
@@ -31,8 +31,8 @@ pub const SCHEDULE: [(usize, f64); 2] = [(5, 0.5), (5, 0.1)];
 
 /// The tensors of `x` and labels `y` split with `train_test_split` into `(train, valid)`, `n_valid` rows for
 /// validation, drawn from `seed`.
-fn split(x: &Tensor<f32>, y: &[usize], n_valid: usize, seed: u64) -> Result<Split<f32>> {
-    let [(x_train, x_valid), (y_train, y_valid)] = train_test_split([x, &labels_to_tensor(y)], n_valid, true, seed)?;
+fn split(x: &Tensor<f32>, y: &Tensor<f32>, n_valid: usize, seed: u64) -> Result<Split<f32>> {
+    let [(x_train, x_valid), (y_train, y_valid)] = train_test_split([x, y], n_valid, true, seed)?;
     Ok(Split { x_train, y_train, x_valid, y_valid })
 }
 
@@ -58,8 +58,8 @@ pub fn mnist_data(dir: impl AsRef<Path>, seed: u64) -> Result<Split<f32>> {
 
 /// The two layers `Linear(inputs, 32)` and `Linear(32, 10)`, with torch's default initialisation from `rng`.
 pub fn feed_forward_linears<T: Element, R: Rng + ?Sized>(inputs: usize, rng: &mut R) -> [Linear<T>; 2] {
-    let hidden = Linear::new(inputs, HIDDEN, true, rng);
-    [hidden, Linear::new(HIDDEN, CLASSES, true, rng)]
+    let hidden = Linear::with_rng(inputs, HIDDEN, true, rng);
+    [hidden, Linear::with_rng(HIDDEN, CLASSES, true, rng)]
 }
 
 /// T9 from scratch, in torch's layout (`W1` `[32, in]`, `W2` `[10, 32]`): `Z1 = X W1ᵀ + b1`, `H = relu(Z1)`,

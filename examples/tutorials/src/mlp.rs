@@ -63,7 +63,7 @@ pub fn mlp_data(seed: u64) -> Result<Split<f64>> {
 /// assert_eq!((linears.len(), linears[4].out_features()), (5, 3));
 /// ```
 pub fn mlp_linears<T: Element, R: Rng + ?Sized>(rng: &mut R) -> Vec<Linear<T>> {
-    LAYERS.iter().map(|&(i, o, _)| Linear::new(i, o, true, rng)).collect()
+    LAYERS.iter().map(|&(i, o, _)| Linear::with_rng(i, o, true, rng)).collect()
 }
 
 /// Fails unless there is one activation per layer.

@@ -1,6 +1,6 @@
 //! `make_classification`: scikit-learn's random n-class problem of Gaussian clusters on hypercube vertices.
 
-use super::labeled::{matrix, shuffle_rows, Classification};
+use super::labeled::{labels_to_tensor, matrix, shuffle_rows, Classification};
 use crate::element::Element;
 use crate::error::Result;
 use rand::rngs::StdRng;
@@ -46,9 +46,10 @@ const OP: &str = "make_classification";
 /// let data = make_classification::<f64>(&config)?;
 /// assert_eq!(data.x.shape(), &[10_100, 5]);
 /// // 6 clusters of 1 683, the 2 samples left over going to clusters 0 and 1; labels k % 3.
-/// let class_sizes: Vec<usize> = (0..3).map(|c| data.y.iter().filter(|&&y| y == c).count()).collect();
+/// let labels = data.y.to_labels()?;
+/// let class_sizes: Vec<usize> = (0..3).map(|c| labels.iter().filter(|&&y| y == c).count()).collect();
 /// assert_eq!(class_sizes, [1_684 + 1_683, 1_684 + 1_683, 2 * 1_683]);
-/// assert_eq!(&data.y[1_684..1_686], &[1, 1]);
+/// assert_eq!(&labels[1_684..1_686], &[1, 1]);
 /// # Ok::<(), torchlet::Error>(())
 /// ```
 pub fn make_classification<T: Element>(config: &MakeClassification) -> Result<Classification<T>> {
@@ -132,7 +133,7 @@ pub fn make_classification<T: Element>(config: &MakeClassification) -> Result<Cl
         columns.shuffle(&mut rng);
         x = x.chunks_exact(f).flat_map(|row| columns.iter().map(move |&c| row[c])).collect();
     }
-    Ok(Classification { x: matrix(x, f)?, y })
+    Ok(Classification { x: matrix(x, f)?, y: labels_to_tensor(&y) })
 }
 
 /// `count` draws from U(0, 1).

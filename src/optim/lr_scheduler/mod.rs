@@ -55,7 +55,12 @@ use super::Optimizer;
 /// A learning-rate schedule driven step by step (`torch.optim.lr_scheduler.LRScheduler`).
 ///
 /// The scheduler does not hold the optimizer: each [`LRScheduler::step`] borrows it, reads its current
-/// learning rate and sets the next one. Everything but `step` can be called through a
+/// learning rate and sets the next one. torch's `scheduler.step()` needs no argument because the scheduler
+/// keeps a reference to its optimizer; in Rust that reference would be a `&mut` borrow for the scheduler's
+/// whole life, and the training loop could no longer call `opt.step()`. Owning the optimizer instead would
+/// route every optimizer call through the scheduler, and a learning rate shared between the two through a
+/// cell would give it two writers (the scheduler, and `load_param_group` or a user's `set_lr`) with no order
+/// between them. Passing the optimizer to each step keeps one owner, at the cost of one argument. Everything but `step` can be called through a
 /// `&dyn LRScheduler`, which is how [`save_checkpoint`](crate::io::save_checkpoint) takes any scheduler.
 ///
 /// ```

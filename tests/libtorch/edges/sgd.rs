@@ -18,7 +18,7 @@ pub(crate) fn lr_at(step: usize, lr: f64) -> f64 {
 /// x [8, 3], y [8, 2] and the parameters W1 [5, 3], b1 [5], W2 [2, 5], b2 [2] and an unused [4].
 pub(crate) fn mlp_problem<T: Both>(seed: u64) -> (Tensor<T>, Tensor<T>, Vec<Tensor<T>>) {
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut randn = |shape: &[usize]| Tensor::<T>::randn(shape, &mut rng);
+    let mut randn = |shape: &[usize]| Tensor::<T>::randn_with(shape, &mut rng);
     let (x, y) = (randn(&[8, 3]), randn(&[8, 2]));
     let params = [&[5, 3][..], &[5], &[2, 5], &[2], &[4]].map(&mut randn).to_vec();
     (x, y, params)

@@ -5,7 +5,7 @@ use super::{binary_accuracy, Classifier};
 use crate::{copy_linear, learning_rate, sgd_step, Activation, Dense, Layers, Split};
 use rand::Rng;
 use torchlet::autograd::no_grad;
-use torchlet::data::{labels_to_tensor, make_classification, MakeClassification};
+use torchlet::data::{make_classification, MakeClassification};
 use torchlet::element::Element;
 use torchlet::error::Result;
 use torchlet::nn::{BCELoss, Linear, Module, Sigmoid};
@@ -32,7 +32,7 @@ pub fn binary_data(seed: u64) -> Result<Split<f64>> {
         ..Default::default()
     };
     let data = make_classification::<f64>(&config)?;
-    Split::head(&data.x, &labels_to_tensor(&data.y), 100)
+    Split::head(&data.x, &data.y, 100)
 }
 
 /// The notebook's loss, `BCE = -mean(y log a + (1 - y) log(1 - a))`, as a number.
@@ -68,7 +68,7 @@ impl<T: Element> ManualLogistic<T> {
 
     /// The notebook's own start: `w` and `b` drawn from N(0, 1).
     pub fn random<R: Rng + ?Sized>(n_features: usize, lr: f64, rng: &mut R) -> Result<Self> {
-        Self::from_parameters(Tensor::randn(&[n_features], rng), Tensor::randn(&[1], rng), lr)
+        Self::from_parameters(Tensor::randn_with(&[n_features], rng), Tensor::randn_with(&[1], rng), lr)
     }
 
     /// Copies the parameters of an `nn::Linear(f, 1)`: `w = weight.T`, `b = bias`.

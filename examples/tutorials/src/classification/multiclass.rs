@@ -72,7 +72,11 @@ impl<T: Element> ManualSoftmax<T> {
 
     /// The notebook's own start: `W` and `b` drawn from N(0, 1).
     pub fn random<R: Rng + ?Sized>(n_features: usize, n_classes: usize, lr: f64, rng: &mut R) -> Result<Self> {
-        Self::from_parameters(Tensor::randn(&[n_features, n_classes], rng), Tensor::randn(&[n_classes], rng), lr)
+        Self::from_parameters(
+            Tensor::randn_with(&[n_features, n_classes], rng),
+            Tensor::randn_with(&[n_classes], rng),
+            lr,
+        )
     }
 
     /// Copies the parameters of an `nn::Linear(f, C)`: `W = weight.T`, `b = bias`.

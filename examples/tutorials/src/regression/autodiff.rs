@@ -36,7 +36,7 @@ impl<T: Element> AutodiffLinear<T> {
     /// use rand::{rngs::StdRng, SeedableRng};
     /// use torchlet::nn::Linear;
     /// use torchlet_tutorials::regression::AutodiffLinear;
-    /// let linear = Linear::<f32>::new(3, 2, true, &mut StdRng::seed_from_u64(0));
+    /// let linear = Linear::<f32>::with_rng(3, 2, true, &mut StdRng::seed_from_u64(0));
     /// assert!(AutodiffLinear::new(linear, 1e-5).is_ok());
     /// ```
     pub fn new(linear: Linear<T>, lr: f64) -> Result<Self> {
@@ -49,7 +49,7 @@ impl<T: Element> AutodiffLinear<T> {
     /// use rand::{rngs::StdRng, SeedableRng};
     /// use torchlet::{nn::Linear, optim::SgdConfig};
     /// use torchlet_tutorials::regression::AutodiffLinear;
-    /// let linear = Linear::<f64>::new(2, 1, true, &mut StdRng::seed_from_u64(0));
+    /// let linear = Linear::<f64>::with_rng(2, 1, true, &mut StdRng::seed_from_u64(0));
     /// assert!(AutodiffLinear::with_config(linear, SgdConfig::new(0.01).momentum(0.9)).is_ok());
     /// ```
     pub fn with_config(linear: Linear<T>, config: SgdConfig) -> Result<Self> {
@@ -63,7 +63,7 @@ impl<T: Element> AutodiffLinear<T> {
     /// use rand::{rngs::StdRng, SeedableRng};
     /// use torchlet::nn::Linear;
     /// use torchlet_tutorials::regression::AutodiffLinear;
-    /// let model = AutodiffLinear::new(Linear::<f32>::new(3, 2, true, &mut StdRng::seed_from_u64(0)), 0.1)?;
+    /// let model = AutodiffLinear::new(Linear::<f32>::with_rng(3, 2, true, &mut StdRng::seed_from_u64(0)), 0.1)?;
     /// assert_eq!(model.linear().weight().shape(), &[2, 3]);
     /// # Ok::<(), torchlet::Error>(())
     /// ```

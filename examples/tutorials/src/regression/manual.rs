@@ -52,7 +52,7 @@ impl<T: Element> ManualLinear<T> {
     /// # Ok::<(), torchlet::Error>(())
     /// ```
     pub fn simple<R: Rng + ?Sized>(lr: f64, rng: &mut R) -> Result<Self> {
-        Self::from_parameters(Tensor::randn(&[1], rng), Some(Tensor::randn(&[1], rng)), lr)
+        Self::from_parameters(Tensor::randn_with(&[1], rng), Some(Tensor::randn_with(&[1], rng)), lr)
     }
 
     /// T2's model `ŷ = X w + b`, `w` of shape `[n_features]`, drawn from N(0, 1).
@@ -64,7 +64,7 @@ impl<T: Element> ManualLinear<T> {
     /// # Ok::<(), torchlet::Error>(())
     /// ```
     pub fn multivariate<R: Rng + ?Sized>(n_features: usize, lr: f64, rng: &mut R) -> Result<Self> {
-        Self::from_parameters(Tensor::randn(&[n_features], rng), Some(Tensor::randn(&[1], rng)), lr)
+        Self::from_parameters(Tensor::randn_with(&[n_features], rng), Some(Tensor::randn_with(&[1], rng)), lr)
     }
 
     /// T3's dense layer `Ŷ = X W + b`, `W` of shape `[n_features, n_targets]`, drawn from N(0, 1).
@@ -76,8 +76,8 @@ impl<T: Element> ManualLinear<T> {
     /// # Ok::<(), torchlet::Error>(())
     /// ```
     pub fn multi_output<R: Rng + ?Sized>(n_features: usize, n_targets: usize, lr: f64, rng: &mut R) -> Result<Self> {
-        let weight = Tensor::randn(&[n_features, n_targets], rng);
-        Self::from_parameters(weight, Some(Tensor::randn(&[n_targets], rng)), lr)
+        let weight = Tensor::randn_with(&[n_features, n_targets], rng);
+        Self::from_parameters(weight, Some(Tensor::randn_with(&[n_targets], rng)), lr)
     }
 
     /// A model with the given parameters, in the tutorial shapes of the module docs, trained with

@@ -1,5 +1,6 @@
-//! Parameter initialisation as `torch.nn.init` does it, drawing from a caller-supplied rng so that runs are
-//! reproducible.
+//! Parameter initialisation as `torch.nn.init` does it. torch's in-place forms (`xavier_uniform_(&w, gain)`,
+//! `kaiming_normal_`, `uniform_`, ...) overwrite a parameter with draws from the default generator; the forms
+//! without the `_` draw from a caller-supplied rng and return a fresh tensor.
 //!
 //! ```
 //! use rand::{rngs::StdRng, SeedableRng};
@@ -15,6 +16,11 @@ use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 use rand::Rng;
+
+mod in_place;
+pub use in_place::{
+    constant_, kaiming_normal_, kaiming_uniform_, normal_, ones_, uniform_, xavier_normal_, xavier_uniform_, zeros_,
+};
 
 /// `(fan_in, fan_out)` of a weight shape, as torch's `_calculate_fan_in_and_fan_out`: for `[out, in, k...]`,
 /// `fan_in = in * prod(k)` and `fan_out = out * prod(k)`. Fails below 2 dimensions, and for fans that overflow.
@@ -61,7 +67,7 @@ pub fn leaky_relu_gain(negative_slope: f64) -> f64 {
 /// # Ok::<(), torchlet::Error>(())
 /// ```
 pub fn uniform<T: Element, R: Rng + ?Sized>(shape: &[usize], lo: f64, hi: f64, rng: &mut R) -> Tensor<T> {
-    Tensor::rand_uniform(shape, T::from_f64_lossy(lo), T::from_f64_lossy(hi), rng)
+    Tensor::rand_uniform_with(shape, T::from_f64_lossy(lo), T::from_f64_lossy(hi), rng)
 }
 
 /// The bound `b` of [`kaiming_uniform`]'s U(-b, b) for a fan-in and a leaky-ReLU slope `a`, computed in
