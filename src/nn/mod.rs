@@ -53,6 +53,7 @@ pub mod functional {
         binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, nll_loss,
     };
     pub use super::loss_regression::{huber_loss, l1_loss, smooth_l1_loss};
+    pub use crate::ops::{conv1d, conv2d, Conv1dOptions, Conv2dOptions, ConvOptions, Padding, SpatialSize};
 }
 
 /// A layer or model with parameters (`torch.nn.Module`).

@@ -3,6 +3,7 @@
 
 mod binary;
 mod compare;
+mod conv;
 mod index;
 mod inplace;
 mod inplace_update;
@@ -16,6 +17,7 @@ mod softmax;
 mod transfer;
 mod unary;
 mod view;
+mod window;
 
 use crate::element::Element;
 use crate::error::Result;
@@ -24,6 +26,7 @@ use crate::tensor::Tensor;
 use smallvec::SmallVec;
 use std::sync::RwLockReadGuard;
 
+pub use conv::{conv1d, conv2d, Conv1dOptions, Conv2dOptions, ConvOptions, Padding, SpatialSize};
 pub use join::{cat, stack};
 pub use select::where_;
 pub use unary::GeluApproximate;

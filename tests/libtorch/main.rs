@@ -7,6 +7,7 @@ mod common;
 
 mod adam;
 mod compare;
+mod conv;
 mod edges;
 mod io;
 mod ops;
