@@ -53,7 +53,11 @@ pub mod functional {
         binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, nll_loss,
     };
     pub use super::loss_regression::{huber_loss, l1_loss, smooth_l1_loss};
-    pub use crate::ops::{conv1d, conv2d, Conv1dOptions, Conv2dOptions, ConvOptions, Padding, SpatialSize};
+    pub use crate::ops::{
+        adaptive_avg_pool2d, avg_pool1d, avg_pool2d, conv1d, conv2d, max_pool1d, max_pool1d_with_indices, max_pool2d,
+        max_pool2d_with_indices, AvgPool1dOptions, AvgPool2dOptions, AvgPoolOptions, Conv1dOptions, Conv2dOptions,
+        ConvOptions, MaxPool1dOptions, MaxPool2dOptions, MaxPoolOptions, Padding, SpatialSize,
+    };
 }
 
 /// A layer or model with parameters (`torch.nn.Module`).

@@ -11,6 +11,7 @@ mod join;
 mod linear;
 mod matmul;
 mod operators;
+mod pool;
 mod reduce;
 mod select;
 mod softmax;
@@ -28,6 +29,11 @@ use std::sync::RwLockReadGuard;
 
 pub use conv::{conv1d, conv2d, Conv1dOptions, Conv2dOptions, ConvOptions, Padding, SpatialSize};
 pub use join::{cat, stack};
+pub use pool::{
+    adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool1d_with_indices, max_pool2d,
+    max_pool2d_with_indices, AvgPool1dOptions, AvgPool2dOptions, AvgPoolOptions, MaxPool1dOptions, MaxPool2dOptions,
+    MaxPoolOptions,
+};
 pub use select::where_;
 pub use unary::GeluApproximate;
 

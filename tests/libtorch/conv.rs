@@ -18,12 +18,12 @@ mod parity {
     use torchlet::nn::functional::{conv1d, conv2d, Conv1dOptions, Conv2dOptions, Padding};
     use torchlet::{Result, Tensor};
 
-    type Ours<'a, T> = dyn Fn(&[Tensor<T>]) -> Result<Tensor<T>> + 'a;
-    type Theirs<'a> = dyn Fn(&[tch::Tensor]) -> tch::Tensor + 'a;
+    pub type Ours<'a, T> = dyn Fn(&[Tensor<T>]) -> Result<Tensor<T>> + 'a;
+    pub type Theirs<'a> = dyn Fn(&[tch::Tensor]) -> tch::Tensor + 'a;
 
     /// Runs an op in both libraries on the same inputs, then backward with the same output weights, and
     /// compares the outputs and every input's gradient within `rtol` (plus [`assert_close`]'s floor).
-    fn parity<T: Both>(name: &str, inputs: &[Tensor<T>], rtol: f64, ours: &Ours<'_, T>, theirs: &Theirs<'_>) {
+    pub fn parity<T: Both>(name: &str, inputs: &[Tensor<T>], rtol: f64, ours: &Ours<'_, T>, theirs: &Theirs<'_>) {
         let leaves: Vec<Tensor<T>> =
             inputs.iter().map(|x| x.detach().deep_clone().unwrap().requires_grad_(true).unwrap()).collect();
         let torch_leaves: Vec<tch::Tensor> = inputs.iter().map(|x| to_tch(x).set_requires_grad(true)).collect();
@@ -43,7 +43,7 @@ mod parity {
         }
     }
 
-    fn random<T: Both>(shape: &[usize], rng: &mut StdRng) -> Tensor<T> {
+    pub fn random<T: Both>(shape: &[usize], rng: &mut StdRng) -> Tensor<T> {
         let data = (0..shape.iter().product()).map(|_| T::from_f64(rng.random_range(-1.0..1.0)).unwrap()).collect();
         Tensor::from_vec(data, shape).unwrap()
     }
@@ -169,3 +169,5 @@ mod parity {
     }
 }
 
+#[cfg(feature = "tch")]
+pub use parity::{parity, random};

@@ -12,4 +12,5 @@ mod edges;
 mod io;
 mod ops;
 mod optim;
+mod pool;
 mod small_models;
