@@ -17,22 +17,26 @@
 
 mod activation;
 mod container;
+mod conv;
 mod dropout;
 pub mod init;
 mod linear;
 mod loss;
 mod loss_classification;
 mod loss_regression;
+mod pool;
 pub mod utils;
 
 pub use crate::ops::GeluApproximate;
 pub use activation::{Flatten, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softmax, Tanh, GELU};
 pub use container::{ModuleList, Sequential};
+pub use conv::{Conv1d, Conv2d};
 pub use dropout::Dropout;
 pub use linear::Linear;
 pub use loss::{MSELoss, Reduction};
 pub use loss_classification::{BCELoss, BCEWithLogitsLoss, ClassTarget, CrossEntropyLoss, NLLLoss};
 pub use loss_regression::{HuberLoss, L1Loss, SmoothL1Loss};
+pub use pool::{AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d};
 
 use crate::element::Element;
 use crate::error::Result;

@@ -240,7 +240,7 @@ fn check<T: Element, const D: usize>(
 }
 
 /// The convolution of [`conv1d`] and [`conv2d`]: a 1-D one runs as a 2-D one with a height of 1.
-fn convolution<T: Element, const D: usize>(
+pub(crate) fn convolution<T: Element, const D: usize>(
     op: &'static str,
     input: &Tensor<T>,
     weight: &Tensor<T>,

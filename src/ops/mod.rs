@@ -27,6 +27,7 @@ use crate::tensor::Tensor;
 use smallvec::SmallVec;
 use std::sync::RwLockReadGuard;
 
+pub(crate) use conv::convolution;
 pub use conv::{conv1d, conv2d, Conv1dOptions, Conv2dOptions, ConvOptions, Padding, SpatialSize};
 pub use join::{cat, stack};
 pub use pool::{
@@ -34,6 +35,7 @@ pub use pool::{
     max_pool2d_with_indices, AvgPool1dOptions, AvgPool2dOptions, AvgPoolOptions, MaxPool1dOptions, MaxPool2dOptions,
     MaxPoolOptions,
 };
+pub(crate) use pool::{avg_pool, max_pool};
 pub use select::where_;
 pub use unary::GeluApproximate;
 

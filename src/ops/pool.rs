@@ -227,7 +227,7 @@ fn geometry<const D: usize>(
 }
 
 /// The max pooling of [`max_pool1d_with_indices`] and [`max_pool2d_with_indices`].
-fn max_pool<T: Element, const D: usize>(
+pub(crate) fn max_pool<T: Element, const D: usize>(
     op: &'static str,
     input: &Tensor<T>,
     o: &MaxPoolOptions<D>,
@@ -280,7 +280,7 @@ fn gather_windows<T: Element>(input: &Tensor<T>, planes: usize, plane: usize, in
 }
 
 /// The average pooling of [`avg_pool1d`] and [`avg_pool2d`].
-fn avg_pool<T: Element, const D: usize>(
+pub(crate) fn avg_pool<T: Element, const D: usize>(
     op: &'static str,
     input: &Tensor<T>,
     o: &AvgPoolOptions<D>,
