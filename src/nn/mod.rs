@@ -17,22 +17,26 @@
 
 mod activation;
 mod container;
+mod conv;
 mod dropout;
 pub mod init;
 mod linear;
 mod loss;
 mod loss_classification;
 mod loss_regression;
+mod pool;
 pub mod utils;
 
 pub use crate::ops::GeluApproximate;
 pub use activation::{Flatten, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softmax, Tanh, GELU};
 pub use container::{ModuleList, Sequential};
+pub use conv::{Conv1d, Conv2d};
 pub use dropout::Dropout;
 pub use linear::Linear;
 pub use loss::{MSELoss, Reduction};
 pub use loss_classification::{BCELoss, BCEWithLogitsLoss, ClassTarget, CrossEntropyLoss, NLLLoss};
 pub use loss_regression::{HuberLoss, L1Loss, SmoothL1Loss};
+pub use pool::{AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d};
 
 use crate::element::Element;
 use crate::error::Result;
@@ -53,6 +57,11 @@ pub mod functional {
         binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, nll_loss,
     };
     pub use super::loss_regression::{huber_loss, l1_loss, smooth_l1_loss};
+    pub use crate::ops::{
+        adaptive_avg_pool2d, avg_pool1d, avg_pool2d, conv1d, conv2d, max_pool1d, max_pool1d_with_indices, max_pool2d,
+        max_pool2d_with_indices, AvgPool1dOptions, AvgPool2dOptions, AvgPoolOptions, Conv1dOptions, Conv2dOptions,
+        ConvOptions, MaxPool1dOptions, MaxPool2dOptions, MaxPoolOptions, Padding, SpatialSize,
+    };
 }
 
 /// A layer or model with parameters (`torch.nn.Module`).

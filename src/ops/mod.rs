@@ -3,6 +3,7 @@
 
 mod binary;
 mod compare;
+mod conv;
 mod index;
 mod inplace;
 mod inplace_update;
@@ -11,12 +12,14 @@ mod labels;
 mod linear;
 mod matmul;
 mod operators;
+mod pool;
 mod reduce;
 mod select;
 mod softmax;
 mod transfer;
 mod unary;
 mod view;
+mod window;
 
 use crate::element::Element;
 use crate::error::Result;
@@ -25,9 +28,17 @@ use crate::tensor::Tensor;
 use smallvec::SmallVec;
 use std::sync::RwLockReadGuard;
 
+pub(crate) use conv::convolution;
+pub use conv::{conv1d, conv2d, Conv1dOptions, Conv2dOptions, ConvOptions, Padding, SpatialSize};
 pub use join::{cat, stack};
 pub(crate) use labels::class_indices;
 pub use labels::AsLabels;
+pub use pool::{
+    adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool1d_with_indices, max_pool2d,
+    max_pool2d_with_indices, AvgPool1dOptions, AvgPool2dOptions, AvgPoolOptions, MaxPool1dOptions, MaxPool2dOptions,
+    MaxPoolOptions,
+};
+pub(crate) use pool::{avg_pool, max_pool};
 pub use select::where_;
 pub use unary::GeluApproximate;
 

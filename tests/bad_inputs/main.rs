@@ -11,10 +11,12 @@
 //! - [`devices`]: CUDA without CUDA (operands on two devices need a GPU: tests/cuda/mixed.rs);
 //! - [`files`]: malformed, truncated and mismatched parameters files, bad CSV;
 //! - [`errors`]: more wrong inputs to ops, each naming the op and the values;
+//! - [`conv_errors`]: convolutions and poolings: channels, groups, kernel sizes, padding, strides, ranks;
 //! - [`data_errors`]: the classification generators' wrong configurations;
 //! - [`where_errors`]: errors that say where: a container's layer, a label's row, every mismatched key.
 
 mod autograd;
+mod conv_errors;
 mod data_errors;
 mod devices;
 mod errors;

@@ -7,8 +7,10 @@ mod common;
 
 mod adam;
 mod compare;
+mod conv;
 mod edges;
 mod io;
 mod ops;
 mod optim;
+mod pool;
 mod small_models;

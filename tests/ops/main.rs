@@ -6,6 +6,7 @@ mod common;
 
 mod fuzz;
 mod gradcheck;
+mod gradcheck_conv;
 mod gradcheck_edges;
 mod gradcheck_small_models;
 mod kernel_emulation;
