@@ -193,6 +193,7 @@ impl BatchNormOptions {
 
 /// The state both batch norm layers share: parameters, buffers, options and the training flag.
 struct Layer<T: Element> {
+    num_features: usize,
     weight: Option<Tensor<T>>,
     bias: Option<Tensor<T>>,
     /// `running_mean`, `running_var` and `num_batches_tracked` (a count held in the element type: torch's
@@ -206,6 +207,7 @@ impl<T: Element> Layer<T> {
     fn new(num_features: usize, options: BatchNormOptions) -> Self {
         let leaf = |t: Tensor<T>| t.requires_grad_(true).expect("a fresh tensor is a leaf");
         Layer {
+            num_features,
             weight: options.affine.then(|| leaf(Tensor::ones(&[num_features]))),
             bias: options.affine.then(|| leaf(Tensor::zeros(&[num_features]))),
             running: options
@@ -267,10 +269,7 @@ macro_rules! batch_norm_layer {
 
             /// The number of channels (`num_features`).
             pub fn num_features(&self) -> usize {
-                self.layer.running.as_ref().map_or_else(
-                    || self.layer.weight.as_ref().map_or(0, |w| w.numel()),
-                    |r| r[0].numel(),
-                )
+                self.layer.num_features
             }
 
             /// The options the layer was made with.
