@@ -95,10 +95,13 @@ mod parity {
         3.25 * w / (var + eps).sqrt()
     }
 
+    /// weight, bias, running_mean, running_var: each absent without its option.
+    type BnState<T> = [Option<Tensor<T>>; 4];
+
     /// A batch norm layer of either rank, so one test drives both.
     trait Bn<T: Both>: Module<T> {
         fn make(c: usize, options: BatchNormOptions) -> Self;
-        fn params(&self) -> (Option<&Tensor<T>>, Option<&Tensor<T>>, Option<&Tensor<T>>, Option<&Tensor<T>>);
+        fn params(&self) -> BnState<T>;
         fn tracked(&self) -> Option<u64>;
     }
 
@@ -108,8 +111,8 @@ mod parity {
                 fn make(c: usize, options: BatchNormOptions) -> Self {
                     $ty::with_options(c, options)
                 }
-                fn params(&self) -> (Option<&Tensor<T>>, Option<&Tensor<T>>, Option<&Tensor<T>>, Option<&Tensor<T>>) {
-                    (self.weight(), self.bias(), self.running_mean(), self.running_var())
+                fn params(&self) -> BnState<T> {
+                    [self.weight(), self.bias(), self.running_mean(), self.running_var()].map(|t| t.cloned())
                 }
                 fn tracked(&self) -> Option<u64> {
                     self.num_batches_tracked()
@@ -128,10 +131,7 @@ mod parity {
         let c = shape[1];
         let what = format!("{} {shape:?} {options:?}", std::any::type_name::<L>());
         let mut layer = L::make(c, options);
-        let (weight, bias, running_mean, running_var) = {
-            let (w, b, m, v) = layer.params();
-            (w.cloned(), b.cloned(), m.cloned(), v.cloned())
-        };
+        let [weight, bias, running_mean, running_var] = layer.params();
         let (weight, bias, running_mean, running_var) =
             (weight.as_ref(), bias.as_ref(), running_mean.as_ref(), running_var.as_ref());
         // Parameters other than ones and zeros, so their gradients and effects are seen.

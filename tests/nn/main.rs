@@ -5,9 +5,9 @@ mod common;
 
 mod clip_grad;
 mod conv_layers;
-mod norm_layers;
 mod layers;
 mod linear_and_losses;
 mod metrics;
 mod metrics_classification;
+mod norm_layers;
 mod torch_defaults;

@@ -21,7 +21,10 @@ fn names(list: Vec<(String, Tensor<f64>)>) -> Vec<String> {
 #[test]
 fn batch_norm_has_torchs_defaults_names_and_initial_state() -> Result<()> {
     let bn = BatchNorm1d::<f64>::new(3);
-    assert_eq!(bn.options(), BatchNormOptions { eps: 1e-5, momentum: Some(0.1), affine: true, track_running_stats: true });
+    assert_eq!(
+        bn.options(),
+        BatchNormOptions { eps: 1e-5, momentum: Some(0.1), affine: true, track_running_stats: true }
+    );
     assert_eq!(format!("{bn:?}"), "BatchNorm1d(3, eps=1e-5, momentum=0.1, affine=true, track_running_stats=true)");
     assert_eq!(names(bn.named_parameters()), ["weight", "bias"]);
     assert_eq!(names(bn.named_buffers()), ["running_mean", "running_var", "num_batches_tracked"]);
@@ -31,7 +34,8 @@ fn batch_norm_has_torchs_defaults_names_and_initial_state() -> Result<()> {
     assert_eq!(bn.running_var().unwrap().to_vec()?, vec![1.0; 3]);
     assert_eq!(bn.named_buffers()[2].1.shape(), &[] as &[usize], "a 0-D count, as torch's tensor(0)");
     assert!(bn.weight().unwrap().requires_grad() && !bn.running_mean().unwrap().requires_grad());
-    let plain = BatchNorm2d::<f64>::with_options(2, BatchNormOptions::default().affine(false).track_running_stats(false));
+    let plain =
+        BatchNorm2d::<f64>::with_options(2, BatchNormOptions::default().affine(false).track_running_stats(false));
     assert!(plain.named_parameters().is_empty() && plain.named_buffers().is_empty());
     assert_eq!(plain.num_features(), 2);
     Ok(())
@@ -140,7 +144,12 @@ fn layer_and_group_norm_have_torchs_defaults() -> Result<()> {
 
 #[test]
 fn embedding_draws_standard_normals_and_zeroes_the_padding_row() -> Result<()> {
-    let emb = Embedding::<f64>::with_rng(200, 50, EmbeddingOptions::default().padding_idx(-2), &mut StdRng::seed_from_u64(4))?;
+    let emb = Embedding::<f64>::with_rng(
+        200,
+        50,
+        EmbeddingOptions::default().padding_idx(-2),
+        &mut StdRng::seed_from_u64(4),
+    )?;
     assert_eq!((emb.num_embeddings(), emb.embedding_dim(), emb.padding_idx()), (200, 50, Some(198)));
     assert_eq!(format!("{emb:?}"), "Embedding(200, 50, padding_idx=198)");
     let rows = emb.weight().to_vec2()?;
