@@ -4,6 +4,7 @@
 
 use super::Module;
 use crate::autograd::no_grad;
+use crate::device::Device;
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -237,6 +238,24 @@ impl<T: Element> Layer<T> {
         normalize(input, stats, self.weight.as_ref(), self.bias.as_ref(), batch_stats, momentum, self.options.eps)
     }
 
+    /// A copy on `device`: parameters as fresh leaves that require grad, buffers as plain copies.
+    fn to(&self, device: Device) -> Result<Self> {
+        let copy = |t: &Tensor<T>| no_grad(|| t.to(device)?.deep_clone());
+        let param = |t: &Option<Tensor<T>>| t.as_ref().map(|t| copy(t)?.requires_grad_(true)).transpose();
+        let running = match &self.running {
+            Some([m, v, n]) => Some([copy(m)?, copy(v)?, copy(n)?]),
+            None => None,
+        };
+        Ok(Layer {
+            num_features: self.num_features,
+            weight: param(&self.weight)?,
+            bias: param(&self.bias)?,
+            running,
+            options: self.options,
+            training: self.training,
+        })
+    }
+
     fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
         let named = [("weight", &self.weight), ("bias", &self.bias)];
         named.into_iter().filter_map(|(n, t)| t.as_ref().map(|t| (n.to_string(), t.clone()))).collect()
@@ -308,6 +327,11 @@ macro_rules! batch_norm_layer {
             pub fn is_training(&self) -> bool {
                 self.layer.training
             }
+
+            /// A copy of the layer with its parameters and buffers on `device` (`bn.to(device)`).
+            pub fn to(&self, device: Device) -> Result<Self> {
+                Ok($name { layer: self.layer.to(device)? })
+            }
         }
 
         impl<T: Element> Module<T> for $name<T> {
@@ -373,6 +397,7 @@ batch_norm_layer!(
     /// assert_eq!(y.to_vec()?, vec![0.0, 0.0]);
     /// let err = BatchNorm1d::<f64>::new(2).forward(&Tensor::zeros(&[2, 3])).unwrap_err();
     /// assert_eq!(err.to_string(), "BatchNorm1d: running_mean should contain 3 elements not 2 (shape [2])");
+    /// assert_eq!(bn.to(torchlet::Device::Cpu)?.num_batches_tracked(), Some(1));
     /// # Ok::<(), torchlet::Error>(())
     /// ```
     BatchNorm1d, [2, 3], "2D or 3D"

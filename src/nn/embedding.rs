@@ -3,6 +3,7 @@
 
 use super::Module;
 use crate::autograd::no_grad;
+use crate::device::Device;
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::ops::where_;
@@ -141,6 +142,19 @@ impl<T: Element> Embedding<T> {
     /// The padding row, counted from the start (`emb.padding_idx`).
     pub fn padding_idx(&self) -> Option<usize> {
         self.padding_idx
+    }
+
+    /// A copy of the table on `device` (`emb.to(device)`), requiring grad as this one's weight does.
+    ///
+    /// ```
+    /// use torchlet::{nn::Embedding, Device, Tensor};
+    /// let emb = Embedding::from_pretrained(&Tensor::<f32>::new([[1.0], [2.0]]), false, Some(0))?.to(Device::Cpu)?;
+    /// assert_eq!((emb.padding_idx(), emb.weight().requires_grad()), (Some(0), true));
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    pub fn to(&self, device: Device) -> Result<Self> {
+        let weight = no_grad(|| self.weight.to(device)?.deep_clone())?.requires_grad_(self.weight.requires_grad())?;
+        Ok(Embedding { weight, padding_idx: self.padding_idx })
     }
 
     /// The rows at `indices`, `[indices.len(), embedding_dim]`; an index out of range is an error naming it

@@ -3,6 +3,8 @@
 
 use super::layer_norm::normalize_rows;
 use super::Module;
+use crate::autograd::no_grad;
+use crate::device::Device;
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -141,6 +143,21 @@ impl<T: Element> GroupNorm<T> {
     /// The learnable shift `[C]` (`gn.bias`), `None` without `affine`.
     pub fn bias(&self) -> Option<&Tensor<T>> {
         self.bias.as_ref()
+    }
+
+    /// A copy of the layer with its parameters on `device` (`gn.to(device)`), fresh leaves that require
+    /// grad.
+    ///
+    /// ```
+    /// let gn = torchlet::nn::GroupNorm::<f32>::new(2, 4)?.to(torchlet::Device::Cpu)?;
+    /// assert_eq!(gn.weight().unwrap().shape(), &[4]);
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    pub fn to(&self, device: Device) -> Result<Self> {
+        let param = |t: &Option<Tensor<T>>| {
+            t.as_ref().map(|t| no_grad(|| t.to(device)?.deep_clone())?.requires_grad_(true)).transpose()
+        };
+        Ok(GroupNorm { weight: param(&self.weight)?, bias: param(&self.bias)?, ..*self })
     }
 }
 

@@ -2,6 +2,8 @@
 //! weight and bias of those dims' shape. A composition of existing ops; autograd gives the backward.
 
 use super::Module;
+use crate::autograd::no_grad;
+use crate::device::Device;
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -185,6 +187,26 @@ impl<T: Element> LayerNorm<T> {
     /// The value added to the variance.
     pub fn eps(&self) -> f64 {
         self.eps
+    }
+
+    /// A copy of the layer with its parameters on `device` (`ln.to(device)`), fresh leaves that require
+    /// grad.
+    ///
+    /// ```
+    /// let ln = torchlet::nn::LayerNorm::<f32>::new(&[3])?.to(torchlet::Device::Cpu)?;
+    /// assert!(ln.weight().unwrap().requires_grad());
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    pub fn to(&self, device: Device) -> Result<Self> {
+        let param = |t: &Option<Tensor<T>>| {
+            t.as_ref().map(|t| no_grad(|| t.to(device)?.deep_clone())?.requires_grad_(true)).transpose()
+        };
+        Ok(LayerNorm {
+            normalized_shape: self.normalized_shape.clone(),
+            weight: param(&self.weight)?,
+            bias: param(&self.bias)?,
+            eps: self.eps,
+        })
     }
 }
 
