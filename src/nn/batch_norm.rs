@@ -98,6 +98,11 @@ fn normalize<T: Element>(
     eps: f64,
 ) -> Result<Tensor<T>> {
     let shape = input.shape();
+    if input.numel() == 0 {
+        // An empty batch has no statistics: torch returns it as it is (through a new node, so the graph
+        // goes on) and leaves the running statistics alone.
+        return input.mul_scalar(T::one());
+    }
     let (n, c) = (shape[0], shape[1]);
     let l: usize = shape[2..].iter().product();
     let x = input.reshape(&[n, c, l])?;
@@ -317,7 +322,8 @@ macro_rules! batch_norm_layer {
             }
 
             /// The number of training batches seen (`bn.num_batches_tracked`), `None` without
-            /// `track_running_stats`.
+            /// `track_running_stats`. It is held in the element type, so in f32 it counts exactly up to
+            /// 2^24 batches.
             pub fn num_batches_tracked(&self) -> Option<u64> {
                 let count = self.layer.running.as_ref()?[2].item().ok()?;
                 count.to_u64()

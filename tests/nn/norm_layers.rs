@@ -126,6 +126,20 @@ fn a_checkpoint_carries_running_statistics_and_the_batch_count() -> Result<()> {
 }
 
 #[test]
+fn an_empty_batch_passes_through_and_leaves_the_statistics_alone() -> Result<()> {
+    let bn = BatchNorm1d::<f64>::new(3);
+    let x = Tensor::<f64>::zeros(&[0, 3]).requires_grad_(true)?;
+    let y = bn.forward(&x)?;
+    assert_eq!(y.shape(), &[0, 3]);
+    y.sum()?.backward()?;
+    assert_eq!(x.grad().unwrap().shape(), &[0, 3]);
+    assert_eq!(bn.running_mean().unwrap().to_vec()?, vec![0.0; 3]);
+    assert_eq!(bn.running_var().unwrap().to_vec()?, vec![1.0; 3]);
+    assert_eq!(bn.num_batches_tracked(), Some(1), "torch counts it all the same");
+    Ok(())
+}
+
+#[test]
 fn layer_and_group_norm_have_torchs_defaults() -> Result<()> {
     let ln = LayerNorm::<f64>::new(&[2, 3])?;
     assert_eq!((ln.normalized_shape(), ln.eps()), (&[2, 3][..], 1e-5));
