@@ -31,7 +31,8 @@ const OPTIMIZER: &str = "optimizer.";
 ///   `optimizer.state_dict()`;
 /// - metadata `scheduler`, when one is given: its [`state_dict`](LRScheduler::state_dict) in JSON.
 ///
-/// Every value is stored exactly: tensors in the model's dtype, scalars as JSON numbers that read back to
+/// Every value is stored exactly: tensors in the model's dtype (a `num_batches_tracked` buffer as `I64`,
+/// as torch keeps it), scalars as JSON numbers that read back to
 /// the same bits. Load it with [`load_checkpoint`].
 ///
 /// ```

@@ -243,7 +243,9 @@ pub fn load_safetensors<T: Element>(path: impl AsRef<Path>) -> Result<Vec<(Strin
 
 /// Saves a module's parameters and buffers under their [`Module::named_parameters`] and
 /// [`Module::named_buffers`] names, torch's `state_dict` keys (`weight`, `bias`, `layer1.weight`, ...), as
-/// `save_file(model.state_dict(), path)` does.
+/// `save_file(model.state_dict(), path)` does. Tensors are stored in the model's dtype, except a buffer
+/// named `num_batches_tracked` (a batch norm's count), which is stored as `I64` as torch keeps it, and which
+/// [`load_parameters`] reads back from `I64`.
 ///
 /// ```
 /// use rand::{rngs::StdRng, SeedableRng};
