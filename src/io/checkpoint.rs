@@ -8,7 +8,9 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::io_error;
-use super::safetensors::{check_dtype, check_module_entries, copy_into, module_state, read_file, to_tensor, write};
+use super::safetensors::{
+    check_dtype, check_module_entries, copy_into, module_state, read_file, to_tensor, write, Stored,
+};
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::nn::Module;
@@ -29,7 +31,8 @@ const OPTIMIZER: &str = "optimizer.";
 ///   `optimizer.state_dict()`;
 /// - metadata `scheduler`, when one is given: its [`state_dict`](LRScheduler::state_dict) in JSON.
 ///
-/// Every value is stored exactly: tensors in the model's dtype, scalars as JSON numbers that read back to
+/// Every value is stored exactly: tensors in the model's dtype (a `num_batches_tracked` buffer as `I64`,
+/// as torch keeps it), scalars as JSON numbers that read back to
 /// the same bits. Load it with [`load_checkpoint`].
 ///
 /// ```
@@ -56,10 +59,10 @@ pub fn save_checkpoint<T: Element, M: Module<T> + ?Sized, O: Optimizer<T> + ?Siz
 ) -> Result<()> {
     let model_state = module_state(model);
     let optimizer_state = optimizer.state_dict();
-    let named: Vec<(String, &Tensor<T>)> = model_state
+    let named: Vec<(String, &Tensor<T>, Stored)> = model_state
         .iter()
-        .map(|(n, t)| (format!("{MODEL}{n}"), t))
-        .chain(optimizer_state.iter().map(|(n, t)| (format!("{OPTIMIZER}{n}"), t)))
+        .map(|(n, t, s)| (format!("{MODEL}{n}"), t, *s))
+        .chain(optimizer_state.iter().map(|(n, t)| (format!("{OPTIMIZER}{n}"), t, Stored::Float)))
         .collect();
     let mut group = optimizer.param_group();
     group.insert("params".to_string(), (0..optimizer.params().len()).collect::<Vec<usize>>().into());
@@ -69,7 +72,7 @@ pub fn save_checkpoint<T: Element, M: Module<T> + ?Sized, O: Optimizer<T> + ?Siz
     if let Some(s) = scheduler {
         metadata.insert("scheduler".to_string(), Value::Object(s.state_dict()).to_string());
     }
-    write(path.as_ref(), "save_checkpoint", named.iter().map(|(n, t)| (n.as_str(), *t)), metadata)
+    write(path.as_ref(), "save_checkpoint", named.iter().map(|(n, t, s)| (n.as_str(), *t, *s)), metadata)
 }
 
 /// Restores a checkpoint written by [`save_checkpoint`] into a model, an optimizer and (when the checkpoint

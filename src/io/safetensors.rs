@@ -11,6 +11,28 @@ use ::safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
+/// How a tensor goes into a file: in its own float dtype, or as int64.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Stored {
+    /// `F32` or `F64`, the tensor's element type.
+    Float,
+    /// `I64`: whole numbers that torch keeps as int64.
+    Int64,
+}
+
+/// The last path component of the buffers that torch keeps as int64 tensors: a batch norm's
+/// `num_batches_tracked`. torchlet tensors hold floats only, so such a buffer is a float tensor in memory;
+/// it is recognised by its name, because the name is all a `state_dict` entry carries and it is torch's
+/// own fixed name for that buffer. Writing it as `I64` and reading `I64` into it is what lets a PyTorch
+/// `state_dict` saved with `safetensors.torch.save_file` load here, and a file written here load into
+/// PyTorch, with the same dtypes on both sides.
+const INT64_BUFFERS: [&str; 1] = ["num_batches_tracked"];
+
+/// Whether a module's buffer of this (dotted) name is stored as int64.
+pub(super) fn is_int64_buffer(name: &str) -> bool {
+    INT64_BUFFERS.contains(&name.rsplit('.').next().unwrap_or(name))
+}
+
 fn dtype_of(kind: DType) -> Dtype {
     match kind {
         DType::F32 => Dtype::F32,
@@ -35,30 +57,36 @@ fn dtype_of(kind: DType) -> Dtype {
 /// # Ok::<(), torchlet::Error>(())
 /// ```
 pub fn save_safetensors<T: Element, S: AsRef<str>>(path: impl AsRef<Path>, tensors: &[(S, &Tensor<T>)]) -> Result<()> {
-    write(path.as_ref(), "save_safetensors", tensors.iter().map(|(n, t)| (n.as_ref(), *t)), HashMap::new())
+    let tensors = tensors.iter().map(|(n, t)| (n.as_ref(), *t, Stored::Float));
+    write(path.as_ref(), "save_safetensors", tensors, HashMap::new())
 }
 
-/// Writes `tensors` to `path`, with `metadata` (string values, the format's `__metadata__`) beside the
-/// `format` key.
+/// Writes `tensors` to `path`, each as its [`Stored`] says, with `metadata` (string values, the format's
+/// `__metadata__`) beside the `format` key.
 pub(super) fn write<'a, T: Element>(
     path: &Path,
     op: &'static str,
-    tensors: impl IntoIterator<Item = (&'a str, &'a Tensor<T>)>,
+    tensors: impl IntoIterator<Item = (&'a str, &'a Tensor<T>, Stored)>,
     mut metadata: HashMap<String, String>,
 ) -> Result<()> {
     let kind = T::DTYPE;
     let mut seen = BTreeSet::new();
     let mut owned = Vec::new();
-    for (name, tensor) in tensors {
+    for (name, tensor, stored) in tensors {
         if !seen.insert(name) {
             return Err(Error::invalid(op, format!("the name {name:?} is given twice")));
         }
-        owned.push((name.to_string(), tensor.shape().to_vec(), to_le_bytes(&tensor.to_vec()?, kind)));
+        let values = tensor.to_vec()?;
+        let (dtype, bytes) = match stored {
+            Stored::Float => (dtype_of(kind), to_le_bytes(&values, kind)),
+            Stored::Int64 => (Dtype::I64, int64_le_bytes(op, name, &values)?),
+        };
+        owned.push((name.to_string(), dtype, tensor.shape().to_vec(), bytes));
     }
     let views = owned
         .iter()
-        .map(|(name, shape, bytes)| {
-            let view = TensorView::new(dtype_of(kind), shape.clone(), bytes)
+        .map(|(name, dtype, shape, bytes)| {
+            let view = TensorView::new(*dtype, shape.clone(), bytes)
                 .map_err(|e| io_error(op, format!("tensor {name:?}: {e}")))?;
             Ok((name.as_str(), view))
         })
@@ -67,6 +95,46 @@ pub(super) fn write<'a, T: Element>(
     metadata.insert("format".to_string(), "pt".to_string());
     ::safetensors::serialize_to_file(views, Some(metadata), path)
         .map_err(|e| io_error(op, format!("cannot write {}: {e}", path.display())))
+}
+
+/// The values as little-endian int64 bytes; each must be a whole number in int64's range (a count), since
+/// rounding one on the way out would change it silently.
+fn int64_le_bytes<T: Element>(op: &'static str, name: &str, values: &[T]) -> Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(values.len() * 8);
+    for v in values {
+        let whole = v.to_f64().filter(|f| f.fract() == 0.0).and_then(|_| v.to_i64());
+        let Some(i) = whole else {
+            return Err(Error::invalid(
+                op,
+                format!("buffer {name:?} holds {v}, which is not a whole number, but it is stored as int64"),
+            ));
+        };
+        bytes.extend_from_slice(&i.to_le_bytes());
+    }
+    Ok(bytes)
+}
+
+/// An `I64` entry as a tensor of `T`; each value must be exact in `T` (below 2^24 for f32, 2^53 for f64).
+fn int64_tensor<T: Element>(op: &'static str, path: &Path, entry: &Entry) -> Result<Tensor<T>> {
+    let values = entry
+        .data
+        .chunks_exact(8)
+        .map(|c| {
+            let i = i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            T::from_i64(i).filter(|v| v.to_i64() == Some(i)).ok_or_else(|| {
+                Error::invalid(
+                    op,
+                    format!(
+                        "tensor {:?} in {} holds {i}, which {} cannot hold exactly",
+                        entry.name,
+                        path.display(),
+                        T::DTYPE.torch_name()
+                    ),
+                )
+            })
+        })
+        .collect::<Result<Vec<T>>>()?;
+    Tensor::from_vec(values, &entry.shape)
 }
 
 /// One tensor as stored in a file, before conversion to a `Tensor`.
@@ -123,6 +191,7 @@ pub(super) fn check_dtype<T: Element>(op: &'static str, path: &Path, entry: &Ent
     }
     let hint = match entry.dtype {
         Dtype::F32 | Dtype::F64 => "",
+        Dtype::I64 => "; torchlet reads I64 only into int64 buffers (num_batches_tracked)",
         _ => "; torchlet reads F32 and F64 only",
     };
     Err(Error::invalid(
@@ -174,7 +243,9 @@ pub fn load_safetensors<T: Element>(path: impl AsRef<Path>) -> Result<Vec<(Strin
 
 /// Saves a module's parameters and buffers under their [`Module::named_parameters`] and
 /// [`Module::named_buffers`] names, torch's `state_dict` keys (`weight`, `bias`, `layer1.weight`, ...), as
-/// `save_file(model.state_dict(), path)` does.
+/// `save_file(model.state_dict(), path)` does. Tensors are stored in the model's dtype, except a buffer
+/// named `num_batches_tracked` (a batch norm's count), which is stored as `I64` as torch keeps it, and which
+/// [`load_parameters`] reads back from `I64`.
 ///
 /// ```
 /// use rand::{rngs::StdRng, SeedableRng};
@@ -189,14 +260,18 @@ pub fn load_safetensors<T: Element>(path: impl AsRef<Path>) -> Result<Vec<(Strin
 /// ```
 pub fn save_parameters<T: Element, M: Module<T> + ?Sized>(module: &M, path: impl AsRef<Path>) -> Result<()> {
     let state = module_state(module);
-    write(path.as_ref(), "save_parameters", state.iter().map(|(n, t)| (n.as_str(), t)), HashMap::new())
+    write(path.as_ref(), "save_parameters", state.iter().map(|(n, t, s)| (n.as_str(), t, *s)), HashMap::new())
 }
 
-/// A module's parameters, then its buffers: the tensors of torch's `module.state_dict()`.
-pub(super) fn module_state<T: Element, M: Module<T> + ?Sized>(module: &M) -> Vec<(String, Tensor<T>)> {
-    let mut state = module.named_parameters();
-    state.extend(module.named_buffers());
-    state
+/// A module's parameters, then its buffers: the tensors of torch's `module.state_dict()`, each with how it
+/// is stored (the int64 buffers as `I64`, see [`INT64_BUFFERS`]).
+pub(super) fn module_state<T: Element, M: Module<T> + ?Sized>(module: &M) -> Vec<(String, Tensor<T>, Stored)> {
+    let params = module.named_parameters().into_iter().map(|(n, t)| (n, t, Stored::Float));
+    let buffers = module.named_buffers().into_iter().map(|(n, t)| {
+        let stored = if is_int64_buffer(&n) { Stored::Int64 } else { Stored::Float };
+        (n, t, stored)
+    });
+    params.chain(buffers).collect()
 }
 
 /// Copies the parameters (and buffers) saved in `path` into `module`'s in place
@@ -269,7 +344,10 @@ pub(super) fn check_module_entries<T: Element, M: Module<T> + ?Sized>(
     let mut sources = Vec::with_capacity(targets.len());
     for (name, target, kind) in targets {
         let Some(entry) = entries.iter().find(|e| &e.name == name) else { continue };
+        // An int64 buffer takes the I64 that torch writes (and, leniently, the model's float dtype).
+        let int64 = kind == "buffer" && is_int64_buffer(name) && entry.dtype == Dtype::I64;
         let dtype = match check_dtype::<T>(op, path, entry, &format!("the model's {kind} is")) {
+            _ if int64 => T::DTYPE,
             Ok(dtype) => dtype,
             Err(e) => {
                 problems.push(e);
@@ -288,7 +366,11 @@ pub(super) fn check_module_entries<T: Element, M: Module<T> + ?Sized>(
             ));
             continue;
         }
-        sources.push((target.clone(), to_tensor::<T>(entry, dtype)?.to(target.device())?));
+        let source = if int64 { int64_tensor::<T>(op, path, entry) } else { to_tensor::<T>(entry, dtype) };
+        match source {
+            Ok(source) => sources.push((target.clone(), source.to(target.device())?)),
+            Err(e) => problems.push(e),
+        }
     }
     match problems.len() {
         0 => Ok(sources),

@@ -2,7 +2,7 @@
 
 use super::Module;
 use crate::element::Element;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ops::GeluApproximate;
 use crate::tensor::Tensor;
 
@@ -151,10 +151,96 @@ impl Flatten {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// `nn.Flatten(start_dim, end_dim)`: dims `start_dim..=end_dim` merged (negative counts from the end).
+    ///
+    /// ```
+    /// use torchlet::nn::{Flatten, Module};
+    /// use torchlet::Tensor;
+    /// let x = Tensor::<f32>::zeros(&[2, 3, 4, 5]);
+    /// assert_eq!(Flatten::new().forward(&x)?.shape(), &[2, 60]);
+    /// assert_eq!(Flatten::with_dims(0, -2).forward(&x)?.shape(), &[24, 5]);
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    pub fn with_dims(start_dim: isize, end_dim: isize) -> Self {
+        Flatten { start_dim, end_dim }
+    }
 }
 
 impl<T: Element> Module<T> for Flatten {
     fn forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
         x.flatten(self.start_dim, self.end_dim)
+    }
+}
+
+/// Splits dim `dim` into `sizes` (`nn.Unflatten(dim, unflattened_size)`), the inverse of [`Flatten`]: one
+/// size may be -1, inferred from the others, as in torch.
+///
+/// ```
+/// use torchlet::nn::{Module, Unflatten};
+/// use torchlet::Tensor;
+/// let x = Tensor::<f32>::zeros(&[2, 60]);
+/// assert_eq!(Unflatten::new(1, &[3, 4, 5]).forward(&x)?.shape(), &[2, 3, 4, 5]);
+/// assert_eq!(Unflatten::new(-1, &[-1, 5]).forward(&x)?.shape(), &[2, 12, 5]);
+/// let err = Unflatten::new(1, &[7, 8]).forward(&x).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "unflatten: Provided sizes [7, 8] don't multiply up to the size of dim 1 (60) in the input tensor"
+/// );
+/// # Ok::<(), torchlet::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unflatten {
+    /// The dim split (negative counts from the end).
+    pub dim: isize,
+    /// The sizes it is split into; one may be -1.
+    pub sizes: Vec<isize>,
+}
+
+impl Unflatten {
+    /// The layer splitting `dim` into `sizes`.
+    pub fn new(dim: isize, sizes: &[isize]) -> Self {
+        Unflatten { dim, sizes: sizes.to_vec() }
+    }
+}
+
+impl<T: Element> Module<T> for Unflatten {
+    fn forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
+        const OP: &str = "unflatten";
+        let d = crate::shape::resolve_dim(OP, self.dim, x.shape())?;
+        let size = x.shape()[d];
+        if self.sizes.is_empty() {
+            return Err(Error::invalid(OP, "sizes must be non-empty"));
+        }
+        let inferred: Vec<usize> = self.sizes.iter().enumerate().filter(|(_, &s)| s == -1).map(|(i, _)| i).collect();
+        if inferred.len() > 1 || self.sizes.iter().any(|&s| s < -1) {
+            return Err(Error::invalid(
+                OP,
+                format!("invalid sizes {:?}: only one dim can be -1, the others >= 0", self.sizes),
+            ));
+        }
+        let known: usize = self.sizes.iter().filter(|&&s| s >= 0).map(|&s| s as usize).product();
+        let mut sizes: Vec<usize> = self.sizes.iter().map(|&s| s.max(0) as usize).collect();
+        let fits = match inferred.first() {
+            Some(&i) if known > 0 && size % known == 0 => {
+                sizes[i] = size / known;
+                true
+            }
+            Some(_) => false,
+            None => known == size,
+        };
+        if !fits {
+            return Err(Error::shape(
+                OP,
+                format!(
+                    "Provided sizes {:?} don't multiply up to the size of dim {} ({size}) in the input tensor",
+                    self.sizes, self.dim
+                ),
+            ));
+        }
+        let mut shape = x.shape()[..d].to_vec();
+        shape.extend_from_slice(&sizes);
+        shape.extend_from_slice(&x.shape()[d + 1..]);
+        x.reshape(&shape)
     }
 }

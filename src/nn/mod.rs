@@ -16,10 +16,14 @@
 //! ```
 
 mod activation;
+mod batch_norm;
 mod container;
 mod conv;
 mod dropout;
+mod embedding;
+mod group_norm;
 pub mod init;
+mod layer_norm;
 mod linear;
 mod loss;
 mod loss_classification;
@@ -28,10 +32,14 @@ mod pool;
 pub mod utils;
 
 pub use crate::ops::GeluApproximate;
-pub use activation::{Flatten, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softmax, Tanh, GELU};
+pub use activation::{Flatten, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softmax, Tanh, Unflatten, GELU};
+pub use batch_norm::{BatchNorm1d, BatchNorm2d, BatchNormOptions};
 pub use container::{ModuleList, Sequential};
 pub use conv::{Conv1d, Conv2d};
 pub use dropout::Dropout;
+pub use embedding::{Embedding, EmbeddingOptions};
+pub use group_norm::GroupNorm;
+pub use layer_norm::{LayerNorm, LayerNormOptions};
 pub use linear::Linear;
 pub use loss::{MSELoss, Reduction};
 pub use loss_classification::{BCELoss, BCEWithLogitsLoss, ClassTarget, CrossEntropyLoss, NLLLoss};
@@ -52,6 +60,10 @@ use crate::tensor::Tensor;
 /// # Ok::<(), torchlet::Error>(())
 /// ```
 pub mod functional {
+    pub use super::batch_norm::batch_norm;
+    pub use super::embedding::embedding;
+    pub use super::group_norm::group_norm;
+    pub use super::layer_norm::layer_norm;
     pub use super::loss::mse_loss;
     pub use super::loss_classification::{
         binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, nll_loss,

@@ -12,6 +12,7 @@
 //! - [`files`]: malformed, truncated and mismatched parameters files, bad CSV;
 //! - [`errors`]: more wrong inputs to ops, each naming the op and the values;
 //! - [`conv_errors`]: convolutions and poolings: channels, groups, kernel sizes, padding, strides, ranks;
+//! - [`norm_errors`]: batch, layer and group norm, Embedding indices, Unflatten sizes, int64 buffers in files;
 //! - [`data_errors`]: the classification generators' wrong configurations;
 //! - [`where_errors`]: errors that say where: a container's layer, a label's row, every mismatched key.
 
@@ -22,6 +23,7 @@ mod devices;
 mod errors;
 mod extremes;
 mod files;
+mod norm_errors;
 mod tensors;
 mod training;
 mod where_errors;

@@ -76,6 +76,7 @@ fn main() -> ExitCode {
         nn::cuda_vs_cpu_optimizer_steps,
         nn::cuda_dataloader_batches_and_dropout,
         nn::cuda_vs_cpu_regression_tutorial_loops,
+        nn::cuda_vs_cpu_normalisation_and_embedding,
     ];
     let mut trials: Vec<Trial> = tests.iter().map(|&(name, test)| gpu_trial(name, test, &gpu, required)).collect();
     trials.extend(kernels_compile::trials());

@@ -187,3 +187,58 @@ pub(crate) fn cuda_vs_cpu_regression_tutorial_loops(dev: Device) {
         assert_close(&format!("{features}x{targets} autograd weight"), &cpu.2, &gpu.2, 1e-10);
     }
 }
+
+fn norm_cases<T: Element>() -> Vec<Case<T>> {
+    // Running statistics made afresh on the input's device for each run, as training updates them in place.
+    let stats = |x: &Tensor<T>, c: usize| -> Result<(Tensor<T>, Tensor<T>)> {
+        Ok((Tensor::zeros(&[c]).to(x.device())?, Tensor::ones(&[c]).to(x.device())?))
+    };
+    let eps = 1e-5;
+    vec![
+        case("batch_norm training [4, 3, 5]", &[&[4, 3, 5], &[3], &[3]], move |x| {
+            let (m, v) = stats(&x[0], 3)?;
+            let y = F::batch_norm(&x[0], Some(&m), Some(&v), Some(&x[1]), Some(&x[2]), true, 0.1, eps)?;
+            // The updated running statistics join the output, so they are compared too.
+            y.flatten(0, -1)?.add(&m.add(&v)?.sum()?)
+        }),
+        case("batch_norm eval [2, 3, 2, 2]", &[&[2, 3, 2, 2], &[3], &[3]], move |x| {
+            let (m, v) = stats(&x[0], 3)?;
+            F::batch_norm(
+                &x[0],
+                Some(&m.add_scalar(T::from_f64_lossy(0.25))?),
+                Some(&v),
+                Some(&x[1]),
+                Some(&x[2]),
+                false,
+                0.1,
+                eps,
+            )
+        }),
+        case("layer_norm over [3, 4]", &[&[2, 3, 4], &[3, 4], &[3, 4]], move |x| {
+            F::layer_norm(&x[0], &[3, 4], Some(&x[1]), Some(&x[2]), eps)
+        }),
+        case("group_norm 2 groups", &[&[2, 4, 5], &[4], &[4]], move |x| {
+            F::group_norm(&x[0], 2, Some(&x[1]), Some(&x[2]), eps)
+        }),
+        case("embedding with padding_idx", &[&[5, 3]], |x| {
+            let idx = Tensor::<T>::from_vec([1.0, 4.0, 1.0, 0.0].map(T::from_f64_lossy).to_vec(), &[2, 2])?
+                .to(x[0].device())?;
+            F::embedding(&idx, &x[0], Some(0))
+        }),
+    ]
+}
+
+pub(crate) fn cuda_vs_cpu_normalisation_and_embedding(dev: Device) {
+    run_cases::<f32>(dev, norm_cases());
+    run_cases::<f64>(dev, norm_cases());
+    // The layers themselves, moved to the device: a training step updates the buffers there.
+    let cpu = torchlet::nn::BatchNorm1d::<f64>::new(3);
+    let gpu = cpu.to(dev).unwrap();
+    let x = Tensor::<f64>::new([[1.0, 2.0, 3.0], [4.0, 0.0, -1.0]]);
+    let (a, b) = (cpu.forward(&x).unwrap(), gpu.forward(&x.to(dev).unwrap()).unwrap());
+    assert_eq!(b.device(), dev);
+    let (a, b) = (a.to_vec().unwrap(), b.to_vec().unwrap());
+    assert!(a.iter().zip(&b).all(|(p, q)| (p - q).abs() <= 1e-12 * p.abs().max(1.0)), "{a:?} vs {b:?}");
+    assert_eq!(gpu.num_batches_tracked(), Some(1));
+    assert_eq!(gpu.running_mean().unwrap().device(), dev);
+}

@@ -9,4 +9,5 @@ mod layers;
 mod linear_and_losses;
 mod metrics;
 mod metrics_classification;
+mod norm_layers;
 mod torch_defaults;

@@ -8,6 +8,7 @@ mod fuzz;
 mod gradcheck;
 mod gradcheck_conv;
 mod gradcheck_edges;
+mod gradcheck_norm;
 mod gradcheck_small_models;
 mod kernel_emulation;
 mod threads;
