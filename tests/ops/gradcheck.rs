@@ -3,6 +3,7 @@
 
 use crate::common;
 
+use crate::prop_gradcheck as check;
 use common::gradcheck;
 use proptest::prelude::*;
 use torchlet::nn::Reduction;
@@ -43,13 +44,6 @@ fn one_in(lo: f64, hi: f64) -> impl Strategy<Value = Tensor<f64>> {
 /// A 2-D tensor and a valid dim of it.
 fn matrix_and_dim() -> impl Strategy<Value = (Tensor<f64>, isize)> {
     (1usize..5, 1usize..5).prop_flat_map(|(r, c)| (tensor_in(vec![r, c], -2.0, 2.0), -2isize..2))
-}
-
-fn check(
-    inputs: &[Tensor<f64>],
-    f: impl Fn(&[Tensor<f64>]) -> torchlet::Result<Tensor<f64>>,
-) -> Result<(), TestCaseError> {
-    gradcheck(inputs, f).map_err(TestCaseError::fail)
 }
 
 proptest! {

@@ -1,9 +1,7 @@
 //! Finite-difference gradient checks in f64 for the convolutions and poolings, on random geometries
 //! (strides, padding, dilation, groups, ceil_mode), driven by proptest.
 
-use crate::common;
-
-use common::gradcheck;
+use crate::prop_gradcheck as check;
 use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -13,13 +11,6 @@ use torchlet::nn::functional::{
     AvgPool2dOptions, Conv1dOptions, Conv2dOptions, MaxPool1dOptions, MaxPool2dOptions, Padding,
 };
 use torchlet::Tensor;
-
-fn check(
-    inputs: &[Tensor<f64>],
-    f: impl Fn(&[Tensor<f64>]) -> torchlet::Result<Tensor<f64>>,
-) -> Result<(), TestCaseError> {
-    gradcheck(inputs, f).map_err(TestCaseError::fail)
-}
 
 /// Distinct values 0.05 apart, shuffled: no finite-difference step of 1e-6 can change which entry of a
 /// window is the maximum.

@@ -1,21 +1,12 @@
 //! Finite-difference gradient checks in f64 for batch, layer and group normalisation (input, weight and
 //! bias) and for Embedding's weight, on random shapes, driven by proptest.
 
-use crate::common;
-
-use common::gradcheck;
+use crate::prop_gradcheck as check;
 use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use torchlet::nn::functional::{batch_norm, embedding, group_norm, layer_norm};
 use torchlet::Tensor;
-
-fn check(
-    inputs: &[Tensor<f64>],
-    f: impl Fn(&[Tensor<f64>]) -> torchlet::Result<Tensor<f64>>,
-) -> Result<(), TestCaseError> {
-    gradcheck(inputs, f).map_err(TestCaseError::fail)
-}
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]

@@ -4,9 +4,7 @@
 
 #![allow(clippy::cloned_ref_to_slice_refs)] // `&[x.clone()]` reads as the one-input list every check takes.
 
-use crate::common;
-
-use common::gradcheck;
+use crate::prop_gradcheck as check;
 use proptest::prelude::*;
 use torchlet::nn::functional as F;
 use torchlet::nn::{CrossEntropyLoss, Reduction};
@@ -19,13 +17,6 @@ fn matrix() -> impl Strategy<Value = Tensor<f64>> {
             Tensor::from_vec(v.into_iter().map(|(m, s)| if s { m } else { -m }).collect(), &[r, c]).unwrap()
         })
     })
-}
-
-fn check(
-    inputs: &[Tensor<f64>],
-    f: impl Fn(&[Tensor<f64>]) -> torchlet::Result<Tensor<f64>>,
-) -> Result<(), TestCaseError> {
-    gradcheck(inputs, f).map_err(TestCaseError::fail)
 }
 
 proptest! {

@@ -12,3 +12,14 @@ mod gradcheck_norm;
 mod gradcheck_small_models;
 mod kernel_emulation;
 mod threads;
+
+use proptest::test_runner::TestCaseError;
+use torchlet::Tensor;
+
+/// [`common::gradcheck`] as a proptest case: a mismatch fails the case with its message.
+pub(crate) fn prop_gradcheck(
+    inputs: &[Tensor<f64>],
+    f: impl Fn(&[Tensor<f64>]) -> torchlet::Result<Tensor<f64>>,
+) -> Result<(), TestCaseError> {
+    common::gradcheck(inputs, f).map_err(TestCaseError::fail)
+}
