@@ -404,6 +404,16 @@ impl<T: Element> BackendStorage<T> for CpuStorage<T> {
     fn index_select0(&self, layout: &Layout, indices: &[usize]) -> Result<Self> {
         let row_len = crate::shape::numel(&layout.shape[1..]);
         let mut out = Vec::with_capacity(indices.len() * row_len);
+        if layout.is_contiguous() {
+            // Rows follow one another: row `i` starts `i · row_len` past the offset, so the gather is one
+            // slice copy per index, with no per-row layout (the gathers of im2col and embeddings are
+            // many short rows).
+            for &i in indices {
+                let start = layout.offset + i * row_len;
+                out.extend_from_slice(&self.0[start..start + row_len]);
+            }
+            return Ok(CpuStorage(out));
+        }
         for &i in indices {
             let row = layout.narrow(0, i, 1);
             if row.is_contiguous() {
