@@ -49,11 +49,11 @@ fn t10_hand_written_conv_and_pool_match_the_library_forward_and_backward() {
     let y = conv2d(&x, &w, Some(&b), &Conv2dOptions::default().padding(1)).unwrap();
     y.mul(&dy).unwrap().sum().unwrap().backward().unwrap();
     let (ours, cols) = conv2d_forward(&x.detach(), &w.detach(), &b.detach(), 1).unwrap();
-    let (gw, gb, gx) = conv2d_backward(&dy, &cols, &w.detach(), 1, Some(x.shape())).unwrap();
+    let g = conv2d_backward(&dy, &cols, &w.detach(), 1, Some(x.shape())).unwrap();
     assert!(max_abs_diff(&ours, &y.detach()) < 1e-12);
-    assert!(max_abs_diff(&gw, &w.grad().unwrap()) < 1e-12);
-    assert!(max_abs_diff(&gb, &b.grad().unwrap()) < 1e-12);
-    assert!(max_abs_diff(&gx.unwrap(), &x.grad().unwrap()) < 1e-12);
+    assert!(max_abs_diff(&g.weight, &w.grad().unwrap()) < 1e-12);
+    assert!(max_abs_diff(&g.bias, &b.grad().unwrap()) < 1e-12);
+    assert!(max_abs_diff(&g.input.unwrap(), &x.grad().unwrap()) < 1e-12);
 
     // Max pooling, with ties (a ReLU's zeros) where the first entry of the window must win.
     let z = Tensor::<f64>::randn_with(&[2, 3, 6, 4], &mut seeded(5)).clamp_min(0.0).unwrap();
@@ -74,6 +74,25 @@ fn t10_the_scratch_model_builds_no_graph() {
     model.train_step(&x, &Tensor::new([3.0, 4.0])).unwrap();
     assert!(model.parameters().iter().all(|p| !p.requires_grad()));
     assert!(!model.predict(&x).unwrap().requires_grad());
+}
+
+#[test]
+fn t10_mnist_sized_images_take_the_64_7_7_linear_layer() {
+    // `--mnist DIR`: rows of 784 pixels become 1×28×28 images, and the first linear layer takes 64·7·7.
+    let rows = Tensor::<f32>::randn_with(&[6, 784], &mut seeded(8)).abs().unwrap();
+    let labels = Tensor::new([3.0f32, 1.0, 4.0, 1.0, 5.0, 9.0]);
+    let split = Split::head(&rows, &labels, 4).unwrap();
+    let data = images::<f64>(&split).unwrap();
+    assert_eq!(data.x_train.shape(), &[4, 1, 28, 28]);
+    let init = initial_parameters::<f64, _>(28, &mut seeded(0)).unwrap();
+    assert_eq!(init[8].shape(), &[128, 64 * 7 * 7]);
+    let mut scratch = ManualCnn::new(&init, cnn::LR).unwrap();
+    let mut autograd = AutodiffCnn::new(&init, cnn::LR).unwrap();
+    for _ in 0..2 {
+        let a = scratch.train_step(&data.x_train, &data.y_train).unwrap();
+        let b = autograd.train_step(&data.x_train, &data.y_train).unwrap();
+        assert!((a - b).abs() <= 1e-12 * b, "{a} vs {b}");
+    }
 }
 
 // In f64 the scratch model, autograd and libtorch differ only in the rounding of sums (the GEMMs' and

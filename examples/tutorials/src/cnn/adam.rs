@@ -13,7 +13,7 @@ use torchlet::tensor::Tensor;
 /// ```
 /// use torchlet::Tensor;
 /// use torchlet_tutorials::cnn::HandAdam;
-/// let theta = Tensor::new([1.0, -1.0]);
+/// let theta = Tensor::<f64>::new([1.0, -1.0]);
 /// let mut adam = HandAdam::new(1, 0.1)?;
 /// // The first step moves each entry by lr against the sign of its gradient (m/√v = ±1 after correction).
 /// adam.step(&[&theta], &[Tensor::new([3.0, -0.5])])?;

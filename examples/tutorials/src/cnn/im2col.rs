@@ -57,7 +57,7 @@ fn dims4(op: &'static str, shape: &[usize]) -> Result<[usize; 4]> {
 ///
 /// ```
 /// use torchlet_tutorials::cnn::im2col;
-/// let x = torchlet::Tensor::new([[[[1.0, 2.0], [3.0, 4.0]]]]); // [1, 1, 2, 2]
+/// let x = torchlet::Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[1, 1, 2, 2])?;
 /// let cols = im2col(&x, 2, 0)?;
 /// assert_eq!((cols.shape(), cols.to_vec()?), (&[1, 4][..], vec![1.0, 2.0, 3.0, 4.0]));
 /// // With padding 1 the first output position sees three zeros and the 1 in its bottom-right tap.
@@ -87,7 +87,7 @@ pub fn im2col<T: Element>(x: &Tensor<T>, k: usize, p: usize) -> Result<Tensor<T>
 /// use torchlet::Tensor;
 /// use torchlet_tutorials::cnn::col2im;
 /// // A 2×2 input padded by 1 under a 2×2 kernel: 9 positions, and each entry is read by 4 of them.
-/// let dx = col2im(&Tensor::ones(&[9, 4]), &[1, 1, 2, 2], 2, 1)?;
+/// let dx = col2im(&Tensor::<f64>::ones(&[9, 4]), &[1, 1, 2, 2], 2, 1)?;
 /// assert_eq!(dx.to_vec()?, vec![4.0; 4]);
 /// # Ok::<(), torchlet::Error>(())
 /// ```
@@ -140,8 +140,19 @@ pub fn conv2d_forward<T: Element>(
     Ok((out, cols))
 }
 
+/// The gradients a convolution's backward pass gives.
+#[derive(Debug, Clone)]
+pub struct ConvGrads<T: Element> {
+    /// `∂L/∂W`, `[O, C, k, k]`.
+    pub weight: Tensor<T>,
+    /// `∂L/∂b`, `[O]`.
+    pub bias: Tensor<T>,
+    /// `∂L/∂x`, `[N, C, H, W]`, when asked for.
+    pub input: Option<Tensor<T>>,
+}
+
 /// The backward pass of [`conv2d_forward`] from `dy = ∂L/∂output` `[N, O, Ho, Wo]`, the columns it kept and
-/// the weight it used: `(∂L/∂W = dYᵀ · columns, ∂L/∂b = Σ_rows dY, ∂L/∂x = col2im(dY · W2))`, with `dY` the
+/// the weight it used: `∂L/∂W = dYᵀ · columns`, `∂L/∂b = Σ_rows dY`, `∂L/∂x = col2im(dY · W2)`, with `dY` the
 /// gradient as rows `[N·Ho·Wo, O]`. The input's gradient is computed only for `input_shape` given (the first
 /// layer's input needs none).
 pub fn conv2d_backward<T: Element>(
@@ -150,7 +161,7 @@ pub fn conv2d_backward<T: Element>(
     weight: &Tensor<T>,
     p: usize,
     input_shape: Option<&[usize]>,
-) -> Result<(Tensor<T>, Tensor<T>, Option<Tensor<T>>)> {
+) -> Result<ConvGrads<T>> {
     let [n, o, ho, wo] = dims4("conv2d_backward", dy.shape())?;
     let w2 = weight.reshape(&[o, weight.numel() / o.max(1)])?;
     let rows = dy.reshape(&[n, o, ho * wo])?.transpose(1, 2)?.reshape(&[n * ho * wo, o])?;
@@ -160,7 +171,7 @@ pub fn conv2d_backward<T: Element>(
         Some(shape) => Some(col2im(&rows.matmul(&w2)?, shape, weight.shape()[2], p)?),
         None => None,
     };
-    Ok((weight_grad, bias_grad, input_grad))
+    Ok(ConvGrads { weight: weight_grad, bias: bias_grad, input: input_grad })
 }
 
 /// `MaxPool2d(2, 2)` of `x` `[N, C, H, W]` (even H and W): `(output [N, C, H/2, W/2], choice)`, where `choice`
@@ -170,10 +181,10 @@ pub fn conv2d_backward<T: Element>(
 /// ```
 /// use torchlet_tutorials::cnn::{max_pool2x2, max_pool2x2_backward};
 /// use torchlet::Tensor;
-/// let x = Tensor::new([[[[1.0, 5.0], [5.0, 2.0]]]]);
+/// let x = Tensor::from_vec(vec![1.0, 5.0, 5.0, 2.0], &[1, 1, 2, 2])?;
 /// let (y, choice) = max_pool2x2(&x)?;
 /// assert_eq!((y.to_vec()?, choice.to_vec()?), (vec![5.0], vec![0.0, 1.0, 0.0, 0.0]));
-/// let dx = max_pool2x2_backward(&Tensor::new([[[[3.0]]]]), &choice)?;
+/// let dx = max_pool2x2_backward(&Tensor::from_vec(vec![3.0], &[1, 1, 1, 1])?, &choice)?;
 /// assert_eq!(dx.to_vec()?, vec![0.0, 3.0, 0.0, 0.0]);
 /// # Ok::<(), torchlet::Error>(())
 /// ```

@@ -126,10 +126,10 @@ impl<T: Element> ManualCnn<T> {
                     let (w, _) = self.conv(*i);
                     // The network's input needs no gradient.
                     let input = (index > 0).then_some(shape.as_slice());
-                    let (gw, gb, dx) = conv2d_backward(&d, &cols, w, PADDING, input)?;
-                    grads[2 * i] = Some(gw);
-                    grads[2 * i + 1] = Some(gb);
-                    match dx {
+                    let g = conv2d_backward(&d, &cols, w, PADDING, input)?;
+                    grads[2 * i] = Some(g.weight);
+                    grads[2 * i + 1] = Some(g.bias);
+                    match g.input {
                         Some(dx) => dx,
                         None => break,
                     }

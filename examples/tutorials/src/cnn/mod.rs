@@ -15,7 +15,7 @@ mod im2col;
 mod manual;
 
 pub use adam::HandAdam;
-pub use im2col::{col2im, conv2d_backward, conv2d_forward, im2col, max_pool2x2, max_pool2x2_backward};
+pub use im2col::{col2im, conv2d_backward, conv2d_forward, im2col, max_pool2x2, max_pool2x2_backward, ConvGrads};
 pub use manual::ManualCnn;
 
 use crate::classification::{argmax_accuracy, labels, Classifier};
