@@ -5,4 +5,5 @@
 mod common;
 
 mod classification;
+mod cnn;
 mod regression;

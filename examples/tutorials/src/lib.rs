@@ -7,13 +7,18 @@
 //! - [`classification`]: T6 binary and T7 multiclass classification ([`classification::Classifier`]);
 //! - [`mlp`]: T8, a five-layer perceptron on a regression problem (a [`regression::Regressor`]);
 //! - [`digits`]: T9, a feed-forward digit classifier on scikit-learn's digits or MNIST (a
+//!   [`classification::Classifier`]);
+//! - [`cnn`]: T10, lesson 5's convolutional network on the same data as images (a
 //!   [`classification::Classifier`]).
 
 pub mod classification;
+pub mod cnn;
 pub mod digits;
 mod layers;
 #[cfg(feature = "tch")]
 pub mod libtorch;
+#[cfg(feature = "tch")]
+mod libtorch_cnn;
 pub mod mlp;
 pub mod regression;
 #[cfg(feature = "tch")]

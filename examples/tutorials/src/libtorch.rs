@@ -50,5 +50,6 @@ pub fn from_tch<T: TchElement>(t: &tch::Tensor) -> Result<Tensor<T>> {
     Tensor::from_vec(values, &shape)
 }
 
+pub use super::libtorch_cnn::TchCnn;
 pub use super::regression::libtorch::{TchLinear, TchTensorLinear};
 pub use super::tch_net::{TchLoss, TchNet};
