@@ -27,8 +27,9 @@ pub struct ResNet9<T: Element> {
 fn conv_block<T: Element>(block: &Block, params: &[Tensor<T>]) -> Result<Sequential<T>> {
     let options = Conv2dOptions::default().padding(1);
     let conv = Conv2d::from_parameters(&params[0], Some(&params[1]), options)?;
-    // BatchNorm2d is made with torch's ones and zeros; the given values are copied in.
-    let bn = BatchNorm2d::new(block.out_channels);
+    // BatchNorm2d is made with torch's ones and zeros (on the parameters' device); the given values are
+    // copied in.
+    let bn = BatchNorm2d::new(block.out_channels).to(params[0].device())?;
     no_grad(|| -> Result<()> {
         for (ours, given) in bn.named_parameters().iter().zip(&params[2..4]) {
             ours.1.copy_(given)?;

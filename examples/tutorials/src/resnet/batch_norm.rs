@@ -22,6 +22,9 @@ fn channel_sum<T: Element>(x: &Tensor<T>) -> Result<Tensor<T>> {
     x.sum_dim(3, true)?.sum_dim(2, true)?.sum_dim(0, true)
 }
 
+/// BatchNorm's running mean and variance, `[C]` each.
+pub type RunningStats<T> = (Tensor<T>, Tensor<T>);
+
 /// What [`batch_norm_backward`] needs from the training forward pass.
 #[derive(Debug, Clone)]
 pub struct BatchNormSaved<T: Element> {
@@ -53,7 +56,7 @@ pub fn batch_norm_train<T: Element>(
     running: (&Tensor<T>, &Tensor<T>),
     momentum: f64,
     eps: f64,
-) -> Result<(Tensor<T>, BatchNormSaved<T>, (Tensor<T>, Tensor<T>))> {
+) -> Result<(Tensor<T>, BatchNormSaved<T>, RunningStats<T>)> {
     let shape = x.shape();
     let m = shape[0] * shape[2] * shape[3];
     let t = T::from_f64_lossy;

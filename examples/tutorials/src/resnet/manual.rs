@@ -4,7 +4,7 @@
 
 use super::{
     batch_norm_backward, batch_norm_eval, batch_norm_train, check_parameters, BatchNormSaved, OneCycle, OneCycleModel,
-    BLOCKS, BN_EPS, BN_MOMENTUM, CLASSES, GRAD_CLIP, MAX_LR, RESIDUALS, WEIGHT_DECAY,
+    RunningStats, BLOCKS, BN_EPS, BN_MOMENTUM, CLASSES, GRAD_CLIP, MAX_LR, RESIDUALS, WEIGHT_DECAY,
 };
 use crate::classification::argmax_accuracy;
 use crate::cnn::{conv2d_backward, conv2d_forward, max_pool2x2, max_pool2x2_backward, HandAdam, ManualCnn};
@@ -22,6 +22,8 @@ struct BlockSaved<T: Element> {
     relu: Tensor<T>,
     /// The pooling's one-hot choices, for a block that pools.
     pool: Option<Tensor<T>>,
+    /// BatchNorm's new running statistics.
+    running: RunningStats<T>,
 }
 
 /// What the whole forward pass keeps: each block's, the classifier's pooling and its linear layer's input.
@@ -30,8 +32,6 @@ struct Saved<T: Element> {
     pool: Tensor<T>,
     pooled_shape: Vec<usize>,
     features: Tensor<T>,
-    /// BatchNorm's new running statistics, one pair per block.
-    running: Vec<(Tensor<T>, Tensor<T>)>,
 }
 
 /// T10b from scratch, with the parameters in torch's layout and order ([`super::parameter_names`]):
@@ -50,7 +50,7 @@ struct Saved<T: Element> {
 pub struct ManualResNet<T: Element> {
     params: Vec<Tensor<T>>,
     /// BatchNorm's running mean and variance per block, torch's initial zeros and ones.
-    running: Vec<(Tensor<T>, Tensor<T>)>,
+    running: Vec<RunningStats<T>>,
     adam: HandAdam<T>,
     schedule: OneCycle,
     step: usize,
@@ -63,11 +63,15 @@ impl<T: Element> ManualResNet<T> {
     pub fn new(params: &[Tensor<T>], total_steps: usize) -> Result<Self> {
         check_parameters("ManualResNet", params)?;
         let params = params.iter().map(|p| p.detach().deep_clone()).collect::<Result<Vec<_>>>()?;
-        let running = BLOCKS.iter().map(|b| (Tensor::zeros(&[b.out_channels]), Tensor::ones(&[b.out_channels])));
+        let device = params[0].device();
+        let running = BLOCKS
+            .iter()
+            .map(|b| Ok((Tensor::zeros(&[b.out_channels]).to(device)?, Tensor::ones(&[b.out_channels]).to(device)?)))
+            .collect::<Result<Vec<_>>>()?;
         Ok(ManualResNet {
             adam: HandAdam::new(params.len(), MAX_LR)?.with_weight_decay(WEIGHT_DECAY),
             params,
-            running: running.collect(),
+            running,
             schedule: OneCycle::new(MAX_LR, total_steps),
             step: 0,
             last_lr: f64::NAN,
@@ -80,13 +84,7 @@ impl<T: Element> ManualResNet<T> {
     }
 
     /// Block `i`'s output for `h`; in training (with what its backward needs and its new running statistics).
-    #[allow(clippy::type_complexity)]
-    fn block(
-        &self,
-        i: usize,
-        h: &Tensor<T>,
-        training: bool,
-    ) -> Result<(Tensor<T>, Option<(BlockSaved<T>, (Tensor<T>, Tensor<T>))>)> {
+    fn block(&self, i: usize, h: &Tensor<T>, training: bool) -> Result<(Tensor<T>, Option<BlockSaved<T>>)> {
         let [w, b, gamma, beta] = [0, 1, 2, 3].map(|k| &self.params[4 * i + k]);
         let (mean, var) = &self.running[i];
         let (z, cols) = conv2d_forward(h, w, b, 1)?;
@@ -101,15 +99,20 @@ impl<T: Element> ManualResNet<T> {
             true => max_pool2x2(&a).map(|(out, choice)| (out, Some(choice)))?,
             false => (a.clone(), None),
         };
-        let saved = bn.map(|(batch_norm, running)| {
-            (BlockSaved { cols, input_shape: h.shape().to_vec(), batch_norm, relu: a, pool }, running)
+        let saved = bn.map(|(batch_norm, running)| BlockSaved {
+            cols,
+            input_shape: h.shape().to_vec(),
+            batch_norm,
+            relu: a,
+            pool,
+            running,
         });
         Ok((out, saved))
     }
 
     /// The logits of `x`, and in training what the backward pass needs.
     fn forward(&self, x: &Tensor<T>, training: bool) -> Result<(Tensor<T>, Option<Saved<T>>)> {
-        let (mut blocks, mut running) = (Vec::new(), Vec::new());
+        let mut blocks = Vec::new();
         let mut h = x.clone();
         let mut skip = None;
         for i in 0..BLOCKS.len() {
@@ -121,16 +124,13 @@ impl<T: Element> ManualResNet<T> {
             if let (true, Some(input)) = (RESIDUALS.iter().any(|r| r.1 == i), &skip) {
                 h = h.add(input)?;
             }
-            if let Some((block, stats)) = saved {
-                blocks.push(block);
-                running.push(stats);
-            }
+            blocks.extend(saved);
         }
         let (pooled, pool) = max_pool2x2(&h)?;
         let features = pooled.flatten(1, -1)?;
         let n = self.params.len();
         let logits = features.matmul(&self.params[n - 2].t()?)?.add(&self.params[n - 1])?;
-        let saved = training.then(|| Saved { blocks, pool, pooled_shape: pooled.shape().to_vec(), features, running });
+        let saved = training.then(|| Saved { blocks, pool, pooled_shape: pooled.shape().to_vec(), features });
         Ok((logits, saved))
     }
 
@@ -197,7 +197,7 @@ impl<T: Element> OneCycleModel<T> for ManualResNet<T> {
         let params: Vec<&Tensor<T>> = self.params.iter().collect();
         self.adam.step(&params, &grads)?;
         (self.last_lr, self.step) = (lr, self.step + 1);
-        self.running = saved.running;
+        self.running = saved.blocks.into_iter().map(|b| b.running).collect();
         Ok(loss)
     }
 

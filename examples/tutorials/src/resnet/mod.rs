@@ -19,7 +19,9 @@ mod manual;
 mod schedule;
 
 pub use autograd::{AutodiffResNet, ResNet9};
-pub use batch_norm::{batch_norm_backward, batch_norm_eval, batch_norm_train, BatchNormGrads, BatchNormSaved};
+pub use batch_norm::{
+    batch_norm_backward, batch_norm_eval, batch_norm_train, BatchNormGrads, BatchNormSaved, RunningStats,
+};
 pub use manual::ManualResNet;
 pub use schedule::OneCycle;
 
