@@ -165,7 +165,6 @@ const ACC_TOL: f64 = 0.01;
 // so the libtorch suite runs 2 epochs over the first 6 batches (a 12-step cycle), within its 90 s.
 const F64_EPOCHS: usize = 2;
 const F64_TRAIN_ROWS: usize = 4 * resnet::BATCH;
-const LIBTORCH_TRAIN_ROWS: usize = 6 * resnet::BATCH;
 
 #[test]
 fn t10b_digits_f64_scratch_matches_autograd_and_the_saved_model_reloads() {
@@ -234,6 +233,8 @@ fn resnet_tutorial_matches_libtorch() {}
 mod libtorch {
     use super::*;
     use torchlet::nn::Module;
+
+    const LIBTORCH_TRAIN_ROWS: usize = 6 * resnet::BATCH;
     use torchlet_tutorials::libtorch::TchResNet;
 
     #[test]
