@@ -7,3 +7,4 @@ mod common;
 mod classification;
 mod cnn;
 mod regression;
+mod resnet;

@@ -9,7 +9,9 @@
 //! - [`digits`]: T9, a feed-forward digit classifier on scikit-learn's digits or MNIST (a
 //!   [`classification::Classifier`]);
 //! - [`cnn`]: T10, lesson 5's convolutional network on the same data as images (a
-//!   [`classification::Classifier`]).
+//!   [`classification::Classifier`]);
+//! - [`resnet`]: T10b, lesson 6's residual network with BatchNorm, trained with a one-cycle schedule (a
+//!   [`resnet::OneCycleModel`]).
 
 pub mod classification;
 pub mod cnn;
@@ -19,8 +21,11 @@ mod layers;
 pub mod libtorch;
 #[cfg(feature = "tch")]
 mod libtorch_cnn;
+#[cfg(feature = "tch")]
+mod libtorch_resnet;
 pub mod mlp;
 pub mod regression;
+pub mod resnet;
 #[cfg(feature = "tch")]
 mod tch_net;
 

@@ -51,5 +51,6 @@ pub fn from_tch<T: TchElement>(t: &tch::Tensor) -> Result<Tensor<T>> {
 }
 
 pub use super::libtorch_cnn::TchCnn;
+pub use super::libtorch_resnet::TchResNet;
 pub use super::regression::libtorch::{TchLinear, TchTensorLinear};
 pub use super::tch_net::{TchLoss, TchNet};

@@ -1,5 +1,6 @@
-//! Adam's update written out, for the scratch model: the same rule as `torch.optim.Adam` with its defaults
-//! (betas 0.9 and 0.999, eps 1e-8, no weight decay).
+//! Adam's update written out, for the scratch models: the same rule as `torch.optim.Adam` with its defaults
+//! (betas 0.9 and 0.999, eps 1e-8, no weight decay), and optionally its L2 weight decay and a learning rate
+//! and β1 changed between steps (as T10b's one-cycle schedule changes them).
 
 use torchlet::element::Element;
 use torchlet::error::{Error, Result};
@@ -8,7 +9,9 @@ use torchlet::tensor::Tensor;
 /// Adam for parameters whose gradients the caller derives, one moment pair per parameter.
 ///
 /// At step t, for a parameter θ with gradient g: `m = β1·m + (1 − β1)·g`, `v = β2·v + (1 − β2)·g²`,
-/// `θ = θ − (lr / (1 − β1^t)) · m / (√v / √(1 − β2^t) + eps)`, the bias corrections as torch applies them.
+/// `θ = θ − (lr / (1 − β1^t)) · m / (√v / √(1 − β2^t) + eps)`, the bias corrections as torch applies them
+/// (with the β1 of the step, when a schedule changes it). With weight decay `λ`, `g` is first replaced by
+/// `g + λ·θ`, torch's Adam (not AdamW).
 ///
 /// ```
 /// use torchlet::Tensor;
@@ -26,6 +29,7 @@ pub struct HandAdam<T: Element> {
     lr: f64,
     betas: (f64, f64),
     eps: f64,
+    weight_decay: f64,
     step: i32,
     moments: Vec<Option<(Tensor<T>, Tensor<T>)>>,
 }
@@ -36,7 +40,22 @@ impl<T: Element> HandAdam<T> {
         if !(lr.is_finite() && lr >= 0.0) {
             return Err(Error::invalid("HandAdam", format!("invalid learning rate: {lr}")));
         }
-        Ok(HandAdam { lr, betas: (0.9, 0.999), eps: 1e-8, step: 0, moments: vec![None; count] })
+        Ok(HandAdam { lr, betas: (0.9, 0.999), eps: 1e-8, weight_decay: 0.0, step: 0, moments: vec![None; count] })
+    }
+
+    /// The same optimizer with L2 weight decay `weight_decay` (torch's `Adam(..., weight_decay=...)`).
+    pub fn with_weight_decay(self, weight_decay: f64) -> Self {
+        HandAdam { weight_decay, ..self }
+    }
+
+    /// Sets the learning rate of the next steps (a scheduler's `group['lr']`).
+    pub fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+
+    /// Sets β1 of the next steps (what `OneCycleLR` cycles as Adam's momentum).
+    pub fn set_beta1(&mut self, beta1: f64) {
+        self.betas.0 = beta1;
     }
 
     /// One update of each of `params` (in place) from its gradient in `grads`, in the same order every step.
@@ -54,7 +73,15 @@ impl<T: Element> HandAdam<T> {
         // The coefficients in f64 first, as torch takes them from Python floats.
         let (keep1, take1) = (T::from_f64_lossy(b1), T::from_f64_lossy(1.0 - b1));
         let (keep2, take2) = (T::from_f64_lossy(b2), T::from_f64_lossy(1.0 - b2));
+        let decay = T::from_f64_lossy(self.weight_decay);
         for ((p, g), slot) in params.iter().zip(grads).zip(&mut self.moments) {
+            let decayed;
+            let g = if self.weight_decay != 0.0 {
+                decayed = g.add(&p.mul_scalar(decay)?)?;
+                &decayed
+            } else {
+                g
+            };
             let (m, v) = match slot.take() {
                 Some((m, v)) => (m, v),
                 None => (g.zeros_like()?, g.zeros_like()?),

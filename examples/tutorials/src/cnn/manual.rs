@@ -97,7 +97,7 @@ impl<T: Element> ManualCnn<T> {
     }
 
     /// `(log softmax(Z), mean cross-entropy)` against one-hot rows, written out.
-    fn log_softmax_loss(logits: &Tensor<T>, onehot: &Tensor<T>) -> Result<(Tensor<T>, T)> {
+    pub(crate) fn log_softmax_loss(logits: &Tensor<T>, onehot: &Tensor<T>) -> Result<(Tensor<T>, T)> {
         let (row_max, _) = logits.max_dim(1, true)?;
         let shifted = logits.sub(&row_max)?;
         let log_p = shifted.sub(&shifted.exp()?.sum_dim(1, true)?.log()?)?;
