@@ -270,12 +270,55 @@ static void test_index() {
     }
 }
 
+// im2col and col2im against their definitions, over random geometries (strides, dilations, paddings past the
+// kernel) and a strided input view (batch and channel dims swapped in memory, at an offset). col2im's
+// reference adds the taps in the CPU's order (tap by tap), so it must agree bit for bit.
+static void test_window() {
+    for (int iter = 0; iter < 60; ++iter) {
+        Window g;
+        g.batch = 1 + rng() % 3; g.channels = 1 + rng() % 3; g.height = 1 + rng() % 6; g.width = 1 + rng() % 7;
+        g.kernel_h = 1 + rng() % 3; g.kernel_w = 1 + rng() % 4; g.stride_h = 1 + rng() % 3; g.stride_w = 1 + rng() % 3;
+        g.dilation_h = 1 + rng() % 2; g.dilation_w = 1 + rng() % 3; g.pad_h = rng() % 3; g.pad_w = rng() % 3;
+        u64 span_h = g.dilation_h * (g.kernel_h - 1) + 1, span_w = g.dilation_w * (g.kernel_w - 1) + 1;
+        if (g.height + 2 * g.pad_h < span_h || g.width + 2 * g.pad_w < span_w) continue;
+        g.out_h = (g.height + 2 * g.pad_h - span_h) / g.stride_h + 1; g.out_w = (g.width + 2 * g.pad_w - span_w) / g.stride_w + 1;
+        // Memory [C, N, H, W], read as [N, C, H, W], 5 elements in.
+        u64 N = g.batch, C = g.channels, H = g.height, W = g.width;
+        g.strides[0] = H * W; g.strides[1] = N * H * W; g.strides[2] = W; g.strides[3] = 1; g.offset = 5;
+        std::vector<T> x(5 + N * C * H * W); for (auto& v : x) v = rnd();
+        u64 taps = g.kernel_h * g.kernel_w, cols = N * g.out_h * g.out_w, n = C * taps * cols;
+        // in[ih] for tap i of window y, or -1 in the padding.
+        auto at = [](u64 o, u64 k, u64 s, u64 d, u64 p, u64 size) -> long long {
+            long long q = (long long)(o * s + k * d) - (long long)p; return q >= 0 && q < (long long)size ? q : -1; };
+        T pad = iter % 2 ? (T)0 : -INFINITY;
+        std::vector<T> out(n);
+        launch(grid_for(n, 32), 32, false, [&] { FN(im2col)(x.data(), g, pad, out.data(), n); });
+        std::vector<T> y(n); for (auto& v : y) v = rnd();
+        std::vector<T> want_fold(N * C * H * W, (T)0);
+        for (u64 c = 0; c < C; ++c) for (u64 t = 0; t < taps; ++t) for (u64 b = 0; b < N; ++b)
+        for (u64 oy = 0; oy < g.out_h; ++oy) for (u64 ox = 0; ox < g.out_w; ++ox) {
+            u64 e = (c * taps + t) * cols + (b * g.out_h + oy) * g.out_w + ox;
+            long long ih = at(oy, t / g.kernel_w, g.stride_h, g.dilation_h, g.pad_h, H);
+            long long iw = at(ox, t % g.kernel_w, g.stride_w, g.dilation_w, g.pad_w, W);
+            bool inside = ih >= 0 && iw >= 0;
+            T want = inside ? x[5 + b * g.strides[0] + c * g.strides[1] + ih * W + iw] : pad;
+            check("im2col", out[e], want, 0);
+            if (inside) { T& d = want_fold[((b * C + c) * H + ih) * W + iw]; d = d + y[e]; }
+        }
+        Window gf = g; for (auto& s : gf.strides) s = 0; gf.offset = 0;
+        std::vector<T> folded(N * C * H * W); u64 m = folded.size();
+        launch(grid_for(m, 32), 32, false, [&] { FN(col2im)(y.data(), gf, folded.data(), m); });
+        for (u64 i = 0; i < m; ++i) check("col2im (bitwise)", folded[i], want_fold[i], 0);
+    }
+}
+
 int main(int argc, char** argv) {
     if (argc != 2) { printf("usage: %s reference.txt\n", argv[0]); return 2; }
     test_reference(argv[1]);
     test_unary_binary_assign();
     test_sum_to();
     test_index();
+    test_window();
     printf("%s: %d failures of %ld checks\n", sizeof(T) == 4 ? "f32" : "f64", failures, checks);
     return failures != 0;
 }

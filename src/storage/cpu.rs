@@ -19,6 +19,7 @@ use std::mem::MaybeUninit;
 mod matmul;
 mod reduce;
 mod update;
+mod window;
 
 use matmul::{addmm, matmul};
 use reduce::{sub_square_sum_slice, sum_partials, ReduceView};
@@ -433,6 +434,18 @@ impl<T: Element> BackendStorage<T> for CpuStorage<T> {
             }
         }
         Ok(())
+    }
+
+    fn im2col(&self, layout: &Layout, windows: &crate::storage::window::Windows, pad: T) -> Result<Self> {
+        Ok(CpuStorage(window::im2col(&self.0, layout, windows, pad)))
+    }
+
+    fn col2im(&self, layout: &Layout, windows: &crate::storage::window::Windows) -> Result<Self> {
+        if layout.is_contiguous() {
+            let len = crate::shape::numel(&layout.shape);
+            return Ok(CpuStorage(window::col2im(&self.0[layout.offset..layout.offset + len], windows)));
+        }
+        Ok(CpuStorage(window::col2im(&map(&self.0, layout, |x| x), windows)))
     }
 
     fn assign(&mut self, dst: &Layout, src: &Self, src_layout: &Layout, op: Option<BinaryOp>) -> Result<()> {

@@ -11,6 +11,7 @@ mod kernels;
 mod layout;
 mod matmul;
 mod reduce;
+mod window;
 
 pub(crate) use device::device_count;
 
@@ -329,6 +330,14 @@ impl<T: Element> BackendStorage<T> for CudaStorage<T> {
             )
         }?;
         Ok(())
+    }
+
+    fn im2col(&self, layout: &Layout, windows: &crate::storage::window::Windows, pad: T) -> Result<Self> {
+        self.im2col_kernel(layout, windows, pad)
+    }
+
+    fn col2im(&self, layout: &Layout, windows: &crate::storage::window::Windows) -> Result<Self> {
+        self.col2im_kernel(layout, windows)
     }
 
     fn assign(&mut self, dst: &Layout, src: &Self, src_layout: &Layout, op: Option<BinaryOp>) -> Result<()> {

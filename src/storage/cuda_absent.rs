@@ -87,6 +87,14 @@ impl<T: Element> BackendStorage<T> for CudaStorage<T> {
         match self.never {}
     }
 
+    fn im2col(&self, _layout: &Layout, _windows: &crate::storage::window::Windows, _pad: T) -> Result<Self> {
+        match self.never {}
+    }
+
+    fn col2im(&self, _layout: &Layout, _windows: &crate::storage::window::Windows) -> Result<Self> {
+        match self.never {}
+    }
+
     fn assign(&mut self, _dst: &Layout, _src: &Self, _src_layout: &Layout, _op: Option<BinaryOp>) -> Result<()> {
         match self.never {}
     }

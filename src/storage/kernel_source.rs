@@ -16,6 +16,7 @@ pub(crate) const FILES: &[(&str, &str)] = &[
     ("binary.cu", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/kernels/binary.cu"))),
     ("reduce.cu", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/kernels/reduce.cu"))),
     ("index.cu", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/kernels/index.cu"))),
+    ("window.cu", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/kernels/window.cu"))),
 ];
 
 /// Every kernel the CUDA storage launches, without its element-type suffix (`unary` is `unary_f32`/`unary_f64`).
@@ -33,6 +34,8 @@ pub(crate) const KERNELS: &[&str] = &[
     "reduce_block",
     "index_select0",
     "index_add0",
+    "im2col",
+    "col2im",
 ];
 
 /// The source of a module of `files` for `T`: the type prefix, the common declarations, the generated op

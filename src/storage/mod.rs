@@ -18,6 +18,7 @@ pub(crate) mod math;
 pub(crate) mod pointwise;
 pub(crate) mod reduce;
 pub(crate) mod simd;
+pub(crate) mod window;
 
 pub(crate) use backend::{AddcOp, BackendStorage};
 pub(crate) use pointwise::{BinaryOp, Recorded, Saves, Side, UnaryOp};
@@ -209,6 +210,16 @@ impl<T: Element> Storage<T> {
     }
 
     /// Adds row `i` of the view `src_layout` of `src` into row `indices[i]` of this contiguous buffer.
+    /// See [`BackendStorage::im2col`].
+    pub fn im2col(&self, layout: &Layout, windows: &window::Windows, pad: T) -> Result<Self> {
+        on_backend!(self, |s| s.im2col(layout, windows, pad))
+    }
+
+    /// See [`BackendStorage::col2im`].
+    pub fn col2im(&self, layout: &Layout, windows: &window::Windows) -> Result<Self> {
+        on_backend!(self, |s| s.col2im(layout, windows))
+    }
+
     pub fn index_add0(&mut self, row_len: usize, src: &Self, src_layout: &Layout, indices: &[usize]) -> Result<()> {
         const OP: &str = "index_add";
         match (self, src) {
