@@ -96,3 +96,57 @@ impl<T: Element> Tensor<T> {
         }))
     }
 }
+
+struct AddmmBackward<T: Element> {
+    mat1: Saved<T>,
+    mat2: Saved<T>,
+    input_shape: Vec<usize>,
+}
+
+impl<T: Element> BackwardOp<T> for AddmmBackward<T> {
+    fn backward(&self, grad: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>> {
+        // out = input + A B  =>  d input = Σ over the broadcast dims, dA = d out Bᵀ, dB = Aᵀ d out.
+        let input = needs[0].then(|| grad.sum_to_shape(&self.input_shape)).transpose()?;
+        let mat1 = needs[1].then(|| grad.mm(&self.mat2.get("AddmmBackward0")?.t()?)).transpose()?;
+        let mat2 = needs[2].then(|| self.mat1.get("AddmmBackward0")?.t()?.mm(grad)).transpose()?;
+        Ok(smallvec![input, mat1, mat2])
+    }
+}
+
+impl<T: Element> Tensor<T> {
+    /// `self + mat1 · mat2` (`torch.addmm(input, mat1, mat2)`), `self` broadcast to the product's shape
+    /// `[m, n]` (a bias row `[n]`, a column `[m, 1]`, a scalar): the GEMM accumulates onto it in one pass.
+    ///
+    /// ```
+    /// use torchlet::Tensor;
+    /// let column = Tensor::new([[10.0], [20.0]]);
+    /// let product = column.addmm(&Tensor::new([[1.0, 2.0], [3.0, 4.0]]), &Tensor::new([[1.0], [1.0]]))?;
+    /// assert_eq!(product.to_vec()?, vec![13.0, 27.0]);
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    pub fn addmm(&self, mat1: &Tensor<T>, mat2: &Tensor<T>) -> Result<Tensor<T>> {
+        let (a, b) = (mat1.shape(), mat2.shape());
+        if a.len() != 2 || b.len() != 2 || a[1] != b[0] {
+            return Err(Error::shape("addmm", format!("shapes {a:?} and {b:?} cannot be multiplied")));
+        }
+        let shape = [a[0], b[1]];
+        let broadcast = crate::shape::broadcast_shapes("addmm", self.shape(), &shape)?;
+        if broadcast[..] != shape {
+            return Err(Error::shape(
+                "addmm",
+                format!("input of shape {:?} does not broadcast to the product's shape {shape:?}", self.shape()),
+            ));
+        }
+        crate::shape::checked_numel("addmm", &shape)?;
+        let c = self.layout().broadcast_to(&shape);
+        let storage = super::with_storages([mat1, mat2, self], |[x, y, bias]| {
+            x.addmm(mat1.layout(), y, mat2.layout(), bias, &c)
+        })?;
+        let out = Tensor::from_storage(storage, &shape);
+        Ok(record("AddmmBackward0", out, &[self, mat1, mat2], |_| AddmmBackward {
+            mat1: Saved::input(mat1),
+            mat2: Saved::input(mat2),
+            input_shape: self.shape().to_vec(),
+        }))
+    }
+}
