@@ -4,7 +4,9 @@
 use super::Module;
 use crate::element::Element;
 use crate::error::Result;
-use crate::ops::{adaptive_avg_pool2d, avg_pool, max_pool, AvgPoolOptions, MaxPoolOptions, SpatialSize};
+use crate::ops::{
+    adaptive_avg_pool2d, avg_pool, max_pool, max_pool_values, AvgPoolOptions, MaxPoolOptions, SpatialSize,
+};
 use crate::tensor::Tensor;
 
 /// 1-D max pooling (`torch.nn.MaxPool1d`) over `[N, C, L]` or `[C, L]`.
@@ -79,8 +81,8 @@ macro_rules! pool_layer {
     };
 }
 
-pool_layer!(MaxPool1d, MaxPoolOptions, 1, |x, o| Ok(max_pool("max_pool1d", x, o)?.0));
-pool_layer!(MaxPool2d, MaxPoolOptions, 2, |x, o| Ok(max_pool("max_pool2d", x, o)?.0));
+pool_layer!(MaxPool1d, MaxPoolOptions, 1, |x, o| Ok(max_pool_values("max_pool1d", x, o)?.0));
+pool_layer!(MaxPool2d, MaxPoolOptions, 2, |x, o| Ok(max_pool_values("max_pool2d", x, o)?.0));
 pool_layer!(AvgPool1d, AvgPoolOptions, 1, |x, o| avg_pool("avg_pool1d", x, o));
 pool_layer!(AvgPool2d, AvgPoolOptions, 2, |x, o| avg_pool("avg_pool2d", x, o));
 

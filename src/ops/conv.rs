@@ -1,10 +1,10 @@
-//! Convolutions (`torch.nn.functional.conv1d` / `conv2d`) as im2col into the GEMM, composed from
-//! device-generic ops so that the same code runs on CPU and CUDA storage: the input's windows are gathered
-//! with `index_select` (im2col), multiplied by the weight with `linear` (one GEMM with the bias added, per
-//! group), and reshaped back. The backward is that of the parts: the GEMM's for the weight and bias, the
-//! gather's scatter-add (col2im) for the input.
+//! Convolutions (`torch.nn.functional.conv1d` / `conv2d`) as im2col into the GEMM, composed from recorded
+//! ops that every device implements: the input's windows become the column matrix `[C·kh·kw, N·L]`
+//! (im2col, a storage primitive), one GEMM per group multiplies the weight `[C_out, C·kh·kw]` by it onto the
+//! bias (`addmm`), and one copy puts the result in torch's `[N, C_out, *spatial]`. The backward is that of
+//! the parts: the GEMM's for the weight and bias, col2im for the input.
 
-use super::window::{check_positive, out_size, split_input, window_indices, Axis};
+use super::window::{check_positive, im2col, out_size, split_input, Axis, Windows};
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -270,35 +270,37 @@ pub(crate) fn convolution<T: Element, const D: usize>(
             out: out_size(size[i], kernel[i], stride[i], dilation[i], pads2[i], false).unwrap_or(0),
         })
         .collect();
-    let (h, wd) = (&axes[0], &axes[1]);
-    let (plane, windows, taps) = (h.size * wd.size, h.out * wd.out, h.kernel * wd.kernel);
     let (groups, out_channels) = (options.groups, w[0]);
     let (cg, og) = (c / groups, out_channels / groups);
+    let windows = Windows { batch: n, channels: cg, axes: [axes[0], axes[1]] };
     let mut out_shape = vec![n, out_channels];
     out_shape.extend(axes.iter().skip(2 - D).map(|a| a.out));
     crate::shape::checked_numel(op, &out_shape)?;
-    crate::shape::checked_numel(op, &[n, windows, taps, cg])?;
+    crate::shape::checked_numel(op, &[n, windows.positions(), cg, windows.taps()])?;
 
-    // Each batch element's plane, channels last, followed by one zero row that padded taps read: gathering
-    // rows from [N·(HW + 1), C_g] gives im2col's [N·L, K·C_g] without a further copy.
-    let within = window_indices(h, wd);
-    let indices: Vec<usize> = (0..n).flat_map(|b| within.iter().map(move |&i| b * (plane + 1) + i)).collect();
-    let x = input.reshape(&[n, c, plane])?;
-    let zeros = Tensor::full_on(&[n, 1, cg], T::zero(), input.device())?;
+    // [N, C, H, W] as views: an unbatched input gains N = 1, a 1-D one H = 1.
+    let mut x = if batched { input.clone() } else { input.unsqueeze(0)? };
+    if D == 1 {
+        x = x.unsqueeze(2)?;
+    }
+    // Per group: the columns [C_g·kh·kw, N·L] and one GEMM with the weight [O_g, C_g·kh·kw] (its natural
+    // layout), onto the bias broadcast along the columns.
+    let taps = windows.taps();
     let mut per_group = Vec::with_capacity(groups);
     for g in 0..groups {
+        let part = |t: &Tensor<T>, size: usize| if groups == 1 { Ok(t.clone()) } else { t.narrow(0, g * size, size) };
         let xg = if groups == 1 { x.clone() } else { x.narrow(1, g * cg, cg)? };
-        let padded = super::cat(&[xg.transpose(1, 2)?, zeros.clone()], 1)?;
-        let cols =
-            padded.reshape(&[n * (plane + 1), cg])?.index_select(0, &indices)?.reshape(&[n * windows, taps * cg])?;
-        // The weight's taps ordered as the columns: [O_g, C_g, K] → [O_g, K, C_g].
-        let wg = if groups == 1 { weight.clone() } else { weight.narrow(0, g * og, og)? };
-        let wg = wg.reshape(&[og, cg, taps])?.transpose(1, 2)?.reshape(&[og, taps * cg])?;
-        let bg = bias.map(|b| if groups == 1 { Ok(b.clone()) } else { b.narrow(0, g * og, og) }).transpose()?;
-        per_group.push(cols.linear(&wg, bg.as_ref())?.reshape(&[n, windows, og])?);
+        let columns = im2col(&xg, &windows, T::zero())?;
+        let wg = part(weight, og)?.reshape(&[og, cg * taps])?;
+        let product = match bias {
+            Some(b) => part(b, og)?.unsqueeze(1)?.addmm(&wg, &columns)?,
+            None => wg.mm(&columns)?,
+        };
+        per_group.push(product);
     }
-    let out = if groups == 1 { per_group.pop().expect("one group") } else { super::cat(&per_group, 2)? };
-    let out = out.transpose(1, 2)?.reshape(&out_shape)?;
+    let out = if groups == 1 { per_group.pop().expect("one group") } else { super::cat(&per_group, 0)? };
+    // [C_out, N·L] → [N, C_out, *spatial]: one copy into torch's layout.
+    let out = out.reshape(&[out_channels, n, windows.positions()])?.transpose(0, 1)?.reshape(&out_shape)?;
     if batched {
         Ok(out)
     } else {

@@ -38,7 +38,7 @@ pub use pool::{
     max_pool2d_with_indices, AvgPool1dOptions, AvgPool2dOptions, AvgPoolOptions, MaxPool1dOptions, MaxPool2dOptions,
     MaxPoolOptions,
 };
-pub(crate) use pool::{avg_pool, max_pool};
+pub(crate) use pool::{avg_pool, max_pool, max_pool_values};
 pub use select::where_;
 pub use unary::GeluApproximate;
 

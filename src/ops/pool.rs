@@ -6,7 +6,7 @@
 //! - average pooling gathers every window (padding reads a zero), sums it, and divides by torch's divisor.
 
 use super::conv::SpatialSize;
-use super::window::{check_positive, out_size, split_input, window_indices, Axis};
+use super::window::{check_positive, im2col, out_size, split_input, Axis, Windows};
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -226,39 +226,56 @@ fn geometry<const D: usize>(
     Ok(Geometry { planes: n * c, axes, out_shape })
 }
 
-/// The max pooling of [`max_pool1d_with_indices`] and [`max_pool2d_with_indices`].
-pub(crate) fn max_pool<T: Element, const D: usize>(
-    op: &'static str,
-    input: &Tensor<T>,
-    o: &MaxPoolOptions<D>,
-) -> Result<(Tensor<T>, Tensor<T>)> {
-    let g = geometry(op, input.shape(), o.kernel_size, o.stride, o.padding, o.dilation, o.ceil_mode)?;
+/// For each window of a max pooling, in `[planes, windows]` order, the entry of its plane torch's scan keeps:
+/// from the first entry inside the input at −∞, a greater value or a NaN takes over (the first maximum in
+/// row-major order, the latest NaN). A window wholly in the padding (possible with dilation) keeps `plane`,
+/// a slot past the input.
+fn max_pool_choices<T: Element>(values: &[T], g: &Geometry) -> Vec<usize> {
     let [h, w] = g.axes;
-    let (plane, values) = (g.plane(), input.to_vec()?);
-    let mut picked = Vec::with_capacity(g.planes * g.windows());
-    let mut within = Vec::with_capacity(g.planes * g.windows());
-    for p in 0..g.planes {
-        let values = &values[p * plane..(p + 1) * plane];
+    let plane = g.plane();
+    let w_taps: Vec<_> = (0..w.out).map(|ow| w.taps_inside(ow)).collect();
+    let mut chosen = Vec::with_capacity(g.planes * g.windows());
+    for values in values.chunks_exact(plane.max(1)).take(g.planes) {
         for oh in 0..h.out {
-            for ow in 0..w.out {
-                // torch's scan: from the first entry inside the input at −∞, take a greater value or a NaN.
-                let (mut first, mut best, mut max) = (None, None, T::neg_infinity());
-                for ih in (0..h.kernel).filter_map(|kh| h.input_at(oh, kh)) {
-                    for iw in (0..w.kernel).filter_map(|kw| w.input_at(ow, kw)) {
-                        let (i, v) = (ih * w.size + iw, values[ih * w.size + iw]);
-                        first.get_or_insert(i);
+            let (kh_lo, kh_hi, ih0) = h.taps_inside(oh);
+            for &(kw_lo, kw_hi, iw0) in &w_taps {
+                if kh_lo == kh_hi || kw_lo == kw_hi {
+                    chosen.push(plane);
+                    continue;
+                }
+                let (mut best, mut max) = (ih0 * w.size + iw0, T::neg_infinity());
+                for i in 0..kh_hi - kh_lo {
+                    let row = (ih0 + i * h.dilation) * w.size + iw0;
+                    for j in 0..kw_hi - kw_lo {
+                        let at = row + j * w.dilation;
+                        let v = values[at];
                         if v > max || v.is_nan() {
-                            (best, max) = (Some(i), v);
+                            (best, max) = (at, v);
                         }
                     }
                 }
-                // A window wholly in the padding (possible with dilation) reads the −∞ slot past the input.
-                let i = best.or(first).unwrap_or(plane);
-                within.push(i);
-                picked.push(if i == plane { g.planes * plane } else { p * plane + i });
+                chosen.push(best);
             }
         }
     }
+    chosen
+}
+
+/// The max pooling of [`max_pool1d`] and [`max_pool2d`], and of the modules: the output, and each window's
+/// choice within its plane.
+pub(crate) fn max_pool_values<T: Element, const D: usize>(
+    op: &'static str,
+    input: &Tensor<T>,
+    o: &MaxPoolOptions<D>,
+) -> Result<(Tensor<T>, Vec<usize>, Vec<usize>)> {
+    let g = geometry(op, input.shape(), o.kernel_size, o.stride, o.padding, o.dilation, o.ceil_mode)?;
+    let plane = g.plane();
+    let within = max_pool_choices(&input.to_vec()?, &g);
+    let picked: Vec<usize> = within
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| if i == plane { g.planes * plane } else { k / g.windows() * plane + i })
+        .collect();
     let flat = input.reshape(&[g.planes * plane])?;
     let flat = if within.contains(&plane) {
         super::cat(&[flat, Tensor::full_on(&[1], T::neg_infinity(), input.device())?], 0)?
@@ -266,8 +283,18 @@ pub(crate) fn max_pool<T: Element, const D: usize>(
         flat
     };
     let out = flat.index_select(0, &picked)?.reshape(&g.out_shape)?;
+    Ok((out, within, g.out_shape))
+}
+
+/// The max pooling of [`max_pool1d_with_indices`] and [`max_pool2d_with_indices`].
+pub(crate) fn max_pool<T: Element, const D: usize>(
+    op: &'static str,
+    input: &Tensor<T>,
+    o: &MaxPoolOptions<D>,
+) -> Result<(Tensor<T>, Tensor<T>)> {
+    let (out, within, shape) = max_pool_values(op, input, o)?;
     let indices = within.iter().map(|&i| T::from_usize(i).unwrap_or_else(T::nan)).collect();
-    let indices = Tensor::from_vec(indices, &g.out_shape)?.to(input.device())?;
+    let indices = Tensor::from_vec(indices, &shape)?.to(input.device())?;
     Ok((out, indices))
 }
 
@@ -305,14 +332,18 @@ pub(crate) fn avg_pool<T: Element, const D: usize>(
             T::from_usize(d).unwrap_or_else(T::nan)
         })
         .collect();
-    let sums = pooled_sums(input, &g, &window_indices(&h, &w), h.kernel * w.kernel)?;
+    let sums = pooled_sums(input, &g)?;
     let divisors = Tensor::from_vec(divisors, &[g.windows()])?.to(input.device())?;
     sums.div(&divisors)?.reshape(&g.out_shape)
 }
 
-/// Each window's sum, `[planes, windows]`, from its gather `indices` (`taps` per window).
-fn pooled_sums<T: Element>(input: &Tensor<T>, g: &Geometry, indices: &[usize], taps: usize) -> Result<Tensor<T>> {
-    gather_windows(input, g.planes, g.plane(), indices)?.reshape(&[g.planes, g.windows(), taps])?.sum_dim(2, false)
+/// Each window's sum, `[planes, windows]`: the windows of every plane as one channel of an image each, im2col'd
+/// (padding reads 0) and summed over the taps.
+fn pooled_sums<T: Element>(input: &Tensor<T>, g: &Geometry) -> Result<Tensor<T>> {
+    let [h, w] = g.axes;
+    let planes = input.reshape(&[g.planes, 1, h.size, w.size])?;
+    let windows = Windows { batch: g.planes, channels: 1, axes: g.axes };
+    im2col(&planes, &windows, T::zero())?.sum_dim(0, false)?.reshape(&[g.planes, g.windows()])
 }
 
 /// 1-D max pooling (`torch.nn.functional.max_pool1d`) of `[N, C, L]` or `[C, L]`.
@@ -324,7 +355,7 @@ fn pooled_sums<T: Element>(input: &Tensor<T>, g: &Geometry, indices: &[usize], t
 /// # Ok::<(), torchlet::Error>(())
 /// ```
 pub fn max_pool1d<T: Element>(input: &Tensor<T>, options: &MaxPool1dOptions) -> Result<Tensor<T>> {
-    Ok(max_pool("max_pool1d", input, options)?.0)
+    Ok(max_pool_values("max_pool1d", input, options)?.0)
 }
 
 /// [`max_pool1d`] with, beside the output, the index along `L` of each window's maximum
@@ -347,7 +378,7 @@ pub fn max_pool1d_with_indices<T: Element>(
 /// # Ok::<(), torchlet::Error>(())
 /// ```
 pub fn max_pool2d<T: Element>(input: &Tensor<T>, options: &MaxPool2dOptions) -> Result<Tensor<T>> {
-    Ok(max_pool("max_pool2d", input, options)?.0)
+    Ok(max_pool_values("max_pool2d", input, options)?.0)
 }
 
 /// [`max_pool2d`] with, beside the output, the flat index `h · W + w` of each window's maximum within its

@@ -1,28 +1,53 @@
-//! Sliding-window geometry shared by the convolutions and the poolings: where each window of each output
-//! position reads its input, as gather indices into a plane of `H·W` values followed by one padding slot.
-//! Gathering with these indices is im2col; the gather's backward (a scatter-add) is col2im.
+//! Sliding windows, shared by the convolutions and the poolings: their geometry and checks, and im2col and
+//! col2im as recorded ops. Each is the other's backward (col2im adds every tap back where im2col read it;
+//! im2col reads back what col2im added), so a graph built from them can be differentiated again.
 
+use crate::autograd::{record, BackwardOp, Grads};
+use crate::element::Element;
 use crate::error::{Error, Result};
+pub(crate) use crate::storage::window::{Axis, Windows};
+use crate::tensor::Tensor;
+use smallvec::smallvec;
 
-/// The sizes along one spatial dim that a padded, strided, dilated window slides over.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Axis {
-    /// The input's size along this dim.
-    pub size: usize,
-    pub kernel: usize,
-    pub stride: usize,
-    pub dilation: usize,
-    /// Padding before the first input entry; what lies after the last one only shows in `out`.
-    pub pad_left: usize,
-    /// The number of window positions (the output's size along this dim).
-    pub out: usize,
+/// The column matrix `[C·kh·kw, N·OH·OW]` of the windows of a 4-D `input` (see [`crate::storage::window`]),
+/// `pad` where a tap falls in the padding (0 for a convolution, −∞ for a max pooling). The gradient of a
+/// padding tap goes nowhere.
+pub(crate) fn im2col<T: Element>(input: &Tensor<T>, windows: &Windows, pad: T) -> Result<Tensor<T>> {
+    if input.shape() != windows.input_shape() {
+        return Err(Error::shape("im2col", format!("input {:?} is not {:?}", input.shape(), windows.input_shape())));
+    }
+    let storage = input.read().im2col(input.layout(), windows, pad)?;
+    let out = Tensor::from_storage(storage, &windows.columns_shape());
+    Ok(record("Im2ColBackward0", out, &[input], |_| Im2colBackward(*windows)))
 }
 
-impl Axis {
-    /// The input entry that tap `k` of window `o` reads, or `None` when it falls in the padding.
-    pub fn input_at(&self, o: usize, k: usize) -> Option<usize> {
-        let p = (o * self.stride + k * self.dilation).checked_sub(self.pad_left)?;
-        (p < self.size).then_some(p)
+/// The `[N, C, H, W]` sums of a column matrix's entries at the input entries their taps read: im2col's
+/// adjoint.
+pub(crate) fn col2im<T: Element>(columns: &Tensor<T>, windows: &Windows) -> Result<Tensor<T>> {
+    if columns.shape() != windows.columns_shape() {
+        return Err(Error::shape(
+            "col2im",
+            format!("columns {:?} are not {:?}", columns.shape(), windows.columns_shape()),
+        ));
+    }
+    let storage = columns.read().col2im(columns.layout(), windows)?;
+    let out = Tensor::from_storage(storage, &windows.input_shape());
+    Ok(record("Col2ImBackward0", out, &[columns], |_| Col2imBackward(*windows)))
+}
+
+struct Im2colBackward(Windows);
+
+impl<T: Element> BackwardOp<T> for Im2colBackward {
+    fn backward(&self, grad: &Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
+        Ok(smallvec![Some(col2im(grad, &self.0)?)])
+    }
+}
+
+struct Col2imBackward(Windows);
+
+impl<T: Element> BackwardOp<T> for Col2imBackward {
+    fn backward(&self, grad: &Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
+        Ok(smallvec![Some(im2col(grad, &self.0, T::zero())?)])
     }
 }
 
@@ -44,24 +69,6 @@ pub(crate) fn out_size(
         out -= 1;
     }
     Some(out)
-}
-
-/// Gather indices, window by window (`oh`, `ow` outer; taps `kh`, `kw` inner, in torch's scan order), into a
-/// plane of `h.size · w.size` entries whose padding slot is the index `h.size · w.size`.
-pub(crate) fn window_indices(h: &Axis, w: &Axis) -> Vec<usize> {
-    let pad_slot = h.size * w.size;
-    let mut indices = Vec::with_capacity(h.out * w.out * h.kernel * w.kernel);
-    for oh in 0..h.out {
-        for ow in 0..w.out {
-            for kh in 0..h.kernel {
-                for kw in 0..w.kernel {
-                    let at = h.input_at(oh, kh).zip(w.input_at(ow, kw));
-                    indices.push(at.map_or(pad_slot, |(ih, iw)| ih * w.size + iw));
-                }
-            }
-        }
-    }
-    indices
 }
 
 /// Splits a batched `[N, C, *spatial]` or unbatched `[C, *spatial]` shape with `spatial` dims into
@@ -107,12 +114,5 @@ mod tests {
         assert_eq!(out_size(4, 2, 2, 1, (1, 1), true), Some(3));
         assert_eq!(out_size(2, 3, 1, 1, (0, 0), false), None);
         assert_eq!(out_size(5, 3, 1, 2, (0, 0), false), Some(1));
-    }
-
-    #[test]
-    fn padded_taps_point_at_the_padding_slot() {
-        let h = Axis { size: 1, kernel: 1, stride: 1, dilation: 1, pad_left: 0, out: 1 };
-        let w = Axis { size: 3, kernel: 2, stride: 2, dilation: 1, pad_left: 1, out: 2 };
-        assert_eq!(window_indices(&h, &w), vec![3, 0, 1, 2]);
     }
 }
