@@ -36,7 +36,7 @@ pub use activation::{Flatten, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softma
 pub use batch_norm::{BatchNorm1d, BatchNorm2d, BatchNormOptions};
 pub use container::{ModuleList, Sequential};
 pub use conv::{Conv1d, Conv2d};
-pub use dropout::Dropout;
+pub use dropout::{Dropout, Dropout2d};
 pub use embedding::{Embedding, EmbeddingOptions};
 pub use group_norm::GroupNorm;
 pub use layer_norm::{LayerNorm, LayerNormOptions};

@@ -5,6 +5,7 @@ mod common;
 
 mod clip_grad;
 mod conv_layers;
+mod dropout2d;
 mod layers;
 mod linear_and_losses;
 mod metrics;
