@@ -6,19 +6,22 @@
 //! By default on scikit-learn's 8×8 digits as one-channel images (T9's split: 1 497 train / 300 valid); with
 //! `--mnist DIR` on MNIST's 28×28 images from the IDX files in DIR (`Linear(64·7·7, 128)`, 50 000 / 10 000).
 //!
+//! With `--device cuda` (or `cuda:N`; built with `--features cuda`) both torchlet models train on the GPU,
+//! and libtorch, when built in, on the CPU from copies of the same data; without a usable GPU the example
+//! stops at once, saying why.
+//!
 //! Run: `cargo run --release --example cnn_classifier [-- --mnist data/MNIST/raw] [--device cuda]`
 
 mod common;
 
-use common::classify::{class_panels, print_class_summary, ClassRun};
-use common::{device_and_args, note_without_libtorch, plot};
+use common::classify::{digits_or_mnist, finish, ClassRun};
+use common::{device_and_args, on_device};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::time::Instant;
-use torchlet::{Error, Result, Tensor};
+use torchlet::Result;
 use torchlet_tutorials::classification::{evaluate, fit, Classifier};
 use torchlet_tutorials::cnn::{images, initial_parameters, AutodiffCnn, ManualCnn, BATCH, EPOCHS, LR, VALID_BATCH};
-use torchlet_tutorials::digits::{digits_data, mnist_data};
 use torchlet_tutorials::{Layers, Split};
 
 /// One seed for the split, the initial parameters and the shuffling (T9's).
@@ -26,15 +29,7 @@ const SEED: u64 = 7;
 
 fn main() -> Result<()> {
     let (device, args) = device_and_args()?;
-    let rows = match args.as_slice() {
-        [] => digits_data(SEED)?,
-        [flag, dir] if flag == "--mnist" => mnist_data(dir, SEED)?,
-        _ => {
-            let msg = format!("unknown arguments {args:?}; the only one is --mnist DIR");
-            return Err(Error::InvalidArgument { op: "cnn_classifier", msg });
-        }
-    };
-    let data = images::<f32>(&rows)?.to(device)?;
+    let data = images::<f32>(&digits_or_mnist("cnn_classifier", &args, SEED)?)?.to(device)?;
     let side = data.x_train.shape()[2];
     println!(
         "train {:?}, valid {:?}, seed {SEED}; batches {BATCH} (shuffled) / {VALID_BATCH}; Adam lr {LR}, {EPOCHS} epochs",
@@ -42,10 +37,7 @@ fn main() -> Result<()> {
         data.x_valid.shape()
     );
 
-    let init: Vec<Tensor<f32>> = initial_parameters::<f32, _>(side, &mut StdRng::seed_from_u64(SEED))?
-        .iter()
-        .map(|p| p.to(device))
-        .collect::<Result<_>>()?;
+    let init = on_device(&initial_parameters::<f32, _>(side, &mut StdRng::seed_from_u64(SEED))?, device)?;
 
     println!("\nFrom scratch (im2col + GEMM, col2im, max-pool routing, softmax-CE and Adam by hand):");
     let mut runs = vec![train("scratch", &mut ManualCnn::new(&init, LR)?, &data)?];
@@ -54,13 +46,12 @@ fn main() -> Result<()> {
     #[cfg(feature = "tch")]
     {
         println!("\nlibtorch (tch) from the same parameters, replaying the same shuffled batches:");
-        let mut reference = torchlet_tutorials::libtorch::TchCnn::from_parameters(&init, LR)?;
-        runs.push(train("libtorch", &mut reference, &data)?);
+        // libtorch's twin runs on the CPU: it gets CPU copies once, rather than a transfer every batch.
+        let cpu = torchlet::Device::Cpu;
+        let mut reference = torchlet_tutorials::libtorch::TchCnn::from_parameters(&on_device(&init, cpu)?, LR)?;
+        runs.push(train("libtorch", &mut reference, &data.to(cpu)?)?);
     }
-    print_class_summary(&runs);
-    let title = if side == 8 { "T10, CNN on digits" } else { "T10, CNN on MNIST" };
-    plot::write_svg("cnn_classifier", &class_panels(title, "loss (CE)", &runs, 1));
-    note_without_libtorch();
+    finish("cnn_classifier", if side == 8 { "T10, CNN on digits" } else { "T10, CNN on MNIST" }, &runs, 1);
     Ok(())
 }
 

@@ -10,15 +10,15 @@
 
 mod common;
 
-use common::classify::{class_panels, print_class_summary, ClassRun};
-use common::{device_and_args, note_without_libtorch, plot};
+use common::classify::{digits_or_mnist, finish, ClassRun};
+use common::device_and_args;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use torchlet::nn::Linear;
-use torchlet::{Error, Result};
+use torchlet::Result;
 use torchlet_tutorials::classification::{evaluate, fit_schedule, Classifier, History};
 use torchlet_tutorials::digits::{
-    digits_data, feed_forward_linears, mnist_data, AutodiffFeedForward, ManualFeedForward, BATCH, SCHEDULE, VALID_BATCH,
+    feed_forward_linears, AutodiffFeedForward, ManualFeedForward, BATCH, SCHEDULE, VALID_BATCH,
 };
 use torchlet_tutorials::{Layers, Split};
 
@@ -27,15 +27,7 @@ const SEED: u64 = 7;
 
 fn main() -> Result<()> {
     let (device, args) = device_and_args()?;
-    let data = match args.as_slice() {
-        [] => digits_data(SEED)?,
-        [flag, dir] if flag == "--mnist" => mnist_data(dir, SEED)?,
-        _ => {
-            let msg = format!("unknown arguments {args:?}; the only one is --mnist DIR");
-            return Err(Error::InvalidArgument { op: "digits_classifier", msg });
-        }
-    }
-    .to(device)?;
+    let data = digits_or_mnist("digits_classifier", &args, SEED)?.to(device)?;
     let inputs = data.x_train.shape()[1];
     println!(
         "train {:?}, valid {:?}, seed {SEED}; batches {BATCH} (shuffled) / {VALID_BATCH}",
@@ -64,10 +56,7 @@ fn main() -> Result<()> {
             TchNet::from_linears(&[&hidden, &output], &activations, TchLoss::CrossEntropy, SCHEDULE[0].1)?;
         runs.push(train("libtorch", &mut reference, &data)?);
     }
-    print_class_summary(&runs);
-    let title = if inputs == 64 { "T9, digits" } else { "T9, MNIST" };
-    plot::write_svg("digits_classifier", &class_panels(title, "loss (CE)", &runs, 0));
-    note_without_libtorch();
+    finish("digits_classifier", if inputs == 64 { "T9, digits" } else { "T9, MNIST" }, &runs, 0);
     Ok(())
 }
 

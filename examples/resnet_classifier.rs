@@ -5,21 +5,26 @@
 //! `optim::Adam` + `OneCycleLR` + `clip_grad_value_`, side by side with libtorch (replaying the same shuffled
 //! batches) when built with `--features tch`.
 //!
-//! On scikit-learn's 8×8 digits as one-channel images (T9's split: 1 497 train / 300 valid): the net's three
-//! 2×2 poolings bring 8×8 to the 1×1 its `Linear(128, 10)` takes.
+//! By default on scikit-learn's 8×8 digits as one-channel images (T9's split: 1 497 train / 300 valid): the
+//! net's three 2×2 poolings bring 8×8 to the 1×1 its `Linear(128, 10)` takes. With `--mnist DIR` on
+//! MNIST's 28×28 images from the IDX files in DIR (50 000 / 10 000): the poolings leave 3×3 (28 → 14 → 7 → 3,
+//! torch's floor mode), so the linear layer is `Linear(128·3·3, 10)`.
 //!
-//! Run: `cargo run --release --example resnet_classifier [-- --device cuda]`
+//! With `--device cuda` (or `cuda:N`; built with `--features cuda`) both torchlet models train on the GPU,
+//! and libtorch, when built in, on the CPU from copies of the same data; without a usable GPU the example
+//! stops at once, saying why.
+//!
+//! Run: `cargo run --release --example resnet_classifier [-- --mnist data/MNIST/raw] [--device cuda]`
 
 mod common;
 
-use common::classify::{class_panels, print_class_summary, ClassRun};
-use common::{device_and_args, note_without_libtorch, plot, to_f64};
+use common::classify::{digits_or_mnist, finish, ClassRun};
+use common::{device_and_args, on_device, to_f64};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::time::Instant;
-use torchlet::{Error, Result, Tensor};
+use torchlet::Result;
 use torchlet_tutorials::cnn::images;
-use torchlet_tutorials::digits::digits_data;
 use torchlet_tutorials::resnet::{
     evaluate, fit_one_cycle, initial_parameters, AutodiffResNet, ManualResNet, OneCycleModel, BATCH, EPOCHS, GRAD_CLIP,
     MAX_LR, VALID_BATCH, WEIGHT_DECAY,
@@ -31,11 +36,8 @@ const SEED: u64 = 7;
 
 fn main() -> Result<()> {
     let (device, args) = device_and_args()?;
-    if !args.is_empty() {
-        let msg = format!("unknown arguments {args:?}; the only option is --device");
-        return Err(Error::InvalidArgument { op: "resnet_classifier", msg });
-    }
-    let data = images::<f32>(&digits_data(SEED)?)?.to(device)?;
+    let data = images::<f32>(&digits_or_mnist("resnet_classifier", &args, SEED)?)?.to(device)?;
+    let side = data.x_train.shape()[2];
     let steps = EPOCHS * data.loaders(BATCH, VALID_BATCH, Some(SEED))?.0.len();
     println!(
         "train {:?}, valid {:?}, seed {SEED}; batches {BATCH} (shuffled) / {VALID_BATCH}; fit_one_cycle({EPOCHS}, \
@@ -43,10 +45,7 @@ fn main() -> Result<()> {
         data.x_train.shape(),
         data.x_valid.shape()
     );
-    let init: Vec<Tensor<f32>> = initial_parameters::<f32, _>(&mut StdRng::seed_from_u64(SEED))
-        .iter()
-        .map(|p| p.to(device))
-        .collect::<Result<_>>()?;
+    let init = on_device(&initial_parameters::<f32, _>(side, &mut StdRng::seed_from_u64(SEED)), device)?;
 
     println!("\nFrom scratch (im2col convolutions, BatchNorm's three-term backward, residual adds, clipping, Adam):");
     let mut runs = vec![train("scratch", &mut ManualResNet::new(&init, steps)?, &data)?];
@@ -57,13 +56,13 @@ fn main() -> Result<()> {
     #[cfg(feature = "tch")]
     {
         println!("\nlibtorch (tch) from the same parameters, replaying the same shuffled batches:");
-        let init_cpu: Vec<Tensor<f32>> = init.iter().map(|p| p.to(torchlet::Device::Cpu)).collect::<Result<_>>()?;
-        let mut reference = torchlet_tutorials::libtorch::TchResNet::from_parameters(&init_cpu, steps)?;
-        runs.push(train("libtorch", &mut reference, &data.to(torchlet::Device::Cpu)?)?);
+        // libtorch's twin runs on the CPU: it gets CPU copies once, rather than a transfer every batch.
+        let cpu = torchlet::Device::Cpu;
+        let mut reference = torchlet_tutorials::libtorch::TchResNet::from_parameters(&on_device(&init, cpu)?, steps)?;
+        runs.push(train("libtorch", &mut reference, &data.to(cpu)?)?);
     }
-    print_class_summary(&runs);
-    plot::write_svg("resnet_classifier", &class_panels("T10b, ResNet on digits", "loss (CE)", &runs, 1));
-    note_without_libtorch();
+    let title = if side == 8 { "T10b, ResNet on digits" } else { "T10b, ResNet on MNIST" };
+    finish("resnet_classifier", title, &runs, 1);
     Ok(())
 }
 

@@ -23,8 +23,8 @@ pub use crate::data::{DataLoader, TensorDataset};
 pub use crate::nn::functional as F;
 pub use crate::nn::{
     AdaptiveAvgPool2d, AvgPool2d, BCELoss, BCEWithLogitsLoss, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d,
-    CrossEntropyLoss, Dropout, Embedding, Flatten, GroupNorm, LayerNorm, LeakyReLU, Linear, LogSoftmax, MSELoss,
-    MaxPool2d, Module, ModuleList, NLLLoss, ReLU, Sequential, SiLU, Sigmoid, Softmax, Tanh, Unflatten, GELU,
+    CrossEntropyLoss, Dropout, Dropout2d, Embedding, Flatten, GroupNorm, LayerNorm, LeakyReLU, Linear, LogSoftmax,
+    MSELoss, MaxPool2d, Module, ModuleList, NLLLoss, ReLU, Sequential, SiLU, Sigmoid, Softmax, Tanh, Unflatten, GELU,
 };
 pub use crate::optim::lr_scheduler::{CosineAnnealingLR, LRScheduler, OneCycleLR, StepLR};
 pub use crate::optim::{Adam, AdamW, Optimizer, RMSprop, SGD};

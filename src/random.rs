@@ -1,6 +1,6 @@
 //! The default random generator, as torch's: [`manual_seed`] seeds it, and everything random that is not
-//! handed an rng draws from it — `Tensor::rand`/`randn`, `Linear::new`, `Dropout::new`, a shuffling
-//! `DataLoader` without its own seed.
+//! handed an rng draws from it — `Tensor::rand`/`randn`, `Linear::new`, `Dropout::new`, `Dropout2d::new`, a
+//! shuffling `DataLoader` without its own seed.
 //!
 //! It is one generator for the whole process, as torch's default CPU generator is: a seed set on the main
 //! thread governs a model built, or a batch shuffled, on any other thread, and one `manual_seed` makes a

@@ -1,14 +1,38 @@
-//! What the T6–T9 examples share: Python's `round(x, 4)` printout, the MAPE comparison of two models layer
-//! by layer, the side-by-side summary of the runs, and their loss and accuracy curves.
+//! What the T6–T10b examples share: the digits-or-MNIST choice of the image classifiers, Python's
+//! `round(x, 4)` printout, the MAPE comparison of two models layer by layer, the side-by-side summary of the
+//! runs, and their loss and accuracy curves.
 #![allow(dead_code)]
 
 use super::max_rel_diff;
 use super::plot::{Panel, Series};
 use torchlet::data::DataLoader;
 use torchlet::metrics::mape;
-use torchlet::{Element, Result, Tensor};
+use torchlet::{Element, Error, Result, Tensor};
 use torchlet_tutorials::classification::{fit_schedule, Classifier, History};
-use torchlet_tutorials::Layers;
+use torchlet_tutorials::digits::{digits_data, mnist_data};
+use torchlet_tutorials::{Layers, Split};
+
+/// The data set an image classifier trains on, from its arguments after `--device` (see
+/// [`super::device_and_args`]): none for scikit-learn's 8×8 digits, `--mnist DIR` for MNIST's training set
+/// from the IDX files in DIR; either split by `seed` into training and validation rows, as T9 splits them.
+pub fn digits_or_mnist(example: &'static str, args: &[String], seed: u64) -> Result<Split<f32>> {
+    match args {
+        [] => digits_data(seed),
+        [flag, dir] if flag == "--mnist" => mnist_data(dir, seed),
+        _ => {
+            let msg = format!("unknown arguments {args:?}; the options are --mnist DIR and --device cpu|cuda[:N]");
+            Err(Error::InvalidArgument { op: example, msg })
+        }
+    }
+}
+
+/// The end of a classifier example: the summary of how far the runs are apart, their curves in
+/// `<example>.svg` under `title`, and the note when libtorch is not among them.
+pub fn finish(example: &str, title: &str, runs: &[ClassRun], first_epoch: usize) {
+    print_class_summary(runs);
+    super::plot::write_svg(example, &class_panels(title, "loss (CE)", runs, first_epoch));
+    super::note_without_libtorch();
+}
 
 /// Python's `round(x, 4)` as `print` shows it: the shortest repr of the rounded value, so `0.482` and `1.0`.
 pub fn round4(x: f64) -> String {

@@ -133,6 +133,11 @@ pub fn device_and_args() -> Result<(Device, Vec<String>)> {
     Ok((device, rest))
 }
 
+/// Copies of `tensors` on `device` (a model's initial parameters, made on the CPU).
+pub fn on_device<T: Element>(tensors: &[Tensor<T>], device: Device) -> Result<Vec<Tensor<T>>> {
+    tensors.iter().map(|t| t.to(device)).collect()
+}
+
 /// Says loudly, once, that libtorch is not part of this run.
 pub fn note_without_libtorch() {
     if !cfg!(feature = "tch") {

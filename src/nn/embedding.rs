@@ -1,6 +1,7 @@
 //! `nn.Embedding`: a lookup table of `num_embeddings` rows of `embedding_dim` values, indexed by whole
 //! numbers. The lookup is `index_select` on the weight, so its backward is a scatter-add into the rows used.
 
+use super::embedding_renorm::renorm_rows;
 use super::Module;
 use crate::autograd::no_grad;
 use crate::device::Device;
@@ -10,32 +11,62 @@ use crate::ops::where_;
 use crate::tensor::Tensor;
 use rand::Rng;
 
-/// The options of [`Embedding`] beyond its size (torch's keyword arguments), default none.
+/// The options of [`Embedding`] beyond its size (torch's keyword arguments): no padding row and no
+/// `max_norm` by default, `norm_type` 2.
 ///
 /// ```
 /// use torchlet::nn::{Embedding, EmbeddingOptions};
-/// let emb = Embedding::<f32>::with_options(5, 3, EmbeddingOptions::default().padding_idx(-1))?;
-/// assert_eq!(emb.padding_idx(), Some(4));
+/// let emb = Embedding::<f32>::with_options(5, 3, EmbeddingOptions::default().padding_idx(-1).max_norm(1.0))?;
+/// assert_eq!((emb.padding_idx(), emb.max_norm(), emb.norm_type()), (Some(4), Some(1.0), 2.0));
 /// # Ok::<(), torchlet::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EmbeddingOptions {
     /// The row that is zero at initialisation and gets no gradient; negative counts from the end, as in
     /// torch.
     pub padding_idx: Option<isize>,
+    /// The largest norm a looked-up row may have: each forward first rescales, in place, the rows it looks
+    /// up whose norm exceeds it ([`embedding_renorm_`](super::functional::embedding_renorm_)).
+    pub max_norm: Option<f64>,
+    /// The `p` of the p-norm that `max_norm` bounds (`inf` for the largest magnitude).
+    pub norm_type: f64,
+}
+
+impl Default for EmbeddingOptions {
+    fn default() -> Self {
+        EmbeddingOptions { padding_idx: None, max_norm: None, norm_type: 2.0 }
+    }
 }
 
 impl EmbeddingOptions {
     /// With the padding row `padding_idx`.
     pub fn padding_idx(self, padding_idx: isize) -> Self {
-        EmbeddingOptions { padding_idx: Some(padding_idx) }
+        EmbeddingOptions { padding_idx: Some(padding_idx), ..self }
+    }
+
+    /// With rows renormalised to at most `max_norm` when looked up.
+    pub fn max_norm(self, max_norm: f64) -> Self {
+        EmbeddingOptions { max_norm: Some(max_norm), ..self }
+    }
+
+    /// With `max_norm` bounding the `norm_type`-norm.
+    pub fn norm_type(self, norm_type: f64) -> Self {
+        EmbeddingOptions { norm_type, ..self }
+    }
+}
+
+/// The padding row alone, as `from_pretrained(w, freeze, padding_idx)` takes it.
+impl From<Option<isize>> for EmbeddingOptions {
+    fn from(padding_idx: Option<isize>) -> Self {
+        EmbeddingOptions { padding_idx, ..Default::default() }
     }
 }
 
 /// A lookup table (`nn.Embedding(num_embeddings, embedding_dim)`): `forward` maps a tensor of indices of
 /// any shape (whole numbers in the element type, as torchlet's label tensors) to `[*shape, embedding_dim]`.
 /// The weight `[num_embeddings, embedding_dim]` starts as N(0, 1) draws; the `padding_idx` row, if any,
-/// starts at zero and its gradient is always zero.
+/// starts at zero and its gradient is always zero. With a `max_norm`, each lookup first rescales the rows
+/// it takes whose norm exceeds it, in place, as torch's does.
 ///
 /// ```
 /// use torchlet::nn::{Embedding, Module};
@@ -52,6 +83,8 @@ impl EmbeddingOptions {
 pub struct Embedding<T: Element> {
     weight: Tensor<T>,
     padding_idx: Option<usize>,
+    max_norm: Option<f64>,
+    norm_type: f64,
 }
 
 impl<T: Element> Embedding<T> {
@@ -97,12 +130,14 @@ impl<T: Element> Embedding<T> {
             }
             None => weight,
         };
-        Ok(Embedding { weight: weight.requires_grad_(true)?, padding_idx })
+        let weight = weight.requires_grad_(true)?;
+        Ok(Embedding { weight, padding_idx, max_norm: options.max_norm, norm_type: options.norm_type })
     }
 
     /// A table holding a copy of `embeddings` `[num_embeddings, embedding_dim]`
-    /// (`nn.Embedding.from_pretrained(embeddings, freeze, padding_idx)`): with `freeze` its weight does not
-    /// require grad. The padding row keeps its given values, as torch's.
+    /// (`nn.Embedding.from_pretrained(embeddings, freeze, padding_idx, max_norm, norm_type)`): with `freeze`
+    /// its weight does not require grad. `options` is the padding row (`None`, `Some(0)`) or an
+    /// [`EmbeddingOptions`]. The padding row keeps its given values, as torch's.
     ///
     /// ```
     /// use torchlet::nn::{Embedding, Module};
@@ -112,16 +147,17 @@ impl<T: Element> Embedding<T> {
     /// assert!(!emb.weight().requires_grad());
     /// # Ok::<(), torchlet::Error>(())
     /// ```
-    pub fn from_pretrained(embeddings: &Tensor<T>, freeze: bool, padding_idx: Option<isize>) -> Result<Self> {
+    pub fn from_pretrained(embeddings: &Tensor<T>, freeze: bool, options: impl Into<EmbeddingOptions>) -> Result<Self> {
+        let options = options.into();
         if embeddings.rank() != 2 {
             return Err(Error::shape(
                 "Embedding::from_pretrained",
                 format!("Embeddings parameter is expected to be 2-dimensional, got shape {:?}", embeddings.shape()),
             ));
         }
-        let padding_idx = resolve_padding_idx(padding_idx, embeddings.shape()[0])?;
+        let padding_idx = resolve_padding_idx(options.padding_idx, embeddings.shape()[0])?;
         let weight = no_grad(|| embeddings.deep_clone())?.requires_grad_(!freeze)?;
-        Ok(Embedding { weight, padding_idx })
+        Ok(Embedding { weight, padding_idx, max_norm: options.max_norm, norm_type: options.norm_type })
     }
 
     /// The table `[num_embeddings, embedding_dim]` (`emb.weight`): the parameter itself, not a copy.
@@ -144,6 +180,16 @@ impl<T: Element> Embedding<T> {
         self.padding_idx
     }
 
+    /// The bound on a looked-up row's norm (`emb.max_norm`).
+    pub fn max_norm(&self) -> Option<f64> {
+        self.max_norm
+    }
+
+    /// The `p` of the norm that `max_norm` bounds (`emb.norm_type`).
+    pub fn norm_type(&self) -> f64 {
+        self.norm_type
+    }
+
     /// A copy of the table on `device` (`emb.to(device)`), requiring grad as this one's weight does.
     ///
     /// ```
@@ -154,7 +200,7 @@ impl<T: Element> Embedding<T> {
     /// ```
     pub fn to(&self, device: Device) -> Result<Self> {
         let weight = no_grad(|| self.weight.to(device)?.deep_clone())?.requires_grad_(self.weight.requires_grad())?;
-        Ok(Embedding { weight, padding_idx: self.padding_idx })
+        Ok(Embedding { weight, ..*self })
     }
 
     /// The rows at `indices`, `[indices.len(), embedding_dim]`; an index out of range is an error naming it
@@ -173,6 +219,15 @@ impl<T: Element> Embedding<T> {
         let n = self.num_embeddings();
         if let Some((i, bad)) = indices.iter().enumerate().find(|(_, &v)| v >= n) {
             return Err(out_of_range(bad, &[i], n));
+        }
+        self.lookup_renormed(indices)
+    }
+
+    /// The rows at checked `indices`, after bringing those over `max_norm` back to it (torch's forward:
+    /// `embedding_renorm_` under `no_grad`, then the lookup).
+    fn lookup_renormed(&self, indices: &[usize]) -> Result<Tensor<T>> {
+        if let Some(max_norm) = self.max_norm {
+            renorm_rows(&self.weight, indices, max_norm, self.norm_type)?;
         }
         lookup(&self.weight, indices, self.padding_idx)
     }
@@ -196,35 +251,46 @@ impl<T: Element> Embedding<T> {
 /// # Ok::<(), torchlet::Error>(())
 /// ```
 pub fn embedding<T: Element>(input: &Tensor<T>, weight: &Tensor<T>, padding_idx: Option<isize>) -> Result<Tensor<T>> {
+    check_weight(weight)?;
+    let padding_idx = resolve_padding_idx(padding_idx, weight.shape()[0])?;
+    let flat = parse_indices(input, weight.shape()[0])?;
+    let mut shape = input.shape().to_vec();
+    shape.push(weight.shape()[1]);
+    lookup(weight, &flat, padding_idx)?.reshape(&shape)
+}
+
+/// Fails unless `weight` is a table `[num_embeddings, embedding_dim]`.
+pub(super) fn check_weight<T: Element>(weight: &Tensor<T>) -> Result<()> {
     if weight.rank() != 2 {
         return Err(Error::shape(
             "Embedding",
             format!("weight must be 2-D [num_embeddings, embedding_dim], got shape {:?}", weight.shape()),
         ));
     }
-    let n = weight.shape()[0];
-    let padding_idx = resolve_padding_idx(padding_idx, n)?;
-    let flat = input
-        .to_vec()?
+    Ok(())
+}
+
+/// `input`'s values as row indices into a table of `n` rows, flattened; a value that is not a whole number
+/// >= 0, or is out of range, is an error naming it and its position.
+pub(super) fn parse_indices<T: Element>(input: &Tensor<T>, n: usize) -> Result<Vec<usize>> {
+    let not_an_index = |i: usize, v: T| {
+        let at = position(i, input.shape());
+        Error::invalid("Embedding", format!("{v} at position {at:?} is not an index (a whole number >= 0)"))
+    };
+    let values = input.to_vec()?;
+    values
         .into_iter()
         .enumerate()
         .map(|(i, v)| {
             let whole = v.to_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0);
-            let index = whole.and_then(|f| v.to_usize().filter(|&u| u as f64 == f)).ok_or_else(|| {
-                Error::invalid(
-                    "Embedding",
-                    format!("{v} at position {:?} is not an index (a whole number >= 0)", position(i, input.shape())),
-                )
-            })?;
+            let index =
+                whole.and_then(|f| v.to_usize().filter(|&u| u as f64 == f)).ok_or_else(|| not_an_index(i, v))?;
             if index >= n {
                 return Err(out_of_range(index, &position(i, input.shape()), n));
             }
             Ok(index)
         })
-        .collect::<Result<Vec<usize>>>()?;
-    let mut shape = input.shape().to_vec();
-    shape.push(weight.shape()[1]);
-    lookup(weight, &flat, padding_idx)?.reshape(&shape)
+        .collect()
 }
 
 /// `[indices.len(), dim]` from checked indices. Rows looked up at the padding index come from a detached
@@ -273,7 +339,10 @@ impl<T: Element> Module<T> for Embedding<T> {
     /// (`emb(indices)`). A value that is not a whole number >= 0, or out of range, is an error naming it and
     /// its position in `indices`.
     fn forward(&self, indices: &Tensor<T>) -> Result<Tensor<T>> {
-        embedding(indices, &self.weight, self.padding_idx.map(|p| p as isize))
+        let flat = parse_indices(indices, self.num_embeddings())?;
+        let mut shape = indices.shape().to_vec();
+        shape.push(self.embedding_dim());
+        self.lookup_renormed(&flat)?.reshape(&shape)
     }
 
     /// `weight`.
@@ -287,6 +356,12 @@ impl<T: Element> std::fmt::Debug for Embedding<T> {
         write!(f, "Embedding({}, {}", self.num_embeddings(), self.embedding_dim())?;
         if let Some(p) = self.padding_idx {
             write!(f, ", padding_idx={p}")?;
+        }
+        if let Some(max_norm) = self.max_norm {
+            write!(f, ", max_norm={max_norm:?}")?;
+        }
+        if self.norm_type != 2.0 {
+            write!(f, ", norm_type={:?}", self.norm_type)?;
         }
         write!(f, ")")
     }

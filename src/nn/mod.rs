@@ -21,6 +21,7 @@ mod container;
 mod conv;
 mod dropout;
 mod embedding;
+mod embedding_renorm;
 mod group_norm;
 pub mod init;
 mod layer_norm;
@@ -36,7 +37,7 @@ pub use activation::{Flatten, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softma
 pub use batch_norm::{BatchNorm1d, BatchNorm2d, BatchNormOptions};
 pub use container::{ModuleList, Sequential};
 pub use conv::{Conv1d, Conv2d};
-pub use dropout::Dropout;
+pub use dropout::{Dropout, Dropout2d};
 pub use embedding::{Embedding, EmbeddingOptions};
 pub use group_norm::GroupNorm;
 pub use layer_norm::{LayerNorm, LayerNormOptions};
@@ -62,6 +63,7 @@ use crate::tensor::Tensor;
 pub mod functional {
     pub use super::batch_norm::batch_norm;
     pub use super::embedding::embedding;
+    pub use super::embedding_renorm::embedding_renorm_;
     pub use super::group_norm::group_norm;
     pub use super::layer_norm::layer_norm;
     pub use super::loss::mse_loss;

@@ -45,27 +45,9 @@ impl<const D: usize> MaxPoolOptions<D> {
         }
     }
 
-    /// With this stride.
-    pub fn stride(mut self, stride: impl SpatialSize<D>) -> Self {
-        self.stride = Some(stride.per_dim());
-        self
-    }
-
-    /// With this padding.
-    pub fn padding(mut self, padding: impl SpatialSize<D>) -> Self {
-        self.padding = padding.per_dim();
-        self
-    }
-
     /// With this dilation.
     pub fn dilation(mut self, dilation: impl SpatialSize<D>) -> Self {
         self.dilation = dilation.per_dim();
-        self
-    }
-
-    /// With `ceil_mode` on or off.
-    pub fn ceil_mode(mut self, ceil_mode: bool) -> Self {
-        self.ceil_mode = ceil_mode;
         self
     }
 }
@@ -107,24 +89,6 @@ impl<const D: usize> AvgPoolOptions<D> {
         }
     }
 
-    /// With this stride.
-    pub fn stride(mut self, stride: impl SpatialSize<D>) -> Self {
-        self.stride = Some(stride.per_dim());
-        self
-    }
-
-    /// With this padding.
-    pub fn padding(mut self, padding: impl SpatialSize<D>) -> Self {
-        self.padding = padding.per_dim();
-        self
-    }
-
-    /// With `ceil_mode` on or off.
-    pub fn ceil_mode(mut self, ceil_mode: bool) -> Self {
-        self.ceil_mode = ceil_mode;
-        self
-    }
-
     /// With `count_include_pad` on or off.
     pub fn count_include_pad(mut self, count_include_pad: bool) -> Self {
         self.count_include_pad = count_include_pad;
@@ -137,6 +101,34 @@ impl<const D: usize> AvgPoolOptions<D> {
         self
     }
 }
+
+/// The window builders that both poolings' options have, with the same meaning in each.
+macro_rules! window_builders {
+    ($options:ident) => {
+        impl<const D: usize> $options<D> {
+            /// With this stride.
+            pub fn stride(mut self, stride: impl SpatialSize<D>) -> Self {
+                self.stride = Some(stride.per_dim());
+                self
+            }
+
+            /// With this padding.
+            pub fn padding(mut self, padding: impl SpatialSize<D>) -> Self {
+                self.padding = padding.per_dim();
+                self
+            }
+
+            /// With `ceil_mode` on or off.
+            pub fn ceil_mode(mut self, ceil_mode: bool) -> Self {
+                self.ceil_mode = ceil_mode;
+                self
+            }
+        }
+    };
+}
+
+window_builders!(MaxPoolOptions);
+window_builders!(AvgPoolOptions);
 
 /// The options of [`max_pool1d`].
 pub type MaxPool1dOptions = MaxPoolOptions<1>;

@@ -4,7 +4,7 @@
 
 use crate::{assert_unchanged, message, param, snapshot};
 use torchlet::io::{load_parameters, save_parameters, save_safetensors};
-use torchlet::nn::functional::{batch_norm, embedding, group_norm, layer_norm};
+use torchlet::nn::functional::{batch_norm, embedding, embedding_renorm_, group_norm, layer_norm};
 use torchlet::nn::{
     BatchNorm1d, BatchNorm2d, Embedding, EmbeddingOptions, GroupNorm, LayerNorm, Module, Sequential, Unflatten,
 };
@@ -148,6 +148,31 @@ fn embedding_names_a_bad_index_and_where_it_is() {
         "Embedding: weight must be 2-D [num_embeddings, embedding_dim], got shape [5]"
     );
     assert!(emb.weight().grad().is_none());
+}
+
+#[test]
+fn a_bad_index_renormalises_no_row() {
+    // With max_norm, every index is checked before any row is rescaled in place.
+    let table = Tensor::new([[3.0, 4.0], [6.0, 8.0]]);
+    let emb = Embedding::from_pretrained(&table, false, EmbeddingOptions::default().max_norm(1.0)).unwrap();
+    let before = snapshot(&[emb.weight()]);
+    assert_eq!(
+        message(emb.forward(&Tensor::new([0.0, 1.0, 2.0]))),
+        "Embedding: index 2 at position [2] is out of range for num_embeddings 2"
+    );
+    assert_eq!(
+        message(emb.forward_indices(&[1, 7])),
+        "Embedding: index 7 at position [1] is out of range for num_embeddings 2"
+    );
+    assert_eq!(
+        message(embedding_renorm_(emb.weight(), &Tensor::new([1.0, 0.5]), 1.0, 2.0)),
+        "Embedding: 0.5 at position [1] is not an index (a whole number >= 0)"
+    );
+    assert_eq!(
+        message(embedding_renorm_(&ones(&[4]), &Tensor::new([0.0]), 1.0, 2.0)),
+        "Embedding: weight must be 2-D [num_embeddings, embedding_dim], got shape [4]"
+    );
+    assert_unchanged(&before, &[emb.weight()]);
 }
 
 #[test]

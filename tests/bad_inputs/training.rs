@@ -6,7 +6,7 @@ use rand::SeedableRng;
 use torchlet::data::{make_regression, train_test_split, DataLoader, MakeRegression, TensorDataset, TestSize};
 use torchlet::metrics::{l2_distance, mape};
 use torchlet::nn::functional::{binary_cross_entropy, mse_loss};
-use torchlet::nn::{Linear, Module, Reduction};
+use torchlet::nn::{Dropout2d, Linear, Module, Reduction};
 use torchlet::optim::{SgdConfig, SGD};
 use torchlet::Tensor;
 use torchlet_tutorials::regression::{AutodiffLinear, ManualLinear, Regressor, TensorLinear};
@@ -177,6 +177,23 @@ fn linear_layer_shapes() {
         "Linear: weight must be 2-D [out_features, in_features], got shape [2]"
     );
     assert_unchanged(&before, &params.iter().collect::<Vec<_>>());
+}
+
+#[test]
+fn dropout2d_of_an_input_without_channels_and_planes() {
+    // torch warns on these ranks and says it will refuse them; torchlet refuses them now, in either mode.
+    let x = param(&[1.0, 2.0, 3.0, 4.0], &[2, 2]);
+    let before = snapshot(&[&x]);
+    let mut drop = Dropout2d::with_seed(0.5, 0).unwrap();
+    let expected = "Dropout2d: expected a 3-D [N, C, L] or 4-D [N, C, H, W] input, got shape [2, 2]";
+    assert_eq!(message(drop.forward(&x)), expected);
+    Module::<f64>::eval(&mut drop);
+    assert_eq!(message(drop.forward(&x)), expected);
+    assert_eq!(
+        message(drop.forward(&Tensor::<f64>::zeros(&[1, 1, 1, 1, 1]))),
+        "Dropout2d: expected a 3-D [N, C, L] or 4-D [N, C, H, W] input, got shape [1, 1, 1, 1, 1]"
+    );
+    assert_unchanged(&before, &[&x]);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Conversions between torchlet and libtorch (through tch) for the parity tests.
 
 use super::variants;
+use rand::Rng;
 use torchlet::Tensor;
 
 /// An element type both libraries have.
@@ -73,6 +74,40 @@ pub fn assert_close_excusing<T: Both>(
             rtol * b.abs() + floor
         );
     }
+}
+
+/// A torchlet op applied to its inputs, for [`parity`].
+pub type Ours<'a, T> = dyn Fn(&[Tensor<T>]) -> torchlet::Result<Tensor<T>> + 'a;
+/// The same op in libtorch, for [`parity`].
+pub type Theirs<'a> = dyn Fn(&[tch::Tensor]) -> tch::Tensor + 'a;
+
+/// Runs an op in both libraries on the same inputs, then backward with the same output weights, and
+/// compares the outputs and every input's gradient within `rtol` (plus [`assert_close`]'s floor): the
+/// per-op [`Both::RTOL`], or a tolerance sized to the sums behind an entry (convolutions, poolings).
+pub fn parity<T: Both>(name: &str, inputs: &[Tensor<T>], rtol: f64, ours: &Ours<'_, T>, theirs: &Theirs<'_>) {
+    let leaves: Vec<Tensor<T>> =
+        inputs.iter().map(|x| x.detach().deep_clone().unwrap().requires_grad_(true).unwrap()).collect();
+    let torch_leaves: Vec<tch::Tensor> = inputs.iter().map(|x| to_tch(x).set_requires_grad(true)).collect();
+    let out = ours(&leaves).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let torch_out = theirs(&torch_leaves);
+    assert_eq!(out.shape(), shape_of(&torch_out).as_slice(), "{name}: output shape");
+    assert_close(&out.to_vec().unwrap(), &values::<T>(&torch_out), rtol, &format!("{name} forward"));
+
+    let weights: Vec<T> = (0..out.numel()).map(|i| T::from_f64(0.25 + (i % 7) as f64 * 0.5).unwrap()).collect();
+    let w = Tensor::from_vec(weights, out.shape()).unwrap();
+    out.mul(&w).unwrap().sum().unwrap().backward().unwrap();
+    (torch_out * to_tch(&w)).sum(None).backward();
+    for (i, (ours, theirs)) in leaves.iter().zip(&torch_leaves).enumerate() {
+        let g = ours.grad().unwrap_or_else(|| panic!("{name}: no gradient for input {i}"));
+        assert_eq!(g.shape(), ours.shape(), "{name}: gradient shape of input {i}");
+        assert_close(&g.to_vec().unwrap(), &values::<T>(&theirs.grad()), rtol, &format!("{name} grad {i}"));
+    }
+}
+
+/// A tensor of `shape` with values uniform in `[lo, hi)`.
+pub fn random<T: Both>(shape: &[usize], lo: f64, hi: f64, rng: &mut impl Rng) -> Tensor<T> {
+    let data = (0..shape.iter().product()).map(|_| T::from_f64(rng.random_range(lo..hi)).unwrap()).collect();
+    Tensor::from_vec(data, shape).unwrap()
 }
 
 /// Largest relative difference between two sequences (0 when both are 0), for reports.

@@ -12,41 +12,11 @@ use crate::common;
 
 #[cfg(feature = "tch")]
 mod parity {
-    use super::common::torch::{assert_close, shape_of, to_tch, values, Both};
+    use super::common::torch::{parity, random, shape_of, to_tch, Both};
     use rand::rngs::StdRng;
-    use rand::{Rng, SeedableRng};
+    use rand::SeedableRng;
     use torchlet::nn::functional::{conv1d, conv2d, Conv1dOptions, Conv2dOptions, Padding};
-    use torchlet::{Result, Tensor};
-
-    pub type Ours<'a, T> = dyn Fn(&[Tensor<T>]) -> Result<Tensor<T>> + 'a;
-    pub type Theirs<'a> = dyn Fn(&[tch::Tensor]) -> tch::Tensor + 'a;
-
-    /// Runs an op in both libraries on the same inputs, then backward with the same output weights, and
-    /// compares the outputs and every input's gradient within `rtol` (plus [`assert_close`]'s floor).
-    pub fn parity<T: Both>(name: &str, inputs: &[Tensor<T>], rtol: f64, ours: &Ours<'_, T>, theirs: &Theirs<'_>) {
-        let leaves: Vec<Tensor<T>> =
-            inputs.iter().map(|x| x.detach().deep_clone().unwrap().requires_grad_(true).unwrap()).collect();
-        let torch_leaves: Vec<tch::Tensor> = inputs.iter().map(|x| to_tch(x).set_requires_grad(true)).collect();
-        let out = ours(&leaves).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let torch_out = theirs(&torch_leaves);
-        assert_eq!(out.shape(), shape_of(&torch_out).as_slice(), "{name}: output shape");
-        assert_close(&out.to_vec().unwrap(), &values::<T>(&torch_out), rtol, &format!("{name} forward"));
-
-        let weights: Vec<T> = (0..out.numel()).map(|i| T::from_f64(0.25 + (i % 7) as f64 * 0.5).unwrap()).collect();
-        let w = Tensor::from_vec(weights, out.shape()).unwrap();
-        out.mul(&w).unwrap().sum().unwrap().backward().unwrap();
-        (torch_out * to_tch(&w)).sum(None).backward();
-        for (i, (ours, theirs)) in leaves.iter().zip(&torch_leaves).enumerate() {
-            let g = ours.grad().unwrap_or_else(|| panic!("{name}: no gradient for input {i}"));
-            assert_eq!(g.shape(), ours.shape(), "{name}: gradient shape of input {i}");
-            assert_close(&g.to_vec().unwrap(), &values::<T>(&theirs.grad()), rtol, &format!("{name} grad {i}"));
-        }
-    }
-
-    pub fn random<T: Both>(shape: &[usize], rng: &mut StdRng) -> Tensor<T> {
-        let data = (0..shape.iter().product()).map(|_| T::from_f64(rng.random_range(-1.0..1.0)).unwrap()).collect();
-        Tensor::from_vec(data, shape).unwrap()
-    }
+    use torchlet::Tensor;
 
     /// One conv2d case: input `[N, C, H, W]` (or `[C, H, W]` when `n` is `None`), `out` channels, a kernel,
     /// and the options.
@@ -94,11 +64,11 @@ mod parity {
         for (k, c) in cases().into_iter().enumerate() {
             let mut shape: Vec<usize> = c.n.into_iter().collect();
             shape.extend([c.c, c.hw[0], c.hw[1]]);
-            let x = random::<T>(&shape, &mut rng);
-            let w = random::<T>(&[c.out, c.c / c.opts.groups, c.kernel[0], c.kernel[1]], &mut rng);
+            let x = random::<T>(&shape, -1.0, 1.0, &mut rng);
+            let w = random::<T>(&[c.out, c.c / c.opts.groups, c.kernel[0], c.kernel[1]], -1.0, 1.0, &mut rng);
             let mut inputs = vec![x, w];
             if c.bias {
-                inputs.push(random::<T>(&[c.out], &mut rng));
+                inputs.push(random::<T>(&[c.out], -1.0, 1.0, &mut rng));
             }
             let opts = c.opts;
             let ours = move |x: &[Tensor<T>]| conv2d(&x[0], &x[1], x.get(2), &opts);
@@ -131,10 +101,12 @@ mod parity {
         for (k, (n, c, len, out, kernel, opts, bias)) in cases.into_iter().enumerate() {
             let mut shape: Vec<usize> = n.into_iter().collect();
             shape.extend([c, len]);
-            let mut inputs =
-                vec![random::<T>(&shape, &mut rng), random::<T>(&[out, c / opts.groups, kernel], &mut rng)];
+            let mut inputs = vec![
+                random::<T>(&shape, -1.0, 1.0, &mut rng),
+                random::<T>(&[out, c / opts.groups, kernel], -1.0, 1.0, &mut rng),
+            ];
             if bias {
-                inputs.push(random::<T>(&[out], &mut rng));
+                inputs.push(random::<T>(&[out], -1.0, 1.0, &mut rng));
             }
             let ours = move |x: &[Tensor<T>]| conv1d(&x[0], &x[1], x.get(2), &opts);
             let (stride, dilation, groups) = ([opts.stride[0] as i64], [opts.dilation[0] as i64], opts.groups as i64);
@@ -168,6 +140,3 @@ mod parity {
         conv1d_cases::<f32>(4);
     }
 }
-
-#[cfg(feature = "tch")]
-pub use parity::{parity, random};

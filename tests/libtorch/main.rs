@@ -10,6 +10,7 @@ mod compare;
 mod conv;
 mod edges;
 mod io;
+mod layers;
 mod norm;
 mod ops;
 mod optim;

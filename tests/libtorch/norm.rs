@@ -316,7 +316,8 @@ mod parity {
 
     fn embedding_case<T: Both>(padding_idx: Option<isize>) {
         let mut rng = StdRng::seed_from_u64(5);
-        let emb = Embedding::<T>::with_rng(6, 4, EmbeddingOptions { padding_idx }, &mut rng).unwrap();
+        let options = EmbeddingOptions { padding_idx, ..Default::default() };
+        let emb = Embedding::<T>::with_rng(6, 4, options, &mut rng).unwrap();
         if let Some(p) = emb.padding_idx() {
             assert!(emb.weight().to_vec2().unwrap()[p].iter().all(|&v| v == T::zero()), "padding row starts at 0");
         }

@@ -11,42 +11,9 @@ use crate::common;
 
 #[cfg(feature = "tch")]
 mod parity {
-    use super::common::torch::{assert_close, shape_of, to_tch, values, Both};
+    use super::common::torch::{parity, random, Both};
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
-    use torchlet::{Result, Tensor};
-
-    type Ours<'a, T> = dyn Fn(&[Tensor<T>]) -> Result<Tensor<T>> + 'a;
-    type Theirs<'a> = dyn Fn(&[tch::Tensor]) -> tch::Tensor + 'a;
-
-    /// Runs an op in both libraries on the same inputs, then backward with the same output weights, and
-    /// compares outputs and every input's gradient.
-    fn parity<T: Both>(name: &str, inputs: &[Tensor<T>], ours: &Ours<'_, T>, theirs: &Theirs<'_>) {
-        let leaves: Vec<Tensor<T>> =
-            inputs.iter().map(|x| x.detach().deep_clone().unwrap().requires_grad_(true).unwrap()).collect();
-        let torch_leaves: Vec<tch::Tensor> = inputs.iter().map(|x| to_tch(x).set_requires_grad(true)).collect();
-
-        let out = ours(&leaves).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let torch_out = theirs(&torch_leaves);
-        assert_eq!(out.shape(), shape_of(&torch_out).as_slice(), "{name}: output shape");
-        assert_close(&out.to_vec().unwrap(), &values::<T>(&torch_out), T::RTOL, &format!("{name} forward"));
-
-        let n = out.numel();
-        let weights: Vec<T> = (0..n).map(|i| T::from_f64(0.25 + (i % 7) as f64 * 0.5).unwrap()).collect();
-        let w = Tensor::from_vec(weights, out.shape()).unwrap();
-        out.mul(&w).unwrap().sum().unwrap().backward().unwrap();
-        (torch_out * to_tch(&w)).sum(None).backward();
-        for (i, (ours, theirs)) in leaves.iter().zip(&torch_leaves).enumerate() {
-            let g = ours.grad().unwrap_or_else(|| panic!("{name}: no gradient for input {i}"));
-            assert_eq!(g.shape(), ours.shape(), "{name}: gradient shape of input {i}");
-            assert_close(&g.to_vec().unwrap(), &values::<T>(&theirs.grad()), T::RTOL, &format!("{name} grad {i}"));
-        }
-    }
-
-    fn random<T: Both>(shape: &[usize], lo: f64, hi: f64, rng: &mut StdRng) -> Tensor<T> {
-        let data = (0..shape.iter().product()).map(|_| T::from_f64(rng.random_range(lo..hi)).unwrap()).collect();
-        Tensor::from_vec(data, shape).unwrap()
-    }
 
     /// A random shape of rank 0..=3 and another that broadcasts with it.
     fn broadcast_pair(rng: &mut StdRng) -> (Vec<usize>, Vec<usize>) {
@@ -66,10 +33,10 @@ mod parity {
             let (sa, sb) = broadcast_pair(&mut rng);
             let (a, b) = (random::<T>(&sa, -2.0, 2.0, &mut rng), random::<T>(&sb, 0.5, 2.0, &mut rng));
             let ab = [a, b];
-            parity("add", &ab, &|x| x[0].add(&x[1]), &|x| &x[0] + &x[1]);
-            parity("sub", &ab, &|x| x[0].sub(&x[1]), &|x| &x[0] - &x[1]);
-            parity("mul", &ab, &|x| x[0].mul(&x[1]), &|x| &x[0] * &x[1]);
-            parity("div", &ab, &|x| x[0].div(&x[1]), &|x| &x[0] / &x[1]);
+            parity("add", &ab, T::RTOL, &|x| x[0].add(&x[1]), &|x| &x[0] + &x[1]);
+            parity("sub", &ab, T::RTOL, &|x| x[0].sub(&x[1]), &|x| &x[0] - &x[1]);
+            parity("mul", &ab, T::RTOL, &|x| x[0].mul(&x[1]), &|x| &x[0] * &x[1]);
+            parity("div", &ab, T::RTOL, &|x| x[0].div(&x[1]), &|x| &x[0] / &x[1]);
         }
     }
 
@@ -79,21 +46,21 @@ mod parity {
             let (shape, _) = broadcast_pair(&mut rng);
             let x = [random::<T>(&shape, -2.0, 2.0, &mut rng)];
             let pos = [random::<T>(&shape, 0.5, 3.0, &mut rng)];
-            parity("neg", &x, &|x| x[0].neg(), &|x| -&x[0]);
-            parity("square", &x, &|x| x[0].square(), &|x| x[0].square());
-            parity("exp", &x, &|x| x[0].exp(), &|x| x[0].exp());
-            parity("abs", &x, &|x| x[0].abs(), &|x| x[0].abs());
-            parity("powi", &x, &|x| x[0].powi(3), &|x| x[0].pow_tensor_scalar(3));
-            parity("sqrt", &pos, &|x| x[0].sqrt(), &|x| x[0].sqrt());
-            parity("log", &pos, &|x| x[0].log(), &|x| x[0].log());
-            parity("powf", &pos, &|x| x[0].powf(T::from_f64(1.7).unwrap()), &|x| x[0].pow_tensor_scalar(1.7));
+            parity("neg", &x, T::RTOL, &|x| x[0].neg(), &|x| -&x[0]);
+            parity("square", &x, T::RTOL, &|x| x[0].square(), &|x| x[0].square());
+            parity("exp", &x, T::RTOL, &|x| x[0].exp(), &|x| x[0].exp());
+            parity("abs", &x, T::RTOL, &|x| x[0].abs(), &|x| x[0].abs());
+            parity("powi", &x, T::RTOL, &|x| x[0].powi(3), &|x| x[0].pow_tensor_scalar(3));
+            parity("sqrt", &pos, T::RTOL, &|x| x[0].sqrt(), &|x| x[0].sqrt());
+            parity("log", &pos, T::RTOL, &|x| x[0].log(), &|x| x[0].log());
+            parity("powf", &pos, T::RTOL, &|x| x[0].powf(T::from_f64(1.7).unwrap()), &|x| x[0].pow_tensor_scalar(1.7));
             let c = T::from_f64(1.5).unwrap();
-            parity("add_scalar", &x, &|x| x[0].add_scalar(c), &|x| &x[0] + 1.5);
-            parity("sub_scalar", &x, &|x| x[0].sub_scalar(c), &|x| &x[0] - 1.5);
-            parity("rsub_scalar", &x, &|x| x[0].rsub_scalar(c), &|x| x[0].g_mul_scalar(-1.0) + 1.5);
-            parity("mul_scalar", &x, &|x| x[0].mul_scalar(c), &|x| &x[0] * 1.5);
-            parity("div_scalar", &x, &|x| x[0].div_scalar(c), &|x| &x[0] / 1.5);
-            parity("rdiv_scalar", &pos, &|x| x[0].rdiv_scalar(c), &|x| x[0].reciprocal() * 1.5);
+            parity("add_scalar", &x, T::RTOL, &|x| x[0].add_scalar(c), &|x| &x[0] + 1.5);
+            parity("sub_scalar", &x, T::RTOL, &|x| x[0].sub_scalar(c), &|x| &x[0] - 1.5);
+            parity("rsub_scalar", &x, T::RTOL, &|x| x[0].rsub_scalar(c), &|x| x[0].g_mul_scalar(-1.0) + 1.5);
+            parity("mul_scalar", &x, T::RTOL, &|x| x[0].mul_scalar(c), &|x| &x[0] * 1.5);
+            parity("div_scalar", &x, T::RTOL, &|x| x[0].div_scalar(c), &|x| &x[0] / 1.5);
+            parity("rdiv_scalar", &pos, T::RTOL, &|x| x[0].rdiv_scalar(c), &|x| x[0].reciprocal() * 1.5);
         }
     }
 
@@ -106,11 +73,13 @@ mod parity {
             let v = random::<T>(&[k], -1.0, 1.0, &mut rng);
             let u = random::<T>(&[k], -1.0, 1.0, &mut rng);
             let mm = |x: &[tch::Tensor]| x[0].matmul(&x[1]);
-            parity("mm", &[a.clone(), b.clone()], &|x| x[0].matmul(&x[1]), &mm);
-            parity("mv", &[a.clone(), v.clone()], &|x| x[0].matmul(&x[1]), &mm);
-            parity("vm", &[v.clone(), b.clone()], &|x| x[0].matmul(&x[1]), &mm);
-            parity("dot", &[v, u], &|x| x[0].matmul(&x[1]), &mm);
-            parity("mm of transposes", &[b, a], &|x| x[0].t()?.matmul(&x[1].t()?), &|x| x[0].tr().matmul(&x[1].tr()));
+            parity("mm", &[a.clone(), b.clone()], T::RTOL, &|x| x[0].matmul(&x[1]), &mm);
+            parity("mv", &[a.clone(), v.clone()], T::RTOL, &|x| x[0].matmul(&x[1]), &mm);
+            parity("vm", &[v.clone(), b.clone()], T::RTOL, &|x| x[0].matmul(&x[1]), &mm);
+            parity("dot", &[v, u], T::RTOL, &|x| x[0].matmul(&x[1]), &mm);
+            parity("mm of transposes", &[b, a], T::RTOL, &|x| x[0].t()?.matmul(&x[1].t()?), &|x| {
+                x[0].tr().matmul(&x[1].tr())
+            });
         }
     }
 
@@ -121,24 +90,26 @@ mod parity {
             let x = [random::<T>(&[r, c], -2.0, 2.0, &mut rng)];
             let dim = rng.random_range(-2i64..2);
             let d = dim as isize;
-            parity("sum", &x, &|x| x[0].sum(), &|x| x[0].sum(None));
-            parity("mean", &x, &|x| x[0].mean(), &|x| x[0].mean(None));
+            parity("sum", &x, T::RTOL, &|x| x[0].sum(), &|x| x[0].sum(None));
+            parity("mean", &x, T::RTOL, &|x| x[0].mean(), &|x| x[0].mean(None));
             for keep in [false, true] {
-                parity("sum_dim", &x, &|x| x[0].sum_dim(d, keep), &|x| x[0].sum_dim_intlist(dim, keep, None));
-                parity("mean_dim", &x, &|x| x[0].mean_dim(d, keep), &|x| x[0].mean_dim(dim, keep, None));
+                parity("sum_dim", &x, T::RTOL, &|x| x[0].sum_dim(d, keep), &|x| x[0].sum_dim_intlist(dim, keep, None));
+                parity("mean_dim", &x, T::RTOL, &|x| x[0].mean_dim(d, keep), &|x| x[0].mean_dim(dim, keep, None));
             }
             let (ri, ci) = (r as i64, c as i64);
-            parity("t", &x, &|x| x[0].t(), &|x| x[0].tr());
-            parity("reshape of t", &x, &|x| x[0].t()?.reshape(&[r * c]), &|x| x[0].tr().reshape([ri * ci]));
-            parity("unsqueeze", &x, &|x| x[0].unsqueeze(d), &|x| x[0].unsqueeze(dim));
-            parity("squeeze", &x, &|x| x[0].unsqueeze(0)?.squeeze(), &|x| x[0].unsqueeze(0).squeeze());
-            parity("expand", &x, &|x| x[0].unsqueeze(0)?.expand(&[3, r, c]), &|x| {
+            parity("t", &x, T::RTOL, &|x| x[0].t(), &|x| x[0].tr());
+            parity("reshape of t", &x, T::RTOL, &|x| x[0].t()?.reshape(&[r * c]), &|x| x[0].tr().reshape([ri * ci]));
+            parity("unsqueeze", &x, T::RTOL, &|x| x[0].unsqueeze(d), &|x| x[0].unsqueeze(dim));
+            parity("squeeze", &x, T::RTOL, &|x| x[0].unsqueeze(0)?.squeeze(), &|x| x[0].unsqueeze(0).squeeze());
+            parity("expand", &x, T::RTOL, &|x| x[0].unsqueeze(0)?.expand(&[3, r, c]), &|x| {
                 x[0].unsqueeze(0).expand([3, ri, ci], false)
             });
-            parity("narrow", &x, &|x| x[0].narrow(0, r / 2, r - r / 2), &|x| x[0].narrow(0, ri / 2, ri - ri / 2));
+            parity("narrow", &x, T::RTOL, &|x| x[0].narrow(0, r / 2, r - r / 2), &|x| {
+                x[0].narrow(0, ri / 2, ri - ri / 2)
+            });
             let picks: Vec<usize> = (0..5).map(|_| rng.random_range(0..r)).collect();
             let index = tch::Tensor::from_slice(&picks.iter().map(|&i| i as i64).collect::<Vec<_>>());
-            parity("index_select", &x, &|x| x[0].index_select(0, &picks), &|x| x[0].index_select(0, &index));
+            parity("index_select", &x, T::RTOL, &|x| x[0].index_select(0, &picks), &|x| x[0].index_select(0, &index));
         }
     }
 
@@ -149,10 +120,10 @@ mod parity {
             let x = random::<T>(&[m, i], -1.0, 1.0, &mut rng);
             let w = random::<T>(&[o, i], -1.0, 1.0, &mut rng);
             let b = random::<T>(&[o], -1.0, 1.0, &mut rng);
-            parity("linear", &[x.clone(), w.clone(), b], &|t| t[0].linear(&t[1], Some(&t[2])), &|t| {
+            parity("linear", &[x.clone(), w.clone(), b], T::RTOL, &|t| t[0].linear(&t[1], Some(&t[2])), &|t| {
                 t[0].linear(&t[1], Some(&t[2]))
             });
-            parity("linear without bias", &[x.clone(), w], &|t| t[0].linear(&t[1], None), &|t| {
+            parity("linear without bias", &[x.clone(), w], T::RTOL, &|t| t[0].linear(&t[1], None), &|t| {
                 t[0].linear::<&tch::Tensor>(&t[1], None)
             });
             let target = random::<T>(&[m, i], -1.0, 1.0, &mut rng);
@@ -163,7 +134,7 @@ mod parity {
                 (Reduction::Sum, tch::Reduction::Sum),
                 (Reduction::None, tch::Reduction::None),
             ] {
-                parity("mse_loss", &pair, &|t| torchlet::nn::functional::mse_loss(&t[0], &t[1], ours), &|t| {
+                parity("mse_loss", &pair, T::RTOL, &|t| torchlet::nn::functional::mse_loss(&t[0], &t[1], ours), &|t| {
                     t[0].mse_loss(&t[1], theirs)
                 });
             }

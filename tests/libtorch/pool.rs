@@ -8,8 +8,7 @@ fn pool_parity_with_libtorch() {}
 
 #[cfg(feature = "tch")]
 mod parity {
-    use crate::common::torch::{shape_of, to_tch, Both};
-    use crate::conv::{parity, random};
+    use crate::common::torch::{parity, random, shape_of, to_tch, Both};
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
     use torchlet::nn::functional::{
@@ -59,7 +58,7 @@ mod parity {
                 x.max_pool2d_with_indices(i64s(kernel), i64s(stride), i64s(padding), i64s(dilation), ceil)
             };
             for (what, x) in [
-                ("random", random::<T>(&shape, &mut rng)),
+                ("random", random::<T>(&shape, -1.0, 1.0, &mut rng)),
                 ("ties", tied(&shape, false, &mut rng)),
                 ("specials", tied(&shape, true, &mut rng)),
             ] {
@@ -129,7 +128,7 @@ mod parity {
             }
             let i64s = |v: [usize; 2]| v.map(|d| d as i64);
             let divisor = divisor.map(|d| d as i64);
-            let x = random::<T>(&shape, &mut rng);
+            let x = random::<T>(&shape, -1.0, 1.0, &mut rng);
             // A window's sum and the sums of overlapping windows' gradients: at most 16 terms each.
             let rtol = 16.0 * T::EPS;
             parity(&format!("avg_pool2d case {k}"), &[x], rtol, &|x| avg_pool2d(&x[0], &opts), &|x| {
@@ -151,7 +150,7 @@ mod parity {
                 .padding(padding)
                 .ceil_mode(ceil)
                 .count_include_pad(include);
-            let x = random::<T>(&shape, &mut rng);
+            let x = random::<T>(&shape, -1.0, 1.0, &mut rng);
             let (ki, si, pi) = ([kernel as i64], [stride as i64], [padding as i64]);
             parity(&format!("avg_pool1d case {k}"), &[x], 8.0 * T::EPS, &|x| avg_pool1d(&x[0], &opts), &|x| {
                 x[0].avg_pool1d(ki, si, pi, ceil, include)
@@ -170,7 +169,7 @@ mod parity {
             (vec![0, 2, 4, 4], [2, 2]),
         ];
         for (k, (shape, out)) in cases.into_iter().enumerate() {
-            let x = random::<T>(&shape, &mut rng);
+            let x = random::<T>(&shape, -1.0, 1.0, &mut rng);
             let o = out.map(|d| d as i64);
             // Windows of up to 72 entries summed in different orders.
             parity(

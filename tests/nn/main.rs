@@ -5,6 +5,8 @@ mod common;
 
 mod clip_grad;
 mod conv_layers;
+mod dropout2d;
+mod embedding_max_norm;
 mod layers;
 mod linear_and_losses;
 mod metrics;

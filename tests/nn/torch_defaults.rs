@@ -1,5 +1,5 @@
-//! torch's call shapes: the default generator behind `Linear::new`, `Dropout::new`, `Tensor::randn` and a
-//! shuffling `DataLoader`; label tensors from the data sets through the loader into the losses and metrics;
+//! torch's call shapes: the default generator behind `Linear::new`, `Dropout::new`, `Dropout2d::new`,
+//! `Tensor::randn` and a shuffling `DataLoader`; label tensors from the data sets through the loader into the losses and metrics;
 //! `train()`/`eval()`; `clip_grad_norm_(params, max_norm)`; and the two-moons example built from them.
 
 use std::sync::{Mutex, MutexGuard};
@@ -32,6 +32,7 @@ fn manual_seed_repeats_every_default_generator_draw() -> Result<()> {
         let x = Tensor::<f32>::randn(&[2, 3]);
         let u = Tensor::<f32>::rand(&[5]);
         let dropped = Dropout::new(0.5).forward(&Tensor::<f32>::ones(&[16]))?;
+        let channels = Dropout2d::new(0.5).forward(&Tensor::<f32>::ones(&[4, 4, 1, 1]))?;
         let mut loader = DataLoader::new(TensorDataset::new(vec![Tensor::<f32>::zeros(&[10])])?, 4)?.shuffle(true);
         loader.iter();
         let order: Vec<f32> = loader.epoch_indices().iter().map(|&i| i as f32).collect();
@@ -41,6 +42,7 @@ fn manual_seed_repeats_every_default_generator_draw() -> Result<()> {
             values(&x),
             values(&u),
             values(&dropped),
+            values(&channels),
             order,
         ])
     };

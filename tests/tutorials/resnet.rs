@@ -128,6 +128,49 @@ fn t10b_hand_written_batch_norm_matches_the_library_forward_and_backward() {
     assert!(max_abs_diff(&g.bias, &beta.grad().unwrap()) < 1e-13);
 }
 
+/// `--mnist DIR`'s images, 1×28×28, as random rows: a training part of 4 and a validation part of 2.
+fn mnist_sized() -> Split<f64> {
+    let rows = Tensor::<f32>::randn_with(&[6, 784], &mut seeded(8)).abs().unwrap();
+    let labels = Tensor::new([3.0f32, 1.0, 4.0, 1.0, 5.0, 9.0]);
+    images::<f64>(&Split::head(&rows, &labels, 4).unwrap()).unwrap()
+}
+
+#[test]
+fn t10b_mnist_sized_images_take_the_128_3_3_linear_layer() {
+    // The poolings take 28 to 14, 7 and, in floor mode, 3: the classifier's linear layer takes 128·3·3, and
+    // the scratch model's last pooling leaves out row and column 7 as torch's does (no gradient reaches them).
+    let data = mnist_sized();
+    assert_eq!(data.x_train.shape(), &[4, 1, 28, 28]);
+    let init = initial_parameters::<f64, _>(28, &mut seeded(0));
+    assert_eq!(init[init.len() - 2].shape(), &[10, 128 * 3 * 3]);
+    let mut scratch = ManualResNet::new(&init, 2).unwrap();
+    let mut autograd = AutodiffResNet::new(&init, 2).unwrap();
+    for _ in 0..2 {
+        let a = scratch.train_step(&data.x_train, &data.y_train).unwrap();
+        let b = autograd.train_step(&data.x_train, &data.y_train).unwrap();
+        assert!((a - b).abs() <= 1e-12 * b, "{a} vs {b}");
+    }
+    // Evaluation reads the running means, which the convolutions' biases move apart by their rounding noise
+    // (see VALID_RTOL): 2e-10 apart after these two steps (measured), so 1e-6 here.
+    let (a, b) = (scratch.evaluate(&data.x_valid, &data.y_valid), autograd.evaluate(&data.x_valid, &data.y_valid));
+    let ((la, aa), (lb, ab)) = (a.unwrap(), b.unwrap());
+    println!("T10b MNIST-sized: validation losses {:.1e} apart", (la - lb).abs() / lb);
+    assert!((la - lb).abs() <= 1e-6 * lb && aa == ab, "{la} {aa} vs {lb} {ab}");
+    let runs: Vec<Run> = [("scratch", scratch.state()), ("autograd", autograd.state())]
+        .into_iter()
+        .map(|(name, state)| {
+            let state = state.unwrap().iter().map(|(n, t)| (n.clone(), values(t))).collect();
+            Run { name, history: History::default(), state }
+        })
+        .collect();
+    let gap = state_gap(&runs[0], &runs[1], |n| !driven_by_rounding(n));
+    assert!(gap <= F64_PARAM_RTOL, "parameters {gap:e} apart");
+    // A model of the digits' size is refused these images by its linear layer.
+    let mut small = AutodiffResNet::new(&initial_parameters::<f64, _>(8, &mut seeded(0)), 1).unwrap();
+    let err = small.train_step(&data.x_train, &data.y_train).unwrap_err().to_string();
+    assert!(err.contains("has 1152 features, but in_features is 128"), "{err}");
+}
+
 #[test]
 fn t10b_hand_written_schedule_is_one_cycle_lr() {
     // The schedule of the full run: 8 epochs of 12 batches.
@@ -169,7 +212,7 @@ const F64_TRAIN_ROWS: usize = 4 * resnet::BATCH;
 #[test]
 fn t10b_digits_f64_scratch_matches_autograd_and_the_saved_model_reloads() {
     let data = digits::<f64>(Some(F64_TRAIN_ROWS));
-    let init = initial_parameters::<f64, _>(&mut seeded(DIGITS_SEED));
+    let init = initial_parameters::<f64, _>(8, &mut seeded(DIGITS_SEED));
     let steps = total_steps(&data, F64_EPOCHS);
     let mut scratch = ManualResNet::new(&init, steps).unwrap();
     let mut autograd = AutodiffResNet::new(&init, steps).unwrap();
@@ -185,7 +228,7 @@ fn check_reload<T: Element>(model: &mut AutodiffResNet<T>, data: &Split<T>) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("resnet.safetensors");
     save_parameters(model.network(), &path).unwrap();
-    let mut fresh = AutodiffResNet::new(&initial_parameters::<T, _>(&mut seeded(99)), 1).unwrap();
+    let mut fresh = AutodiffResNet::new(&initial_parameters::<T, _>(8, &mut seeded(99)), 1).unwrap();
     let mut valid = loaders(data).1;
     let before = evaluate(&mut fresh, &mut valid).unwrap();
     load_parameters(fresh.network(), &path).unwrap();
@@ -217,7 +260,7 @@ fn check_f32(runs: &[Run]) {
 #[ignore = "8 full epochs, about 50 s in the test profile: run with --ignored"]
 fn t10b_digits_f32_reaches_the_expected_accuracy() {
     let data = digits::<f32>(None);
-    let init = initial_parameters::<f32, _>(&mut seeded(DIGITS_SEED));
+    let init = initial_parameters::<f32, _>(8, &mut seeded(DIGITS_SEED));
     let steps = total_steps(&data, resnet::EPOCHS);
     let mut autograd = AutodiffResNet::new(&init, steps).unwrap();
     check_f32(&[train("autograd", &mut autograd, &data, resnet::EPOCHS)]);
@@ -241,7 +284,7 @@ mod libtorch {
     fn t10b_digits_f64() {
         let data = digits::<f64>(Some(LIBTORCH_TRAIN_ROWS));
         let steps = total_steps(&data, F64_EPOCHS);
-        let mut reference = TchResNet::<f64>::new(DIGITS_SEED as i64, steps).unwrap();
+        let mut reference = TchResNet::<f64>::new(8, DIGITS_SEED as i64, steps).unwrap();
         let init = reference.parameters().unwrap();
         let mut scratch = ManualResNet::new(&init, steps).unwrap();
         let mut autograd = AutodiffResNet::new(&init, steps).unwrap();
@@ -255,6 +298,30 @@ mod libtorch {
         check_libtorch_load(&mut autograd, &data, steps);
     }
 
+    #[test]
+    fn t10b_mnist_sized_f64() {
+        // libtorch's MaxPool2d(2) takes the 7×7 to 3×3 in floor mode, as the scratch model's cropping does.
+        // From torchlet's draw: libtorch's own gives this batch a loss of 5e-5, so small that the two
+        // libraries' rounding of its log-sum-exp is 1e-12 of it.
+        let data = mnist_sized();
+        let theirs = TchResNet::<f64>::new(28, DIGITS_SEED as i64, 2).unwrap().parameters().unwrap();
+        assert_eq!(theirs[theirs.len() - 2].shape(), &[10, 128 * 3 * 3]);
+        let init = initial_parameters::<f64, _>(28, &mut seeded(0));
+        let mut reference = TchResNet::from_parameters(&init, 2).unwrap();
+        let mut scratch = ManualResNet::new(&init, 2).unwrap();
+        let mut autograd = AutodiffResNet::new(&init, 2).unwrap();
+        for _ in 0..2 {
+            let theirs = reference.train_step(&data.x_train, &data.y_train).unwrap();
+            let a = scratch.train_step(&data.x_train, &data.y_train).unwrap();
+            let b = autograd.train_step(&data.x_train, &data.y_train).unwrap();
+            assert!((a - theirs).abs() <= 1e-12 * theirs && (b - theirs).abs() <= 1e-12 * theirs, "{a}, {b}, {theirs}");
+        }
+        let theirs = reference.evaluate(&data.x_valid, &data.y_valid).unwrap();
+        let ours = scratch.evaluate(&data.x_valid, &data.y_valid).unwrap();
+        // As in the default suite's MNIST-sized test, the running means carry the biases' rounding noise.
+        assert!((ours.0 - theirs.0).abs() <= 1e-6 * theirs.0 && ours.1 == theirs.1, "{ours:?} vs {theirs:?}");
+    }
+
     /// The autograd model's checkpoint, buffers included, loaded into a fresh libtorch twin: the same
     /// evaluation-mode logits.
     pub(super) fn check_libtorch_load(model: &mut AutodiffResNet<f64>, data: &Split<f64>, steps: usize) {
@@ -262,11 +329,11 @@ mod libtorch {
         let path = dir.path().join("resnet.safetensors");
         save_parameters(model.network(), &path).unwrap();
         // Read back through a fresh torchlet network, which takes `num_batches_tracked` from its I64.
-        let fresh = AutodiffResNet::new(&initial_parameters::<f64, _>(&mut seeded(99)), 1).unwrap();
+        let fresh = AutodiffResNet::new(&initial_parameters::<f64, _>(8, &mut seeded(99)), 1).unwrap();
         load_parameters(fresh.network(), &path).unwrap();
         let state: Vec<_> =
             fresh.network().named_parameters().into_iter().chain(fresh.network().named_buffers()).collect();
-        let mut twin = TchResNet::<f64>::new(99, steps).unwrap();
+        let mut twin = TchResNet::<f64>::new(8, 99, steps).unwrap();
         twin.load_state(&state).unwrap();
         let (mut valid_ours, mut valid_theirs) = (loaders(data).1, loaders(data).1);
         let (ours, theirs) =
@@ -282,7 +349,7 @@ mod libtorch {
     fn t10b_digits_f32() {
         let data = digits::<f32>(None);
         let steps = total_steps(&data, resnet::EPOCHS);
-        let mut reference = TchResNet::<f32>::new(DIGITS_SEED as i64, steps).unwrap();
+        let mut reference = TchResNet::<f32>::new(8, DIGITS_SEED as i64, steps).unwrap();
         let init = reference.parameters().unwrap();
         let mut scratch = ManualResNet::new(&init, steps).unwrap();
         let runs = vec![

@@ -5,8 +5,8 @@
 use super::classification::argmax_accuracy;
 use super::libtorch::{from_tch, tch_error, to_tch, TchElement};
 use super::resnet::{
-    check_parameters, parameter_names, running_names, OneCycle, OneCycleModel, BLOCKS, BN_EPS, BN_MOMENTUM, CLASSES,
-    GRAD_CLIP, LINEAR, MAX_LR, RESIDUALS, WEIGHT_DECAY,
+    check_parameters, flat_features, parameter_names, running_names, OneCycle, OneCycleModel, BLOCKS, BN_EPS,
+    BN_MOMENTUM, CLASSES, GRAD_CLIP, LINEAR, MAX_LR, RESIDUALS, WEIGHT_DECAY,
 };
 use std::marker::PhantomData;
 use tch::nn::{ModuleT, OptimizerConfig};
@@ -22,7 +22,7 @@ use torchlet::tensor::Tensor;
 /// use torchlet_tutorials::libtorch::TchResNet;
 /// use torchlet_tutorials::resnet::{AutodiffResNet, OneCycleModel};
 /// use torchlet::Tensor;
-/// let mut theirs = TchResNet::<f64>::new(0, 3)?;
+/// let mut theirs = TchResNet::<f64>::new(8, 0, 3)?;
 /// let mut ours = AutodiffResNet::new(&theirs.parameters()?, 3)?;
 /// let x = Tensor::randn_with(&[4, 1, 8, 8], &mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(1));
 /// let y = Tensor::new([1.0, 7.0, 7.0, 0.0]);
@@ -44,9 +44,10 @@ pub struct TchResNet<T: TchElement> {
 }
 
 impl<T: TchElement> TchResNet<T> {
-    /// The network initialised from `seed` (`tch::manual_seed`) by tch's layers' defaults, BatchNorm's weight
-    /// set to torch's ones (tch's default is uniform), in `T`, with a one-cycle schedule of `total_steps`.
-    pub fn new(seed: i64, total_steps: usize) -> Result<Self> {
+    /// The network for images of `side`×`side` initialised from `seed` (`tch::manual_seed`) by tch's layers'
+    /// defaults, BatchNorm's weight set to torch's ones (tch's default is uniform), in `T`, with a one-cycle
+    /// schedule of `total_steps`.
+    pub fn new(side: usize, seed: i64, total_steps: usize) -> Result<Self> {
         tch::manual_seed(seed);
         let mut vs = tch::nn::VarStore::new(tch::Device::Cpu);
         let conv_config = tch::nn::ConvConfig { padding: 1, ..Default::default() };
@@ -65,7 +66,7 @@ impl<T: TchElement> TchResNet<T> {
             })
             .collect();
         let path = LINEAR.0.split('.').fold(vs.root(), |p, part| p.sub(part));
-        let linear = tch::nn::linear(path, LINEAR.1 as i64, CLASSES as i64, Default::default());
+        let linear = tch::nn::linear(path, flat_features(side) as i64, CLASSES as i64, Default::default());
         vs.set_kind(T::KIND);
         let optimizer = tch::nn::Adam::default().wd(WEIGHT_DECAY).build(&vs, MAX_LR).map_err(tch_error)?;
         let schedule = OneCycle::new(MAX_LR, total_steps);
@@ -75,8 +76,8 @@ impl<T: TchElement> TchResNet<T> {
     /// The network holding copies of torchlet's `params` (as [`crate::resnet::initial_parameters`] lists
     /// them).
     pub fn from_parameters(params: &[Tensor<T>], total_steps: usize) -> Result<Self> {
-        check_parameters("TchResNet", params)?;
-        let net = Self::new(0, total_steps)?;
+        let side = check_parameters("TchResNet", params)?;
+        let net = Self::new(side, 0, total_steps)?;
         let _guard = tch::no_grad_guard();
         for (theirs, ours) in net.tensors().into_iter().zip(params) {
             theirs.shallow_clone().f_copy_(&to_tch(&ours.detach())?).map_err(tch_error)?;

@@ -13,7 +13,7 @@ use torchlet::optim::lr_scheduler::{LRScheduler, OneCycleConfig, OneCycleLR};
 use torchlet::optim::{Adam, AdamConfig, Optimizer};
 use torchlet::tensor::Tensor;
 
-/// The lesson's `ResNet9` at the digits' size (see [`super`]): six named `Sequential`s, `conv1`, `conv2`,
+/// The lesson's `ResNet9` at the size of its images (see [`super`]): six named `Sequential`s, `conv1`, `conv2`,
 /// `res1`, `conv3`, `res2` and `classifier`, with `res1` and `res2` added to their inputs. Its parameters and
 /// buffers carry the names of torch's `state_dict` (`conv1.0.weight`, `conv1.1.running_mean`,
 /// `res1.0.0.weight`, `classifier.2.bias`, …), so [`torchlet::io::save_parameters`] writes what PyTorch's
@@ -76,7 +76,7 @@ impl<T: Element> ResNet9<T> {
 }
 
 impl<T: Element> Module<T> for ResNet9<T> {
-    /// The logits `[N, 10]` of images `[N, 1, 8, 8]`.
+    /// The logits `[N, 10]` of images `[N, 1, side, side]`.
     fn forward(&self, input: &Tensor<T>) -> Result<Tensor<T>> {
         let mut h = input.clone();
         for (_, stage, residual) in &self.stages {

@@ -8,6 +8,7 @@ use super::{
 };
 use crate::classification::argmax_accuracy;
 use crate::cnn::{conv2d_backward, conv2d_forward, max_pool2x2, max_pool2x2_backward, HandAdam, ManualCnn};
+use torchlet::cat;
 use torchlet::element::Element;
 use torchlet::error::{Error, Result};
 use torchlet::tensor::Tensor;
@@ -26,10 +27,12 @@ struct BlockSaved<T: Element> {
     running: RunningStats<T>,
 }
 
-/// What the whole forward pass keeps: each block's, the classifier's pooling and its linear layer's input.
+/// What the whole forward pass keeps: each block's, the classifier's pooling (with the shape of its input
+/// and output) and its linear layer's input.
 struct Saved<T: Element> {
     blocks: Vec<BlockSaved<T>>,
     pool: Tensor<T>,
+    unpooled_shape: Vec<usize>,
     pooled_shape: Vec<usize>,
     features: Tensor<T>,
 }
@@ -40,7 +43,9 @@ struct Saved<T: Element> {
 ///   and for `conv2`/`conv3` the 2×2 max pooling's routing;
 /// - the residual stages `h + res(h)`: the gradient of `h` is the sum of the one through `res` and the one
 ///   straight through the add;
-/// - the classifier: max pooling 2×2 → 1×1, flatten, linear (`gW = dZᵀ X`, `gb = Σ dZ`, `dX = dZ W`);
+/// - the classifier: max pooling (2×2 → 1×1 for digits; MNIST's 7×7 → 3×3 leaves out the last row and
+///   column, which get no gradient, as torch's floor mode), flatten, linear (`gW = dZᵀ X`, `gb = Σ dZ`,
+///   `dX = dZ W`);
 /// - the loss and its gradient as T10's (`(softmax(Z) − onehot(y)) / B`);
 /// - the update: every gradient entry clamped to ±0.1, then Adam with L2 weight decay ([`HandAdam`]) at the
 ///   learning rate and β1 of [`OneCycle`].
@@ -126,11 +131,12 @@ impl<T: Element> ManualResNet<T> {
             }
             blocks.extend(saved);
         }
-        let (pooled, pool) = max_pool2x2(&h)?;
+        let (pooled, pool) = max_pool2x2(&crop_even(&h)?)?;
         let features = pooled.flatten(1, -1)?;
         let n = self.params.len();
         let logits = features.matmul(&self.params[n - 2].t()?)?.add(&self.params[n - 1])?;
-        let saved = training.then(|| Saved { blocks, pool, pooled_shape: pooled.shape().to_vec(), features });
+        let (unpooled_shape, pooled_shape) = (h.shape().to_vec(), pooled.shape().to_vec());
+        let saved = training.then(|| Saved { blocks, pool, unpooled_shape, pooled_shape, features });
         Ok((logits, saved))
     }
 
@@ -141,7 +147,7 @@ impl<T: Element> ManualResNet<T> {
         grads[n - 2] = Some(d_logits.t()?.matmul(&saved.features)?);
         grads[n - 1] = Some(d_logits.sum_dim(0, false)?);
         let d_pooled = d_logits.matmul(&self.params[n - 2])?.reshape(&saved.pooled_shape)?;
-        let mut d = max_pool2x2_backward(&d_pooled, &saved.pool)?;
+        let mut d = pad_to(&max_pool2x2_backward(&d_pooled, &saved.pool)?, &saved.unpooled_shape)?;
         let zero = Tensor::full_on(&[], T::zero(), d.device())?;
         let mut d_skip = None;
         for (i, block) in saved.blocks.iter().enumerate().rev() {
@@ -175,6 +181,26 @@ impl<T: Element> ManualResNet<T> {
             .map(|g| g.ok_or_else(|| Error::invalid("ManualResNet", "a parameter got no gradient")))
             .collect()
     }
+}
+
+/// `x` `[N, C, H, W]` without an odd last row or column: the windows of a 2×2 pooling in torch's floor mode.
+fn crop_even<T: Element>(x: &Tensor<T>) -> Result<Tensor<T>> {
+    let (h, w) = (x.shape()[2], x.shape()[3]);
+    x.narrow(2, 0, h - h % 2)?.narrow(3, 0, w - w % 2)
+}
+
+/// The gradient of [`crop_even`]: `d` with rows and columns of zeros appended up to `shape`.
+fn pad_to<T: Element>(d: &Tensor<T>, shape: &[usize]) -> Result<Tensor<T>> {
+    let mut d = d.clone();
+    for dim in [2, 3] {
+        let mut missing = d.shape().to_vec();
+        missing[dim] = shape[dim] - d.shape()[dim];
+        if missing[dim] > 0 {
+            let zeros = Tensor::full_on(&missing, T::zero(), d.device())?;
+            d = cat(&[d, zeros], dim as isize)?;
+        }
+    }
+    Ok(d)
 }
 
 impl<T: Element> OneCycleModel<T> for ManualResNet<T> {

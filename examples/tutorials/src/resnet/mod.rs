@@ -1,8 +1,10 @@
-//! T10b, the residual network of the lesson 6 notebook (`ResNet9`) at the size of the 8×8 digits:
+//! T10b, the residual network of the lesson 6 notebook (`ResNet9`) at the size of the data it trains on:
 //! `conv_block(in, out, pool)` = `Conv2d(in, out, 3, padding=1), BatchNorm2d(out), ReLU` (then `MaxPool2d(2)`
 //! with `pool`), and the network `conv1 = conv_block(1, 32)`, `conv2 = conv_block(32, 64, pool)`, `res1 =
 //! Sequential(conv_block(64, 64), conv_block(64, 64))` added to its input, `conv3 = conv_block(64, 128, pool)`,
-//! `res2` as `res1` at 128, `classifier = Sequential(MaxPool2d(2), Flatten(), Linear(128, 10))`.
+//! `res2` as `res1` at 128, `classifier = Sequential(MaxPool2d(2), Flatten(), Linear(128·s·s, 10))`, where
+//! `s` is what the three poolings leave of the image side (`⌊side/8⌋`: 1 for the 8×8 digits, 3 for MNIST's
+//! 28×28, whose 7×7 the last pooling takes to 3×3 as torch's floor mode does).
 //!
 //! Trained as the lesson's `fit_one_cycle(8, 0.01, grad_clip=0.1, weight_decay=1e-4, opt_func=Adam)`
 //! ([`fit_one_cycle`]): Adam with (L2) weight decay, `OneCycleLR` stepped after every batch (it also cycles
@@ -85,8 +87,14 @@ pub const BLOCKS: [Block; 7] = [
 /// input of the first.
 pub const RESIDUALS: [(usize, usize); 2] = [(2, 3), (5, 6)];
 
-/// The classifier's linear layer's name and size.
+/// The classifier's linear layer's name and the channels it takes at each pixel left after the poolings.
 pub const LINEAR: (&str, usize) = ("classifier.2", 128);
+
+/// The inputs of the classifier's linear layer for images of `side`×`side`: [`LINEAR`]'s channels at each
+/// of the `⌊side/8⌋²` pixels the three 2×2 poolings leave (`128` for digits, `128·3·3` for MNIST).
+pub fn flat_features(side: usize) -> usize {
+    LINEAR.1 * (side / 8) * (side / 8)
+}
 
 /// The names of the network's parameters in the order of [`initial_parameters`] (torch's `parameters()`):
 /// per block `{block}.0.weight`, `{block}.0.bias` (the convolution), `{block}.1.weight`, `{block}.1.bias`
@@ -115,20 +123,22 @@ pub fn running_names() -> Vec<String> {
     BLOCKS.iter().flat_map(|b| ["running_mean", "running_var"].map(|what| format!("{}.1.{what}", b.name))).collect()
 }
 
-/// The network's parameters with libtorch's default initialisation as tch's layers give it, drawn from
-/// `rng`: the convolutions' and the linear layer's weights from the Kaiming uniform `U(±√(6/fan_in))`, the
+/// The network's parameters for images of `side`×`side` with libtorch's default initialisation as tch's
+/// layers give it, drawn from `rng`: the convolutions' and the linear layer's weights from the Kaiming uniform `U(±√(6/fan_in))`, the
 /// convolutions' biases 0, the linear bias from `U(±1/√fan_in)`, and BatchNorm's weight 1 and bias 0 (as
 /// torch's); in the order of [`parameter_names`].
 ///
 /// ```
 /// use rand::{rngs::StdRng, SeedableRng};
-/// let params = torchlet_tutorials::resnet::initial_parameters::<f32, _>(&mut StdRng::seed_from_u64(0));
+/// let params = torchlet_tutorials::resnet::initial_parameters::<f32, _>(8, &mut StdRng::seed_from_u64(0));
 /// assert_eq!(params.len(), 30);
 /// assert_eq!((params[4].shape(), params[28].shape()), (&[64, 32, 3, 3][..], &[10, 128][..]));
+/// let mnist = torchlet_tutorials::resnet::initial_parameters::<f32, _>(28, &mut StdRng::seed_from_u64(0));
+/// assert_eq!(mnist[28].shape(), &[10, 128 * 3 * 3]);
 /// assert_eq!(params[6].to_vec()?, vec![1.0; 64]);
 /// # Ok::<(), torchlet::Error>(())
 /// ```
-pub fn initial_parameters<T: Element, R: Rng + ?Sized>(rng: &mut R) -> Vec<Tensor<T>> {
+pub fn initial_parameters<T: Element, R: Rng + ?Sized>(side: usize, rng: &mut R) -> Vec<Tensor<T>> {
     let kaiming = |shape: &[usize], rng: &mut R| {
         let bound = (6.0 / (shape[1..].iter().product::<usize>() as f64)).sqrt();
         uniform::<T, R>(shape, -bound, bound, rng)
@@ -140,20 +150,24 @@ pub fn initial_parameters<T: Element, R: Rng + ?Sized>(rng: &mut R) -> Vec<Tenso
         params.push(Tensor::ones(&[b.out_channels]));
         params.push(Tensor::zeros(&[b.out_channels]));
     }
-    params.push(kaiming(&[CLASSES, LINEAR.1], rng));
-    let bound = 1.0 / (LINEAR.1 as f64).sqrt();
+    let features = flat_features(side);
+    params.push(kaiming(&[CLASSES, features], rng));
+    let bound = 1.0 / (features as f64).sqrt();
     params.push(uniform(&[CLASSES], -bound, bound, rng));
     params
 }
 
-/// Checks that `params` have the shapes of [`initial_parameters`].
-pub(crate) fn check_parameters<T: Element>(op: &'static str, params: &[Tensor<T>]) -> Result<()> {
+/// Checks that `params` have the shapes of [`initial_parameters`] for some image side; returns the smallest
+/// such side (`8·⌊side/8⌋`: the linear layer's inputs tell only what the poolings leave of it).
+pub(crate) fn check_parameters<T: Element>(op: &'static str, params: &[Tensor<T>]) -> Result<usize> {
+    let flat = params.iter().rev().nth(1).and_then(|w| w.shape().get(1)).copied().unwrap_or(0);
+    let pooled = (((flat / LINEAR.1) as f64).sqrt().round() as usize).max(1);
     let mut expected: Vec<Vec<usize>> = Vec::new();
     for b in BLOCKS {
         let c = b.out_channels;
         expected.extend([vec![c, b.in_channels, 3, 3], vec![c], vec![c], vec![c]]);
     }
-    expected.extend([vec![CLASSES, LINEAR.1], vec![CLASSES]]);
+    expected.extend([vec![CLASSES, flat_features(8 * pooled)], vec![CLASSES]]);
     if params.len() != expected.len() {
         return Err(Error::shape(
             op,
@@ -165,7 +179,7 @@ pub(crate) fn check_parameters<T: Element>(op: &'static str, params: &[Tensor<T>
             op,
             format!("parameter {i} has shape {:?}, expected {:?}", params[i].shape(), expected[i]),
         )),
-        None => Ok(()),
+        None => Ok(8 * pooled),
     }
 }
 
@@ -240,7 +254,7 @@ impl std::fmt::Display for EpochEnd {
 /// let x = Tensor::<f64>::randn_with(&[12, 1, 8, 8], &mut StdRng::seed_from_u64(1));
 /// let y = Tensor::new([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 0.0, 1.0]);
 /// let (mut train, mut valid) = Split::head(&x, &y, 8)?.loaders(4, 4, None)?;
-/// let mut model = ManualResNet::new(&initial_parameters(&mut StdRng::seed_from_u64(0)), 2 * train.len())?;
+/// let mut model = ManualResNet::new(&initial_parameters(8, &mut StdRng::seed_from_u64(0)), 2 * train.len())?;
 /// let (history, lrs) = fit_one_cycle(&mut model, &mut train, &mut valid, 2, |_| {})?;
 /// assert_eq!((history.train.len(), lrs.len()), (2, 2));
 /// assert!(lrs[1] < lrs[0]); // the last step of the cycle is its lowest rate
