@@ -8,17 +8,16 @@ struct Window {
     u64 offset;
 };
 
-// The column matrix [C·kh·kw, N·OH·OW], one thread per entry: tap (i, j) of channel c for window (b, y, x),
-// `pad` where it falls in the padding.
+// The column matrix [N·OH·OW, kh·kw·C], one thread per entry: tap (i, j) of channel c for window (b, y, x)
+// at row (b, y, x), column (i·kw + j)·C + c; `pad` where the tap falls in the padding.
 extern "C" __global__ void FN(im2col)(const T* in, Window g, T pad, T* out, u64 n) {
     const u64 positions = g.out_h * g.out_w;
-    const u64 cols = g.batch * positions;
-    const u64 taps = g.kernel_h * g.kernel_w;
+    const u64 width = g.kernel_h * g.kernel_w * g.channels;
     GRID_STRIDE_LOOP(e, n) {
-        const u64 r = e / cols, col = e - r * cols;
-        const u64 c = r / taps, tap = r - c * taps;
+        const u64 row = e / width, col = e - row * width;
+        const u64 tap = col / g.channels, c = col - tap * g.channels;
         const u64 i = tap / g.kernel_w, j = tap - i * g.kernel_w;
-        const u64 b = col / positions, pos = col - b * positions;
+        const u64 b = row / positions, pos = row - b * positions;
         const u64 y = pos / g.out_w, x = pos - y * g.out_w;
         // Unsigned: a tap left of the input wraps around to a huge value, which the `<` tests reject.
         const u64 ih = y * g.stride_h + i * g.dilation_h - g.pad_h;
@@ -33,9 +32,7 @@ extern "C" __global__ void FN(im2col)(const T* in, Window g, T pad, T* out, u64 
 // The input-shaped sum of the contiguous column matrix, one thread per input entry (b, c, ih, iw): the taps
 // that read it, added in the CPU's order (tap by tap), so the result is the CPU's bit for bit.
 extern "C" __global__ void FN(col2im)(const T* cols_in, Window g, T* out, u64 n) {
-    const u64 positions = g.out_h * g.out_w;
-    const u64 cols = g.batch * positions;
-    const u64 taps = g.kernel_h * g.kernel_w;
+    const u64 width = g.kernel_h * g.kernel_w * g.channels;
     GRID_STRIDE_LOOP(e, n) {
         const u64 iw = e % g.width, rest = e / g.width;
         const u64 ih = rest % g.height, plane = rest / g.height;
@@ -52,7 +49,7 @@ extern "C" __global__ void FN(col2im)(const T* cols_in, Window g, T* out, u64 n)
                 if (at_w < j * g.dilation_w || (at_w - j * g.dilation_w) % g.stride_w != 0) continue;
                 const u64 x = (at_w - j * g.dilation_w) / g.stride_w;
                 if (x >= g.out_w) continue;
-                acc += cols_in[(c * taps + i * g.kernel_w + j) * cols + b * positions + y * g.out_w + x];
+                acc += cols_in[((b * g.out_h + y) * g.out_w + x) * width + (i * g.kernel_w + j) * g.channels + c];
             }
         }
         out[e] = acc;

@@ -286,7 +286,7 @@ static void test_window() {
         u64 N = g.batch, C = g.channels, H = g.height, W = g.width;
         g.strides[0] = H * W; g.strides[1] = N * H * W; g.strides[2] = W; g.strides[3] = 1; g.offset = 5;
         std::vector<T> x(5 + N * C * H * W); for (auto& v : x) v = rnd();
-        u64 taps = g.kernel_h * g.kernel_w, cols = N * g.out_h * g.out_w, n = C * taps * cols;
+        u64 taps = g.kernel_h * g.kernel_w, width = taps * C, n = N * g.out_h * g.out_w * width;
         // in[ih] for tap i of window y, or -1 in the padding.
         auto at = [](u64 o, u64 k, u64 s, u64 d, u64 p, u64 size) -> long long {
             long long q = (long long)(o * s + k * d) - (long long)p; return q >= 0 && q < (long long)size ? q : -1; };
@@ -295,9 +295,9 @@ static void test_window() {
         launch(grid_for(n, 32), 32, false, [&] { FN(im2col)(x.data(), g, pad, out.data(), n); });
         std::vector<T> y(n); for (auto& v : y) v = rnd();
         std::vector<T> want_fold(N * C * H * W, (T)0);
-        for (u64 c = 0; c < C; ++c) for (u64 t = 0; t < taps; ++t) for (u64 b = 0; b < N; ++b)
-        for (u64 oy = 0; oy < g.out_h; ++oy) for (u64 ox = 0; ox < g.out_w; ++ox) {
-            u64 e = (c * taps + t) * cols + (b * g.out_h + oy) * g.out_w + ox;
+        for (u64 t = 0; t < taps; ++t) for (u64 b = 0; b < N; ++b)
+        for (u64 oy = 0; oy < g.out_h; ++oy) for (u64 ox = 0; ox < g.out_w; ++ox) for (u64 c = 0; c < C; ++c) {
+            u64 e = ((b * g.out_h + oy) * g.out_w + ox) * width + t * C + c;
             long long ih = at(oy, t / g.kernel_w, g.stride_h, g.dilation_h, g.pad_h, H);
             long long iw = at(ox, t % g.kernel_w, g.stride_w, g.dilation_w, g.pad_w, W);
             bool inside = ih >= 0 && iw >= 0;

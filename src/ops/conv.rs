@@ -1,8 +1,8 @@
 //! Convolutions (`torch.nn.functional.conv1d` / `conv2d`) as im2col into the GEMM, composed from recorded
-//! ops that every device implements: the input's windows become the column matrix `[C·kh·kw, N·L]`
-//! (im2col, a storage primitive), one GEMM per group multiplies the weight `[C_out, C·kh·kw]` by it onto the
-//! bias (`addmm`), and one copy puts the result in torch's `[N, C_out, *spatial]`. The backward is that of
-//! the parts: the GEMM's for the weight and bias, col2im for the input.
+//! ops that every device implements: the input's windows become the column matrix `[N·L, kh·kw·C]`
+//! (im2col, a storage primitive), one GEMM per group multiplies it by the weight as `[C_out, kh·kw·C]` onto
+//! the bias (`linear`), and one copy puts the result in torch's `[N, C_out, *spatial]`. The backward is that
+//! of the parts: the GEMM's for the weight and bias, col2im for the input.
 
 use super::window::{check_positive, im2col, out_size, split_input, Axis, Windows};
 use crate::element::Element;
@@ -283,24 +283,21 @@ pub(crate) fn convolution<T: Element, const D: usize>(
     if D == 1 {
         x = x.unsqueeze(2)?;
     }
-    // Per group: the columns [C_g·kh·kw, N·L] and one GEMM with the weight [O_g, C_g·kh·kw] (its natural
-    // layout), onto the bias broadcast along the columns.
-    let taps = windows.taps();
+    // The weight as [O, kh, kw, C_g], the columns' order (a small copy): [O, C_g, k] of a 1-D one gains kh = 1.
+    let weight = if D == 1 { weight.unsqueeze(2)? } else { weight.clone() };
+    let weight = weight.transpose(1, 2)?.transpose(2, 3)?.reshape(&[out_channels, windows.taps() * cg])?;
+    // Per group: the columns [N·L, kh·kw·C_g] and one GEMM with the bias, [N·L, O_g].
     let mut per_group = Vec::with_capacity(groups);
     for g in 0..groups {
         let part = |t: &Tensor<T>, size: usize| if groups == 1 { Ok(t.clone()) } else { t.narrow(0, g * size, size) };
         let xg = if groups == 1 { x.clone() } else { x.narrow(1, g * cg, cg)? };
         let columns = im2col(&xg, &windows, T::zero())?;
-        let wg = part(weight, og)?.reshape(&[og, cg * taps])?;
-        let product = match bias {
-            Some(b) => part(b, og)?.unsqueeze(1)?.addmm(&wg, &columns)?,
-            None => wg.mm(&columns)?,
-        };
-        per_group.push(product);
+        let bg = bias.map(|b| part(b, og)).transpose()?;
+        per_group.push(columns.linear(&part(&weight, og)?, bg.as_ref())?);
     }
-    let out = if groups == 1 { per_group.pop().expect("one group") } else { super::cat(&per_group, 0)? };
-    // [C_out, N·L] → [N, C_out, *spatial]: one copy into torch's layout.
-    let out = out.reshape(&[out_channels, n, windows.positions()])?.transpose(0, 1)?.reshape(&out_shape)?;
+    let out = if groups == 1 { per_group.pop().expect("one group") } else { super::cat(&per_group, 1)? };
+    // [N·L, C_out] → [N, C_out, *spatial]: one copy into torch's layout.
+    let out = out.reshape(&[n, windows.positions(), out_channels])?.transpose(1, 2)?.reshape(&out_shape)?;
     if batched {
         Ok(out)
     } else {

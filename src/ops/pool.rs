@@ -226,10 +226,10 @@ fn max_pool_choices<T: Element>(values: &[T], g: &Geometry) -> Vec<usize> {
     let [h, w] = g.axes;
     let plane = g.plane();
     let w_taps: Vec<_> = (0..w.out).map(|ow| w.taps_inside(ow)).collect();
+    let h_taps: Vec<_> = (0..h.out).map(|oh| h.taps_inside(oh)).collect();
     let mut chosen = Vec::with_capacity(g.planes * g.windows());
     for values in values.chunks_exact(plane.max(1)).take(g.planes) {
-        for oh in 0..h.out {
-            let (kh_lo, kh_hi, ih0) = h.taps_inside(oh);
+        for &(kh_lo, kh_hi, ih0) in &h_taps {
             for &(kw_lo, kw_hi, iw0) in &w_taps {
                 if kh_lo == kh_hi || kw_lo == kw_hi {
                     chosen.push(plane);
@@ -335,7 +335,7 @@ fn pooled_sums<T: Element>(input: &Tensor<T>, g: &Geometry) -> Result<Tensor<T>>
     let [h, w] = g.axes;
     let planes = input.reshape(&[g.planes, 1, h.size, w.size])?;
     let windows = Windows { batch: g.planes, channels: 1, axes: g.axes };
-    im2col(&planes, &windows, T::zero())?.sum_dim(0, false)?.reshape(&[g.planes, g.windows()])
+    im2col(&planes, &windows, T::zero())?.sum_dim(1, false)?.reshape(&[g.planes, g.windows()])
 }
 
 /// 1-D max pooling (`torch.nn.functional.max_pool1d`) of `[N, C, L]` or `[C, L]`.

@@ -9,7 +9,7 @@ pub(crate) use crate::storage::window::{Axis, Windows};
 use crate::tensor::Tensor;
 use smallvec::smallvec;
 
-/// The column matrix `[C·kh·kw, N·OH·OW]` of the windows of a 4-D `input` (see [`crate::storage::window`]),
+/// The column matrix `[N·OH·OW, kh·kw·C]` of the windows of a 4-D `input` (see [`crate::storage::window`]),
 /// `pad` where a tap falls in the padding (0 for a convolution, −∞ for a max pooling). The gradient of a
 /// padding tap goes nowhere.
 pub(crate) fn im2col<T: Element>(input: &Tensor<T>, windows: &Windows, pad: T) -> Result<Tensor<T>> {

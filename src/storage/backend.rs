@@ -74,11 +74,11 @@ pub(crate) trait BackendStorage<T: Element>: Sized + Send + Sync + std::fmt::Deb
     /// Adds row `i` of the view `src_layout` of `src` into row `indices[i]` of this contiguous buffer.
     fn index_add0(&mut self, row_len: usize, src: &Self, src_layout: &Layout, indices: &[usize]) -> Result<()>;
 
-    /// im2col: the contiguous column matrix `[C·kh·kw, N·OH·OW]` of a view `[N, C, H, W]` (laid out as
+    /// im2col: the contiguous column matrix `[N·OH·OW, kh·kw·C]` of a view `[N, C, H, W]` (laid out as
     /// [`super::window`] describes), `pad` where a tap falls in the padding.
     fn im2col(&self, layout: &Layout, windows: &Windows, pad: T) -> Result<Self>;
 
-    /// col2im: the contiguous `[N, C, H, W]` sum of a view of the column matrix `[C·kh·kw, N·OH·OW]`, each
+    /// col2im: the contiguous `[N, C, H, W]` sum of a view of the column matrix `[N·OH·OW, kh·kw·C]`, each
     /// entry added into the input entry its tap read (taps in the padding dropped), in one fixed order.
     fn col2im(&self, layout: &Layout, windows: &Windows) -> Result<Self>;
 

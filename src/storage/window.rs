@@ -1,10 +1,11 @@
 //! Sliding windows over `[N, C, H, W]`: the geometry the convolutions and poolings share, and the column
 //! matrix that im2col builds and col2im folds back.
 //!
-//! The columns are laid out as torch's own im2col lays them out per image, with the batch folded into the
-//! columns: `[C·kh·kw, N·OH·OW]`, row `(c, i, j)` holding tap `(i, j)` of channel `c` for every window. A
-//! row is then a run of whole output rows, so with stride 1 both the gather and the scatter-add move
-//! contiguous slices, and a convolution is one GEMM `weight [C_out, C·kh·kw] × columns`.
+//! The column matrix has one row per window and channels last: `[N·OH·OW, kh·kw·C]`, row `(b, y, x)`
+//! holding tap `(i, j)` of channel `c` at column `(i·kw + j)·C + c`. A convolution is then one GEMM
+//! `columns × weightᵀ` with the weight as `[C_out, kh, kw, C]`, and every GEMM of its backward reads its
+//! operands along their rows (the window index is the long dim, and it is never the contiguous one), which
+//! is what a packing GEMM reads fastest.
 
 /// The sizes along one spatial dim that a padded, strided, dilated window slides over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,15 +29,10 @@ impl Axis {
         (p < self.size).then_some(p)
     }
 
-    /// The windows `lo..hi` whose tap `k` reads inside the input (those before `lo` and from `hi` on read
-    /// the padding), and the input entry window `lo` reads.
-    pub fn inside(&self, k: usize) -> (usize, usize, usize) {
-        let shift = k * self.dilation;
-        // The first window o with o·s + shift ≥ pad_left, and the first with o·s + shift ≥ pad_left + size.
-        let first_at = |bound: usize| bound.saturating_sub(shift).div_ceil(self.stride).min(self.out);
-        let (lo, hi) = (first_at(self.pad_left), first_at(self.pad_left + self.size));
-        let start = (lo * self.stride + shift).saturating_sub(self.pad_left);
-        (lo, hi.max(lo), start)
+    /// The padded positions the windows' taps reach: `(out − 1)·stride + (kernel − 1)·dilation + 1`; the
+    /// input sits at `pad_left ..`, and what lies past this reach is never read.
+    pub fn reach(&self) -> usize {
+        (self.out.max(1) - 1) * self.stride + (self.kernel.max(1) - 1) * self.dilation + 1
     }
 
     /// The taps `lo..hi` of window `o` that read inside the input (those before and after read the
@@ -72,9 +68,9 @@ impl Windows {
         self.axes[0].out * self.axes[1].out
     }
 
-    /// The column matrix's shape, `[C·kh·kw, N·OH·OW]`.
+    /// The column matrix's shape, `[N·OH·OW, kh·kw·C]`.
     pub fn columns_shape(&self) -> [usize; 2] {
-        [self.channels * self.taps(), self.batch * self.positions()]
+        [self.batch * self.positions(), self.taps() * self.channels]
     }
 
     /// The input's shape, `[N, C, H, W]`.
@@ -87,23 +83,15 @@ impl Windows {
 mod tests {
     use super::*;
 
-    /// `inside` agrees with `input_at` tap by tap, over strides, dilations and paddings.
+    /// `taps_inside` agrees with `input_at` tap by tap, over strides, dilations and paddings.
     #[test]
-    fn inside_and_taps_inside_bracket_what_reads_the_input() {
+    fn taps_inside_brackets_what_reads_the_input() {
         for (size, kernel, stride, dilation, pad) in
             [(5, 3, 1, 1, 1), (7, 3, 2, 2, 2), (4, 2, 3, 1, 0), (1, 3, 1, 1, 1), (6, 1, 2, 1, 0), (3, 3, 1, 3, 3)]
         {
             let span = dilation * (kernel - 1) + 1;
             let out = (size + 2 * pad - span) / stride + 1;
             let a = Axis { size, kernel, stride, dilation, pad_left: pad, out };
-            for k in 0..kernel {
-                let (lo, hi, start) = a.inside(k);
-                for o in 0..out {
-                    let want = a.input_at(o, k);
-                    let got = (lo..hi).contains(&o).then(|| start + (o - lo) * stride);
-                    assert_eq!(got, want, "{a:?}, tap {k}, window {o}");
-                }
-            }
             for o in 0..out {
                 let (lo, hi, start) = a.taps_inside(o);
                 for k in 0..kernel {

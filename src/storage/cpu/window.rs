@@ -1,140 +1,166 @@
 //! im2col and col2im on the CPU (see [`crate::storage::window`] for the column layout).
 //!
-//! Both work on whole runs of one output row: the windows whose tap reads inside the input are a range
-//! ([`Axis::inside`], worked out once per tap), so the padding is filled (or skipped) once per run and the
-//! inside is a plain strided copy or sum, a slice copy with stride 1. Large jobs are split on rayon's
-//! threads by column-matrix row (im2col) or by input plane (col2im); each output element is written by one
-//! task, and col2im adds the taps into an entry in one fixed order (tap by tap, as torch's col2im), so
-//! results do not depend on the threads.
+//! Both go through a padded, channels-last copy of one image, `[reach_h, reach_w, C]`, so that every tap of
+//! every window is a run of `C` contiguous values there and in the column matrix (`kw·C` with dilation 1):
+//! im2col fills it (the padding with `pad`) and copies runs out; col2im adds runs in, tap by tap in order
+//! (torch's col2im order), and copies the inside back to `[C, H, W]`. Images are split across rayon's
+//! threads when the job is large; each writes only its own rows and plane, so results do not depend on
+//! the threads.
 
 use super::PARALLEL_ABOVE;
 use crate::element::Element;
 use crate::shape::Layout;
 use crate::storage::simd::vectorized;
-use crate::storage::window::{Axis, Windows};
+use crate::storage::window::Windows;
 use rayon::prelude::*;
 
-/// Per tap of one axis: the windows `lo..hi` that read inside the input, and the entry window `lo` reads.
-fn ranges(axis: &Axis) -> Vec<(usize, usize, usize)> {
-    (0..axis.kernel).map(|k| axis.inside(k)).collect()
-}
-
-/// The column matrix `[C·kh·kw, N·OH·OW]` of the view `layout` (`[N, C, H, W]`) of `x`, `pad` in the
+/// The column matrix `[N·OH·OW, kh·kw·C]` of the view `layout` (`[N, C, H, W]`) of `x`, `pad` in the
 /// padding.
 pub(super) fn im2col<T: Element>(x: &[T], layout: &Layout, g: &Windows, pad: T) -> Vec<T> {
-    let [rows, cols] = g.columns_shape();
-    let mut out = vec![pad; rows * cols];
-    if out.is_empty() {
+    let [rows, width] = g.columns_shape();
+    let mut out = vec![pad; rows * width];
+    let per_image = g.positions() * width;
+    if out.is_empty() || per_image == 0 {
         return out;
     }
-    let [sn, sc, sh, sw] = [0, 1, 2, 3].map(|d| layout.strides[d]);
-    let [h, w] = g.axes;
-    let (taps, positions) = (g.taps(), g.positions());
-    let (h_ranges, w_ranges) = (ranges(&h), ranges(&w));
-    let fill_row = |r: usize, row: &mut [T]| {
-        let (c, tap) = (r / taps, r % taps);
-        let ((oh_lo, oh_hi, ih0), (lo, hi, iw0)) = (h_ranges[tap / w.kernel], w_ranges[tap % w.kernel]);
-        if lo == hi {
-            return;
-        }
-        let step = w.stride * sw;
-        for (b, image) in row.chunks_exact_mut(positions).enumerate() {
-            for oh in oh_lo..oh_hi {
-                let run = &mut image[oh * w.out + lo..oh * w.out + hi];
-                let ih = ih0 + (oh - oh_lo) * h.stride;
-                let base = layout.offset + b * sn + c * sc + ih * sh + iw0 * sw;
-                if step == 1 {
-                    run.copy_from_slice(&x[base..base + run.len()]);
-                } else {
-                    for (i, v) in run.iter_mut().enumerate() {
-                        *v = x[base + i * step];
-                    }
-                }
-            }
-        }
-    };
+    let scratch_len = g.axes[0].reach() * g.axes[1].reach() * g.channels;
     if out.len() < PARALLEL_ABOVE {
-        vectorized(|| out.chunks_exact_mut(cols).enumerate().for_each(|(r, row)| fill_row(r, row)));
-    } else {
-        out.par_chunks_exact_mut(cols).enumerate().for_each(|(r, row)| vectorized(|| fill_row(r, row)));
-    }
-    out
-}
-
-/// The input-shaped `[N, C, H, W]` sum of the contiguous column matrix `columns`: each entry added to the
-/// input entry its tap read, the padding's dropped.
-///
-/// Each plane is summed in a padded scratch plane that every tap of every window lands in, so that each
-/// run of a row is a whole output row, with no clipping (the runs are short, and clipped ones would leave
-/// the vector loop mostly for its scalar tail); the inside is then copied out.
-pub(super) fn col2im<T: Element>(columns: &[T], g: &Windows) -> Vec<T> {
-    let [h, w] = g.axes;
-    let plane = h.size * w.size;
-    let mut out = vec![T::zero(); g.batch * g.channels * plane];
-    if out.is_empty() || g.positions() == 0 {
-        return out;
-    }
-    let scratch_len = padded_extent(&h) * padded_extent(&w);
-    if columns.len() < PARALLEL_ABOVE {
-        let mut scratch = vec![T::zero(); scratch_len];
+        let mut scratch = vec![pad; scratch_len];
         vectorized(|| {
-            for (p, dst) in out.chunks_exact_mut(plane).enumerate() {
-                sum_plane(columns, g, p, dst, &mut scratch);
+            for (b, rows) in out.chunks_exact_mut(per_image).enumerate() {
+                channels_last(x, layout, g, b, pad, &mut scratch);
+                gather_windows(g, &scratch, rows);
             }
         });
     } else {
-        out.par_chunks_exact_mut(plane).enumerate().for_each_init(
-            || vec![T::zero(); scratch_len],
-            |scratch, (p, dst)| vectorized(|| sum_plane(columns, g, p, dst, scratch)),
+        out.par_chunks_exact_mut(per_image).enumerate().for_each_init(
+            || vec![pad; scratch_len],
+            |scratch, (b, rows)| {
+                vectorized(|| {
+                    channels_last(x, layout, g, b, pad, scratch);
+                    gather_windows(g, scratch, rows);
+                })
+            },
         );
     }
     out
 }
 
-/// The padded positions the windows' taps reach along an axis: `(out − 1)·stride + (kernel − 1)·dilation + 1`.
-fn padded_extent(axis: &Axis) -> usize {
-    (axis.out - 1) * axis.stride + (axis.kernel - 1) * axis.dilation + 1
+/// Image `b` of the view into `scratch`, padded and channels last; the padding is `pad`.
+#[inline(always)]
+fn channels_last<T: Element>(x: &[T], layout: &Layout, g: &Windows, b: usize, pad: T, scratch: &mut [T]) {
+    let [h, w] = g.axes;
+    let (reach_h, reach_w, channels) = (h.reach(), w.reach(), g.channels);
+    let [sn, sc, sh, sw] = [0, 1, 2, 3].map(|d| layout.strides[d]);
+    scratch.fill(pad);
+    // The input rows and columns the windows reach.
+    let (rows, cols) = (h.size.min(reach_h.saturating_sub(h.pad_left)), w.size.min(reach_w.saturating_sub(w.pad_left)));
+    for c in 0..channels {
+        for ih in 0..rows {
+            let src = layout.offset + b * sn + c * sc + ih * sh;
+            let dst = ((ih + h.pad_left) * reach_w + w.pad_left) * channels + c;
+            for iw in 0..cols {
+                scratch[dst + iw * channels] = x[src + iw * sw];
+            }
+        }
+    }
 }
 
-/// col2im of plane `p` (image `p / C`, channel `p % C`, whose taps are rows `c·taps .. (c + 1)·taps`) into
-/// `dst`, through `scratch`.
+/// Every window of one padded, channels-last image as rows of the column matrix.
 #[inline(always)]
-fn sum_plane<T: Element>(columns: &[T], g: &Windows, p: usize, dst: &mut [T], scratch: &mut [T]) {
+fn gather_windows<T: Element>(g: &Windows, scratch: &[T], rows: &mut [T]) {
     let [h, w] = g.axes;
-    let (taps, positions, cols) = (g.taps(), g.positions(), g.columns_shape()[1]);
-    let (b, c) = (p / g.channels, p % g.channels);
-    let width = padded_extent(&w);
+    let (reach_w, channels, width) = (w.reach(), g.channels, g.columns_shape()[1]);
+    // With dilation 1 a window row's taps are one run of kw·C values.
+    let (run, runs) = if w.dilation == 1 { (w.kernel * channels, 1) } else { (channels, w.kernel) };
+    for (p, row) in rows.chunks_exact_mut(width).enumerate() {
+        let (y, xo) = (p / w.out, p % w.out);
+        for i in 0..h.kernel {
+            let line = (y * h.stride + i * h.dilation) * reach_w;
+            for j in 0..runs {
+                let from = (line + xo * w.stride + j * w.dilation) * channels;
+                let to = (i * w.kernel + j) * channels;
+                row[to..to + run].copy_from_slice(&scratch[from..from + run]);
+            }
+        }
+    }
+}
+
+/// The input-shaped `[N, C, H, W]` sum of the contiguous column matrix `columns`: each entry added to the
+/// input entry its tap read, the padding's dropped.
+pub(super) fn col2im<T: Element>(columns: &[T], g: &Windows) -> Vec<T> {
+    let [h, w] = g.axes;
+    let plane = g.channels * h.size * w.size;
+    let mut out = vec![T::zero(); g.batch * plane];
+    let per_image = g.positions() * g.columns_shape()[1];
+    if out.is_empty() || per_image == 0 {
+        return out;
+    }
+    let scratch_len = h.reach() * w.reach() * g.channels;
+    let image = |b: usize| &columns[b * per_image..][..per_image];
+    if columns.len() < PARALLEL_ABOVE {
+        let mut scratch = vec![T::zero(); scratch_len];
+        vectorized(|| {
+            for (b, dst) in out.chunks_exact_mut(plane).enumerate() {
+                scatter_windows(g, image(b), &mut scratch);
+                inside_back(g, &scratch, dst);
+            }
+        });
+    } else {
+        out.par_chunks_exact_mut(plane).enumerate().for_each_init(
+            || vec![T::zero(); scratch_len],
+            |scratch, (b, dst)| {
+                vectorized(|| {
+                    scatter_windows(g, image(b), scratch);
+                    inside_back(g, scratch, dst);
+                })
+            },
+        );
+    }
+    out
+}
+
+/// Adds one image's rows of the column matrix into the padded, channels-last `scratch`, tap by tap.
+#[inline(always)]
+fn scatter_windows<T: Element>(g: &Windows, rows: &[T], scratch: &mut [T]) {
+    let [h, w] = g.axes;
+    let (reach_w, channels, width) = (w.reach(), g.channels, g.columns_shape()[1]);
     scratch.fill(T::zero());
-    for tap in 0..taps {
-        let (kh, kw) = (tap / w.kernel, tap % w.kernel);
-        let image = &columns[(c * taps + tap) * cols + b * positions..][..positions];
-        for (oh, run) in image.chunks_exact(w.out).enumerate() {
-            let at = &mut scratch[(oh * h.stride + kh * h.dilation) * width + kw * w.dilation..];
-            if w.stride == 1 {
-                for (d, &v) in at[..run.len()].iter_mut().zip(run) {
+    for i in 0..h.kernel {
+        for j in 0..w.kernel {
+            let tap = (i * w.kernel + j) * channels;
+            for (p, row) in rows.chunks_exact(width).enumerate() {
+                let (y, xo) = (p / w.out, p % w.out);
+                let at = ((y * h.stride + i * h.dilation) * reach_w + xo * w.stride + j * w.dilation) * channels;
+                for (d, &v) in scratch[at..at + channels].iter_mut().zip(&row[tap..tap + channels]) {
                     *d = *d + v;
-                }
-            } else {
-                for (i, &v) in run.iter().enumerate() {
-                    at[i * w.stride] = at[i * w.stride] + v;
                 }
             }
         }
     }
-    // The input sits at padded row ih + pad_h, column iw + pad_w; entries past the taps' reach stay 0.
-    let cols_in = w.size.min(width.saturating_sub(w.pad_left));
-    for (ih, row) in dst.chunks_exact_mut(w.size).enumerate() {
-        let r = ih + h.pad_left;
-        if r >= padded_extent(&h) {
-            break;
+}
+
+/// The inside of the padded, channels-last `scratch` as one image `[C, H, W]`; entries past the windows'
+/// reach stay 0.
+#[inline(always)]
+fn inside_back<T: Element>(g: &Windows, scratch: &[T], dst: &mut [T]) {
+    let [h, w] = g.axes;
+    let (reach_h, reach_w, channels) = (h.reach(), w.reach(), g.channels);
+    let (rows, cols) = (h.size.min(reach_h.saturating_sub(h.pad_left)), w.size.min(reach_w.saturating_sub(w.pad_left)));
+    for (c, plane) in dst.chunks_exact_mut(h.size * w.size).enumerate() {
+        for ih in 0..rows {
+            let src = ((ih + h.pad_left) * reach_w + w.pad_left) * channels + c;
+            for (iw, d) in plane[ih * w.size..ih * w.size + cols].iter_mut().enumerate() {
+                *d = scratch[src + iw * channels];
+            }
         }
-        row[..cols_in].copy_from_slice(&scratch[r * width + w.pad_left..][..cols_in]);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::window::Axis;
 
     /// Geometries with every kind of window: strides, dilations, paddings, kernels wider than the input
     /// with padding, 1-D (height 1), windows past the last input entry, and a single window.
@@ -152,15 +178,15 @@ mod tests {
         ]
     }
 
-    /// The column matrix from its definition: entry `((c, i, j), (b, y, x))` is `x[b, c, ih, iw]` for the input
+    /// The column matrix from its definition: entry `((b, y, x), (i, j, c))` is `x[b, c, ih, iw]` for the input
     /// entry tap `(i, j)` of window `(y, x)` reads, or `pad`.
     fn reference_im2col(x: &[f64], layout: &Layout, g: &Windows, pad: f64) -> Vec<f64> {
         let [h, w] = g.axes;
         let mut out = Vec::new();
-        for c in 0..g.channels {
-            for (i, j) in (0..h.kernel).flat_map(|i| (0..w.kernel).map(move |j| (i, j))) {
-                for b in 0..g.batch {
-                    for (y, xo) in (0..h.out).flat_map(|y| (0..w.out).map(move |xo| (y, xo))) {
+        for b in 0..g.batch {
+            for (y, xo) in (0..h.out).flat_map(|y| (0..w.out).map(move |xo| (y, xo))) {
+                for (i, j) in (0..h.kernel).flat_map(|i| (0..w.kernel).map(move |j| (i, j))) {
+                    for c in 0..g.channels {
                         out.push(match h.input_at(y, i).zip(w.input_at(xo, j)) {
                             Some((ih, iw)) => {
                                 let s = &layout.strides;
@@ -227,12 +253,14 @@ mod tests {
         // col2im by its definition: each column entry added where its tap read, in tap order.
         let y = values(rows * cols, 4);
         let mut want = vec![0.0; layout.numel()];
-        for (r, row) in y.chunks_exact(cols).enumerate() {
-            let (c, i, j) = (r / g.taps(), r % g.taps() / 3, r % 3);
-            for (col, &v) in row.iter().enumerate() {
-                let (b, yo, xo) = (col / g.positions(), col % g.positions() / 16, col % 16);
+        for tap in 0..g.taps() {
+            let (i, j) = (tap / 3, tap % 3);
+            for (r, row) in y.chunks_exact(cols).enumerate() {
+                let (b, yo, xo) = (r / g.positions(), r % g.positions() / 16, r % 16);
                 if let Some((ih, iw)) = axis.input_at(yo, i).zip(axis.input_at(xo, j)) {
-                    want[((b * 8 + c) * 16 + ih) * 16 + iw] += v;
+                    for c in 0..8 {
+                        want[((b * 8 + c) * 16 + ih) * 16 + iw] += row[tap * 8 + c];
+                    }
                 }
             }
         }

@@ -92,7 +92,7 @@ impl<T: Element> CudaStorage<T> {
         let mut out = unsafe { self.dev.alloc_uninit::<T>(n) }?;
         let n64 = n as u64;
         // SAFETY: the arguments match `col2im(const T* cols, Window g, T* out, u64 n)`; `columns` holds the
-        // whole [C·kh·kw, N·OH·OW] matrix from its start (contiguous at offset 0, or packed above), every read
+        // whole [N·OH·OW, kh·kw·C] matrix from its start (contiguous at offset 0, or packed above), every read
         // index is below that size, and the kernel writes n = N·C·H·W elements of `out`.
         unsafe { launch!(self.dev, OP, "col2im", launch_cfg(n), [&columns.data, &args, &mut out, &n64]) }?;
         Ok(self.derived(out, n))
