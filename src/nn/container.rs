@@ -1,14 +1,20 @@
 //! Containers: `Sequential` (layers applied in order) and `ModuleList` (layers held, applied by the caller).
 //! Both name their children's parameters by position, `0.weight`, `2.bias`, exactly as torch's `state_dict`,
-//! so a safetensors file moves between the two unchanged, and pass `train`/`eval` on to every child.
+//! so a safetensors file moves between the two unchanged, and pass `train`/`eval` on to every child. Each
+//! keeps forward hooks of its own and of each layer (see [`super::Hooked`]).
 
+use super::hooks::{ForwardHook, ForwardHooks};
 use super::Module;
+use crate::autograd::RemovableHandle;
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
-/// A container's layer.
-type Layer<T> = Box<dyn Module<T> + Send + Sync>;
+/// A container's layer, with the forward hooks registered on it through the container.
+struct Layer<T: Element> {
+    module: Box<dyn Module<T> + Send + Sync>,
+    hooks: ForwardHooks<T>,
+}
 
 /// The children's named tensors (`named` picks parameters or buffers), prefixed by their position.
 fn positional<T: Element>(
@@ -18,7 +24,9 @@ fn positional<T: Element>(
     layers
         .iter()
         .enumerate()
-        .flat_map(|(i, layer)| named(layer.as_ref()).into_iter().map(move |(name, t)| (format!("{i}.{name}"), t)))
+        .flat_map(|(i, layer)| {
+            named(layer.module.as_ref()).into_iter().map(move |(name, t)| (format!("{i}.{name}"), t))
+        })
         .collect()
 }
 
@@ -29,7 +37,7 @@ macro_rules! layer_list {
     ($name:ident, $kind:literal) => {
         impl<T: Element> Default for $name<T> {
             fn default() -> Self {
-                $name { layers: Vec::new() }
+                $name { layers: Vec::new(), hooks: ForwardHooks::default() }
             }
         }
 
@@ -41,7 +49,7 @@ macro_rules! layer_list {
 
             /// Appends `layer` (`.append(layer)`).
             pub fn push(&mut self, layer: impl Module<T> + Send + Sync + 'static) {
-                self.layers.push(Box::new(layer));
+                self.layers.push(Layer { module: Box::new(layer), hooks: ForwardHooks::default() });
             }
 
             /// The number of layers.
@@ -56,12 +64,32 @@ macro_rules! layer_list {
 
             /// Layer `i` (`[i]`).
             pub fn get(&self, i: usize) -> Option<&(dyn Module<T> + Send + Sync)> {
-                self.layers.get(i).map(|b| b.as_ref())
+                self.layers.get(i).map(|l| l.module.as_ref())
             }
 
             /// The layers in order.
             pub fn iter(&self) -> impl Iterator<Item = &(dyn Module<T> + Send + Sync)> {
-                self.layers.iter().map(|b| b.as_ref())
+                self.layers.iter().map(|l| l.module.as_ref())
+            }
+
+            #[doc = concat!("Registers a forward hook on the whole ", $kind, " (`model.register_forward_hook(hook)`): ")]
+            /// called after its forward with it, the input and the output, it may return a replacement output.
+            /// The handle removes it. See [`Hooked`](super::Hooked) for any other module.
+            pub fn register_forward_hook(&self, hook: impl ForwardHook<T>) -> RemovableHandle {
+                self.hooks.register(hook)
+            }
+
+            /// Registers a forward hook on layer `i` (`model[i].register_forward_hook(hook)`): called after
+            /// that layer's forward with the layer, its input and its output, it may return a replacement
+            /// output, which the next layer gets. Fails for an index past the last layer.
+            pub fn register_layer_forward_hook(&self, i: usize, hook: impl ForwardHook<T>) -> Result<RemovableHandle> {
+                match self.layers.get(i) {
+                    Some(layer) => Ok(layer.hooks.register(hook)),
+                    None => Err(Error::invalid(
+                        "register_layer_forward_hook",
+                        format!("index {i} is out of range for a {} of {} layers", stringify!($name), self.layers.len()),
+                    )),
+                }
             }
         }
 
@@ -72,12 +100,13 @@ macro_rules! layer_list {
             fn forward(&self, input: &Tensor<T>) -> Result<Tensor<T>> {
                 let mut x = input.clone();
                 for (i, layer) in self.layers.iter().enumerate() {
-                    x = layer.forward(&x).map_err(|e| Error::InModule {
-                        at: format!("{}[{i}] ({})", stringify!($name), layer.type_name()),
+                    let module = layer.module.as_ref();
+                    x = module.forward(&x).and_then(|y| layer.hooks.run(module, &x, y)).map_err(|e| Error::InModule {
+                        at: format!("{}[{i}] ({})", stringify!($name), module.type_name()),
                         source: Box::new(e),
                     })?;
                 }
-                Ok(x)
+                self.hooks.run(self, input, x)
             }
 
             fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
@@ -89,7 +118,7 @@ macro_rules! layer_list {
             }
 
             fn set_training(&mut self, mode: bool) {
-                self.layers.iter_mut().for_each(|l| l.set_training(mode));
+                self.layers.iter_mut().for_each(|l| l.module.set_training(mode));
             }
         }
     };
@@ -110,6 +139,7 @@ macro_rules! layer_list {
 /// ```
 pub struct Sequential<T: Element> {
     layers: Vec<Layer<T>>,
+    hooks: ForwardHooks<T>,
 }
 
 layer_list!(Sequential, "sequence (its forward is the identity)");
@@ -138,6 +168,7 @@ impl<T: Element> Sequential<T> {
 /// ```
 pub struct ModuleList<T: Element> {
     layers: Vec<Layer<T>>,
+    hooks: ForwardHooks<T>,
 }
 
 layer_list!(ModuleList, "list");

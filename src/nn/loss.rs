@@ -1,7 +1,7 @@
 //! The mean squared error loss: `F.mse_loss` as one recorded op with its backward, and the `nn.MSELoss`
 //! module over it.
 
-use crate::autograd::{record, BackwardOp, Grads, Saved};
+use crate::autograd::{record, BackwardOp, Grads, GraphCtx, Saved};
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::ops::with_storages;
@@ -116,6 +116,17 @@ impl<T: Element> BackwardOp<T> for MseLossBackward<T> {
         self.check_versions()?;
         self.diff.write().map_inplace(self.diff.layout(), UnaryOp::Mul, self.scale())?;
         self.finish(self.diff.clone(), grad, needs)
+    }
+
+    /// torch's `norm · (input − target) · grad` as recorded ops of the saved operands (not of the saved
+    /// difference, which has no history), negated for the target.
+    fn backward_graph(&self, _ctx: &GraphCtx<'_, T>, grad: &Tensor<T>, needs: &[bool]) -> Option<Result<Grads<T>>> {
+        Some((|| {
+            let (x, y) = (self.input.get("MseLossBackward0")?, self.target.get("MseLossBackward0")?);
+            let d_input = x.sub(y)?.mul_scalar(self.scale())?.mul(grad)?;
+            let d_target = needs[1].then(|| d_input.neg()).transpose()?;
+            Ok(smallvec![needs[0].then_some(d_input), d_target])
+        })())
     }
 }
 

@@ -2,13 +2,14 @@
 //! (src/storage/pointwise.rs). The backward of a broadcast operand sums the gradient back to its shape.
 
 use super::with_storages;
-use crate::autograd::{record, BackwardOp, Grads, Saved};
+use crate::autograd::{record, BackwardOp, Grads, GraphCtx, Saved};
 use crate::device::Device;
 use crate::element::Element;
 use crate::error::Result;
 use crate::shape::{broadcast_shapes, Dims};
 use crate::storage::{BinaryOp, Recorded, Side};
 use crate::tensor::Tensor;
+use crate::where_;
 use smallvec::smallvec;
 
 /// The result of `lhs op rhs` over the broadcast shape, with no history.
@@ -39,6 +40,11 @@ impl<T: Element> BackwardOp<T> for AddSubBackward {
             })
             .transpose()?;
         Ok(smallvec![lhs, rhs])
+    }
+
+    /// `neg` and `sum_to_shape` are recorded when grad mode is on: the same code builds the graph.
+    fn backward_graph(&self, _ctx: &GraphCtx<'_, T>, grad: &Tensor<T>, needs: &[bool]) -> Option<Result<Grads<T>>> {
+        Some(self.backward(grad, needs))
     }
 }
 
@@ -75,6 +81,36 @@ impl<T: Element> BackwardOp<T> for PointwiseBackward<T> {
         let lhs = needs[0].then(|| side_grad(Side::Lhs)?.sum_to_shape(a.shape())).transpose()?;
         let rhs = needs[1].then(|| side_grad(Side::Rhs)?.sum_to_shape(b.shape())).transpose()?;
         Ok(smallvec![lhs, rhs])
+    }
+
+    /// Each side's gradient as recorded tensor ops, in the table's order of operations. For `x op x` both
+    /// are returned along their edges, and the engine adds them (recorded too).
+    fn backward_graph(&self, _ctx: &GraphCtx<'_, T>, grad: &Tensor<T>, needs: &[bool]) -> Option<Result<Grads<T>>> {
+        Some((|| {
+            let (a, b) = (self.lhs.get(self.name)?, self.rhs.get(self.name)?);
+            let side_grad = |side: Side| -> Result<Tensor<T>> {
+                let zero = || Tensor::full_on(&[], T::zero(), grad.device());
+                // maximum / minimum: the side that lost gets 0, a tie half of g; the masks are constants.
+                let unless = |lost: Tensor<T>| -> Result<Tensor<T>> {
+                    let tie = a.eq(b)?;
+                    where_(&lost, &zero()?, &where_(&tie, &grad.div_scalar(T::from_f64_lossy(2.0))?, grad)?)
+                };
+                match (self.op, side) {
+                    (BinaryOp::Mul, Side::Lhs) => grad.mul(b),
+                    (BinaryOp::Mul, Side::Rhs) => grad.mul(a),
+                    (BinaryOp::Div, Side::Lhs) => grad.div(b),
+                    (BinaryOp::Div, Side::Rhs) => grad.neg()?.mul(&a.div(b)?.div(b)?),
+                    (BinaryOp::Maximum, Side::Lhs) | (BinaryOp::Minimum, Side::Rhs) => unless(a.lt(b)?),
+                    (BinaryOp::Maximum, Side::Rhs) | (BinaryOp::Minimum, Side::Lhs) => unless(a.gt(b)?),
+                    (op, _) => {
+                        Err(crate::Error::autograd(self.name, format!("{} has no pointwise gradient", op.name())))
+                    }
+                }
+            };
+            let lhs = needs[0].then(|| side_grad(Side::Lhs)?.sum_to_shape(a.shape())).transpose()?;
+            let rhs = needs[1].then(|| side_grad(Side::Rhs)?.sum_to_shape(b.shape())).transpose()?;
+            Ok(smallvec![lhs, rhs])
+        })())
     }
 }
 

@@ -1,6 +1,6 @@
 //! Picking entries along a dimension by index (the DataLoader's batching).
 
-use crate::autograd::{record, BackwardOp, Grads};
+use crate::autograd::{record, BackwardOp, Grads, GraphCtx};
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::shape::resolve_dim;
@@ -15,8 +15,9 @@ struct IndexSelectBackward {
     indices: Vec<usize>,
 }
 
-impl<T: Element> BackwardOp<T> for IndexSelectBackward {
-    fn backward(&self, grad: &Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
+impl IndexSelectBackward {
+    /// The scatter-add itself, with no history.
+    fn scattered<T: Element>(&self, grad: &Tensor<T>) -> Result<Tensor<T>> {
         // Work with `dim` moved to the front, where the storage kernels index.
         let mut front_shape = self.input_shape.clone();
         front_shape.swap(0, self.dim);
@@ -24,7 +25,38 @@ impl<T: Element> BackwardOp<T> for IndexSelectBackward {
         let g = grad.view_with(grad.layout().transpose(0, self.dim));
         let row_len = crate::shape::numel(&front_shape[1..]);
         super::with_storage_mut(&out, [&g], |o, [s]| o.index_add0(row_len, s, g.layout(), &self.indices))?;
-        Ok(smallvec![Some(out.view_with(out.layout().transpose(0, self.dim)))])
+        Ok(out.view_with(out.layout().transpose(0, self.dim)))
+    }
+}
+
+impl<T: Element> BackwardOp<T> for IndexSelectBackward {
+    fn backward(&self, grad: &Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
+        Ok(smallvec![Some(self.scattered(grad)?)])
+    }
+
+    /// The scatter-add recorded as an op of the gradient, whose own backward gathers the same entries again
+    /// (torch's `IndexSelectBackwardBackward0`).
+    fn backward_graph(&self, _ctx: &GraphCtx<'_, T>, grad: &Tensor<T>, _needs: &[bool]) -> Option<Result<Grads<T>>> {
+        Some(self.scattered(grad).map(|out| {
+            let (dim, indices) = (self.dim, self.indices.clone());
+            smallvec![Some(record("IndexSelectBackwardBackward0", out, &[grad], |_| Gather { dim, indices }))]
+        }))
+    }
+}
+
+/// The backward of the scatter-add: the gradient at the entries `index_select` picked.
+struct Gather {
+    dim: usize,
+    indices: Vec<usize>,
+}
+
+impl<T: Element> BackwardOp<T> for Gather {
+    fn backward(&self, grad: &Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
+        Ok(smallvec![Some(grad.index_select(self.dim as isize, &self.indices)?)])
+    }
+
+    fn backward_graph(&self, _ctx: &GraphCtx<'_, T>, grad: &Tensor<T>, needs: &[bool]) -> Option<Result<Grads<T>>> {
+        Some(self.backward(grad, needs))
     }
 }
 

@@ -2,7 +2,7 @@
 //! `cat` copies each input into its window of a fresh tensor, and its backward hands each input the window
 //! of the gradient it filled.
 
-use crate::autograd::{record, BackwardOp, Grads};
+use crate::autograd::{record, BackwardOp, Grads, GraphCtx};
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::shape::{resolve_dim, resolve_dim_in};
@@ -23,6 +23,11 @@ impl<T: Element> BackwardOp<T> for CatBackward {
             start += size;
         }
         Ok(grads)
+    }
+
+    /// The windows are `narrow`s, recorded when grad mode is on.
+    fn backward_graph(&self, _ctx: &GraphCtx<'_, T>, grad: &Tensor<T>, needs: &[bool]) -> Option<Result<Grads<T>>> {
+        Some(self.backward(grad, needs))
     }
 }
 

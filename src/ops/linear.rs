@@ -2,7 +2,7 @@
 //! matmul, transpose and add, with a graph of one node instead of three, which is most of the cost of a
 //! small model's step.
 
-use crate::autograd::{record, BackwardOp, Grads, Saved};
+use crate::autograd::{record, BackwardOp, Grads, GraphCtx, Saved};
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -33,6 +33,19 @@ impl<T: Element> BackwardOp<T> for LinearBackward<T> {
             grads.push(needs[2].then(|| grad.sum_dim(0, false)).transpose()?);
         }
         Ok(grads)
+    }
+
+    /// The same products as recorded ops: `dy W`, `dyᵀ x` and the batch sum.
+    fn backward_graph(&self, _ctx: &GraphCtx<'_, T>, grad: &Tensor<T>, needs: &[bool]) -> Option<Result<Grads<T>>> {
+        Some((|| {
+            let (x, w) = (self.input.get("AddmmBackward0")?, self.weight.get("AddmmBackward0")?);
+            let mut grads: Grads<T> =
+                smallvec![needs[0].then(|| grad.mm(w)).transpose()?, needs[1].then(|| grad.t()?.mm(x)).transpose()?,];
+            if self.has_bias {
+                grads.push(needs[2].then(|| grad.sum_dim(0, false)).transpose()?);
+            }
+            Ok(grads)
+        })())
     }
 }
 

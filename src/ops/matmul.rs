@@ -1,7 +1,7 @@
 //! Matrix products with torch's 1-D/2-D rules; transposed operands are passed to the GEMM by strides.
 
 use super::with_storages;
-use crate::autograd::{record, BackwardOp, Grads, Saved};
+use crate::autograd::{record, BackwardOp, Grads, GraphCtx, Saved};
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -18,6 +18,11 @@ impl<T: Element> BackwardOp<T> for MmBackward<T> {
         let lhs = needs[0].then(|| grad.mm(&self.rhs.get("MmBackward0")?.t()?)).transpose()?;
         let rhs = needs[1].then(|| self.lhs.get("MmBackward0")?.t()?.mm(grad)).transpose()?;
         Ok(smallvec![lhs, rhs])
+    }
+
+    /// `mm` and `t` are recorded when grad mode is on: the same code builds the graph.
+    fn backward_graph(&self, _ctx: &GraphCtx<'_, T>, grad: &Tensor<T>, needs: &[bool]) -> Option<Result<Grads<T>>> {
+        Some(self.backward(grad, needs))
     }
 }
 

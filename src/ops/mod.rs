@@ -18,6 +18,7 @@ mod select;
 mod softmax;
 mod transfer;
 mod unary;
+mod unary_graph;
 mod view;
 mod window;
 
@@ -111,7 +112,9 @@ impl<T: Element> Tensor<T> {
         Ok(Tensor::from_storage(storage, self.shape()))
     }
 
-    /// This gradient summed down to `shape`, undoing a broadcast from `shape` to `self.shape()`.
+    /// This gradient summed down to `shape`, undoing a broadcast from `shape` to `self.shape()`. Recorded
+    /// (as the sum it is) when a backward builds a graph; otherwise, with grad mode off, `record` hands the
+    /// sum back as it is.
     pub(crate) fn sum_to_shape(&self, shape: &[usize]) -> Result<Self> {
         if self.shape() == shape {
             return Ok(self.clone());
@@ -120,6 +123,11 @@ impl<T: Element> Tensor<T> {
         let mut aligned: crate::shape::Dims = smallvec::smallvec![1; self.rank() - shape.len()];
         aligned.extend_from_slice(shape);
         let storage = self.read().sum_to(self.layout(), &aligned)?;
-        Ok(Tensor::from_storage(storage, shape))
+        let out = Tensor::from_storage(storage, shape);
+        let input_shape = crate::shape::Dims::from_slice(self.shape());
+        Ok(crate::autograd::record("SumBackward1", out, &[self], |_| reduce::SumBackward {
+            input_shape,
+            kept_shape: aligned,
+        }))
     }
 }

@@ -2,7 +2,7 @@
 //! indices), variance, standard deviation and norms.
 
 use super::select::where_;
-use crate::autograd::{no_grad, record, BackwardOp, Grads, Saved};
+use crate::autograd::{no_grad, record, BackwardOp, Grads, GraphCtx, Saved};
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::shape::{resolve_dim, Dims};
@@ -17,6 +17,9 @@ struct SelectBackward<T: Element> {
     name: &'static str,
     mask: Saved<T>,
     kept_shape: Vec<usize>,
+    /// For the 2-norm, its input and output: its mask `x / norm` is a function of `x`, which a second
+    /// derivative must see (a max's mask is a constant).
+    norm: Option<[Saved<T>; 2]>,
 }
 
 impl<T: Element> BackwardOp<T> for SelectBackward<T> {
@@ -24,18 +27,39 @@ impl<T: Element> BackwardOp<T> for SelectBackward<T> {
         let mask = self.mask.get(self.name)?;
         Ok(smallvec![Some(grad.reshape(&self.kept_shape)?.mul(mask)?)])
     }
+
+    fn backward_graph(&self, ctx: &GraphCtx<'_, T>, grad: &Tensor<T>, needs: &[bool]) -> Option<Result<Grads<T>>> {
+        let Some([input, norm]) = &self.norm else {
+            // The mask is a constant: the product is the recorded form.
+            return Some(self.backward(grad, needs));
+        };
+        Some((|| {
+            // torch's norm_backward: x · (g / norm), 0 where the norm is 0 (its division made safe first, so
+            // no 0/0 reaches a higher derivative).
+            let (x, norm) = (input.get(self.name)?, norm.output_in(self.name, ctx)?);
+            let zero = Tensor::full_on(&[], T::zero(), x.device())?;
+            let at_zero = norm.detach().eq(&zero)?;
+            let safe = where_(&at_zero, &zero.add_scalar(T::one())?, &norm)?;
+            let scaled = where_(&at_zero, &zero, &grad.div(&safe)?)?;
+            Ok(smallvec![Some(x.mul(&scaled)?)])
+        })())
+    }
 }
 
 /// [`ReduceBackward::Spread`]: the output's gradient spread back over every reduced element (a sum's).
-struct SumBackward {
-    input_shape: Dims,
+pub(super) struct SumBackward {
+    pub(super) input_shape: Dims,
     /// The output's shape with the summed dims kept as 1, so it broadcasts against the input.
-    kept_shape: Dims,
+    pub(super) kept_shape: Dims,
 }
 
 impl<T: Element> BackwardOp<T> for SumBackward {
     fn backward(&self, grad: &Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
         Ok(smallvec![Some(grad.reshape(&self.kept_shape)?.expand(&self.input_shape)?)])
+    }
+
+    fn backward_graph(&self, _ctx: &GraphCtx<'_, T>, grad: &Tensor<T>, needs: &[bool]) -> Option<Result<Grads<T>>> {
+        Some(self.backward(grad, needs))
     }
 }
 
@@ -139,7 +163,12 @@ impl<T: Element> Tensor<T> {
             return Ok(value);
         }
         let mask = mask()?;
-        Ok(record(name, value, &[self], |_| SelectBackward { name, mask: Saved::input(&mask), kept_shape: kept }))
+        Ok(record(name, value, &[self], |_| SelectBackward {
+            name,
+            mask: Saved::input(&mask),
+            kept_shape: kept,
+            norm: None,
+        }))
     }
 
     /// The largest element, as a 0-D tensor (`tensor.max()`); NaN if any is NaN. Fails on an empty tensor.
@@ -211,7 +240,12 @@ impl<T: Element> Tensor<T> {
         let mut out_shape = self.shape().to_vec();
         out_shape[d] = 1;
         let values = if self.requires_grad() && crate::is_grad_enabled() {
-            record(name, values, &[self], |_| SelectBackward { name, mask: Saved::input(&mask), kept_shape: out_shape })
+            record(name, values, &[self], |_| SelectBackward {
+                name,
+                mask: Saved::input(&mask),
+                kept_shape: out_shape,
+                norm: None,
+            })
         } else {
             values
         };
@@ -277,10 +311,11 @@ impl<T: Element> Tensor<T> {
             let scale = self.div(&safe)?.detach();
             let value = norm.clone();
             const NAME: &str = "LinalgVectorNormBackward0";
-            Ok(record(NAME, value, &[self], |_| SelectBackward {
+            Ok(record(NAME, value, &[self], |out| SelectBackward {
                 name: NAME,
                 mask: Saved::input(&scale),
                 kept_shape: vec![1; self.rank()],
+                norm: Some([Saved::input(self), Saved::output(out)]),
             }))
         } else if p == f64::INFINITY {
             self.abs()?.max()
@@ -298,7 +333,7 @@ mod tests {
     fn a_stale_mask_is_reported_under_the_op_that_saved_it() {
         for name in ["MaxBackward1", "MinBackward1", "MinBackward0", "LinalgVectorNormBackward0"] {
             let mask = Tensor::<f64>::new([1.0, 0.0]);
-            let op = SelectBackward { name, mask: Saved::input(&mask), kept_shape: vec![2] };
+            let op = SelectBackward { name, mask: Saved::input(&mask), kept_shape: vec![2], norm: None };
             mask.bump_version();
             let Err(err) = op.backward(&Tensor::new([1.0, 1.0]), &[true]) else { panic!("{name}: no error") };
             assert!(err.to_string().starts_with(name), "{name}: {err}");

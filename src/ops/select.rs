@@ -3,7 +3,7 @@
 //! `where_` and a sum, so its backward is the scatter-add torch's is, on every device.
 
 use super::with_storages;
-use crate::autograd::{record, BackwardOp, Grads, Saved};
+use crate::autograd::{record, BackwardOp, Grads, GraphCtx, Saved};
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::shape::{broadcast_shapes, resolve_dim};
@@ -33,6 +33,17 @@ impl<T: Element> BackwardOp<T> for WhereBackward<T> {
         let a = needs[0].then(|| select(cond, grad, &zero)?.sum_to_shape(&self.shapes[0])).transpose()?;
         let b = needs[1].then(|| select(cond, &zero, grad)?.sum_to_shape(&self.shapes[1])).transpose()?;
         Ok(smallvec![a, b])
+    }
+
+    /// The same selections through `where_` itself, recorded (the condition is a constant).
+    fn backward_graph(&self, _ctx: &GraphCtx<'_, T>, grad: &Tensor<T>, needs: &[bool]) -> Option<Result<Grads<T>>> {
+        Some((|| {
+            let cond = self.cond.get("WhereBackward0")?;
+            let zero = Tensor::full_on(&[], T::zero(), grad.device())?;
+            let a = needs[0].then(|| where_(cond, grad, &zero)?.sum_to_shape(&self.shapes[0])).transpose()?;
+            let b = needs[1].then(|| where_(cond, &zero, grad)?.sum_to_shape(&self.shapes[1])).transpose()?;
+            Ok(smallvec![a, b])
+        })())
     }
 }
 

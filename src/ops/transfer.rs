@@ -1,7 +1,7 @@
 //! `to(device)`: a copy onto another device, differentiable as torch's `ToCopyBackward0` (the gradient
 //! travels back to the source's device).
 
-use crate::autograd::{record, BackwardOp, Grads};
+use crate::autograd::{record, BackwardOp, Grads, GraphCtx};
 use crate::device::Device;
 use crate::element::Element;
 use crate::error::Result;
@@ -16,6 +16,11 @@ struct ToCopyBackward {
 impl<T: Element> BackwardOp<T> for ToCopyBackward {
     fn backward(&self, grad: &Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
         Ok(smallvec![Some(grad.to(self.source)?)])
+    }
+
+    /// `to` is recorded when grad mode is on.
+    fn backward_graph(&self, _ctx: &GraphCtx<'_, T>, grad: &Tensor<T>, needs: &[bool]) -> Option<Result<Grads<T>>> {
+        Some(self.backward(grad, needs))
     }
 }
 

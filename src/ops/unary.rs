@@ -3,7 +3,7 @@
 //! backward is one primitive for all: `g · f'(x or y)` in one pass and one allocation.
 
 use super::with_storages;
-use crate::autograd::{record, BackwardOp, Grads, Saved};
+use crate::autograd::{record, BackwardOp, Grads, GraphCtx, Saved};
 use crate::element::Element;
 use crate::error::Result;
 use crate::storage::{Saves, UnaryOp};
@@ -38,6 +38,20 @@ impl<T: Element> BackwardOp<T> for UnaryBackward<T> {
             s.unary_grad(saved.layout(), g, &grad.layout().broadcast_to(saved.shape()), self.op, self.c)
         })?;
         Ok(smallvec![Some(Tensor::from_storage(storage, saved.shape()))])
+    }
+
+    /// The same gradient as recorded tensor ops ([`super::unary_graph`]), so it can be differentiated again.
+    fn backward_graph(&self, ctx: &GraphCtx<'_, T>, grad: &Tensor<T>, _needs: &[bool]) -> Option<Result<Grads<T>>> {
+        let result = (|| {
+            let (x, y) = match (&self.saved, self.op.saves()) {
+                (Some(saved), Saves::Input) => (Some(saved.get(self.name)?.clone()), None),
+                (Some(saved), Saves::Output) => (None, Some(saved.output_in(self.name, ctx)?)),
+                _ => (None, None),
+            };
+            let g = super::unary_graph::unary_grad(self.op, self.c, x.as_ref(), y.as_ref(), grad)?;
+            Ok(smallvec![Some(g)])
+        })();
+        Some(result)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Ops that change how the elements are seen, not the elements: transpose, reshape, squeeze, narrow, expand.
 //! They share the storage of their input where the layout allows (a reshape of a strided tensor copies).
 
-use crate::autograd::{record, BackwardOp, Grads};
+use crate::autograd::{record, BackwardOp, Grads, GraphCtx};
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::shape::{broadcast_shapes, numel, resolve_dim, resolve_dim_in, Layout};
@@ -21,6 +21,12 @@ enum ViewBackward {
         dim: usize,
         start: usize,
     },
+    /// The backward of that placing, when a backward builds a graph: the window again.
+    Window {
+        dim: usize,
+        start: usize,
+        len: usize,
+    },
     Identity,
 }
 
@@ -30,16 +36,37 @@ impl<T: Element> BackwardOp<T> for ViewBackward {
             ViewBackward::Transpose(a, b) => grad.view_with(grad.layout().transpose(*a, *b)),
             ViewBackward::Reshape(shape) => grad.reshape(shape)?,
             ViewBackward::Expand(shape) => grad.sum_to_shape(shape)?,
-            ViewBackward::Narrow { input_shape, dim, start } => {
-                let full = Tensor::full_on(input_shape, T::zero(), grad.device())?;
-                let window = full.layout().narrow(*dim, *start, grad.shape()[*dim]);
-                super::with_storage_mut(&full, [grad], |f, [g]| f.assign(&window, g, grad.layout(), None))?;
-                full
-            }
+            ViewBackward::Narrow { input_shape, dim, start } => placed(grad, input_shape, *dim, *start)?,
+            ViewBackward::Window { dim, start, len } => grad.narrow(*dim as isize, *start, *len)?,
             ViewBackward::Identity => grad.clone(),
         };
         Ok(smallvec![Some(g)])
     }
+
+    /// The same views, recorded: a transpose through `transpose`, the placed window as an op whose
+    /// backward takes the window again (torch's `SliceBackwardBackward0`); the rest is recorded already.
+    fn backward_graph(&self, _ctx: &GraphCtx<'_, T>, grad: &Tensor<T>, needs: &[bool]) -> Option<Result<Grads<T>>> {
+        Some(match self {
+            ViewBackward::Transpose(a, b) => grad.transpose(*a as isize, *b as isize).map(|g| smallvec![Some(g)]),
+            ViewBackward::Narrow { input_shape, dim, start } => placed(grad, input_shape, *dim, *start).map(|out| {
+                let (dim, start, len) = (*dim, *start, grad.shape()[*dim]);
+                smallvec![Some(record("SliceBackwardBackward0", out, &[grad], |_| ViewBackward::Window {
+                    dim,
+                    start,
+                    len
+                }))]
+            }),
+            _ => self.backward(grad, needs),
+        })
+    }
+}
+
+/// `grad` placed at `start` along `dim` of zeros of `input_shape`, with no history.
+fn placed<T: Element>(grad: &Tensor<T>, input_shape: &[usize], dim: usize, start: usize) -> Result<Tensor<T>> {
+    let full = Tensor::full_on(input_shape, T::zero(), grad.device())?;
+    let window = full.layout().narrow(dim, start, grad.shape()[dim]);
+    super::with_storage_mut(&full, [grad], |f, [g]| f.assign(&window, g, grad.layout(), None))?;
+    Ok(full)
 }
 
 impl<T: Element> Tensor<T> {

@@ -82,3 +82,26 @@ fn shuffled_data_loader_epochs_run_in_flat_memory() {
     });
     assert!(last < 1e-6, "the model fitted the exact linear data: last batch loss {last}");
 }
+
+#[test]
+fn gradient_penalty_steps_with_create_graph_run_in_flat_memory() {
+    // Each step differentiates through a gradient: the saved outputs joined to their nodes again must be
+    // freed with the step's graphs, not kept by a cycle.
+    use torchlet::autograd::{grad_with, GradOptions};
+    let w = Tensor::<f32>::from_vec((0..32).map(|i| (i as f32 - 16.0) / 20.0).collect(), &[4, 8])
+        .unwrap()
+        .requires_grad_(true)
+        .unwrap();
+    let x = Tensor::<f32>::from_vec((0..24).map(|i| ((i * 5) % 11) as f32 / 10.0 - 0.5).collect(), &[3, 8]).unwrap();
+    let mut penalty = f32::NAN;
+    assert_flat("gradient penalty (create_graph, then backward through the gradient)", 2_000, 30_000, || {
+        let y = x.linear(&w, None).unwrap().tanh().unwrap().sigmoid().unwrap().sum().unwrap();
+        let g = grad_with(&[&y], &[&w], &GradOptions::new().create_graph(true)).unwrap().remove(0).unwrap();
+        let p = g.square().unwrap().sum().unwrap();
+        penalty = p.item().unwrap();
+        p.backward().unwrap();
+        torchlet::no_grad(|| w.sub_(&w.grad().unwrap().mul_scalar(0.01)?).map(|_| ())).unwrap();
+        w.zero_grad();
+    });
+    assert!(penalty.is_finite() && penalty > 0.0, "{penalty}");
+}

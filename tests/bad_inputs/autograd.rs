@@ -128,3 +128,85 @@ fn compound_in_place_updates_of_tracked_tensors_outside_no_grad() {
     no_grad(|| w.addcmul_(&plain, &plain, 0.5)).unwrap();
     assert_eq!(w.to_vec().unwrap(), vec![1.5, 2.5]);
 }
+
+/// `autograd::grad` misuse: each error names `grad` and says what to do, as torch's messages do.
+mod grad_errors {
+    use super::super::{assert_unchanged, message, param, snapshot};
+    use torchlet::autograd::{grad, grad_with, GradOptions};
+    use torchlet::Tensor;
+
+    #[test]
+    fn grad_of_a_non_scalar_without_grad_outputs() {
+        let x = param(&[1.0, 2.0], &[2]);
+        let y = x.square().unwrap();
+        let before = snapshot(&[&x]);
+        assert_eq!(
+            message(grad(&[&y], &[&x])),
+            "grad: grad can be implicitly created only for scalar outputs, got shape [2]; pass one with \
+             GradOptions::grad_outputs"
+        );
+        let wrong = Tensor::new([1.0, 1.0, 1.0]);
+        assert_eq!(
+            message(grad_with(&[&y], &[&x], &GradOptions::new().grad_outputs(&[&wrong]))),
+            "grad: grad_outputs[0] has shape [3] but outputs[0] has shape [2]"
+        );
+        assert_eq!(
+            message(grad_with(&[&y], &[&x], &GradOptions::new().grad_outputs(&[&wrong, &wrong]))),
+            "grad: grad_outputs has 2 tensors for 1 outputs; give one per output"
+        );
+        assert_unchanged(&before, &[&x]);
+        // The failed calls consumed nothing: a right one still works.
+        let g = grad_with(&[&y], &[&x], &GradOptions::new().grad_outputs(&[&Tensor::new([1.0, 10.0])])).unwrap();
+        assert_eq!(g[0].as_ref().unwrap().to_vec().unwrap(), vec![2.0, 40.0]);
+    }
+
+    #[test]
+    fn grad_with_respect_to_a_tensor_that_does_not_require_grad() {
+        let x = param(&[1.0, 2.0], &[2]);
+        let constant = Tensor::<f64>::new([3.0, 4.0]);
+        let y = x.mul(&constant).unwrap().sum().unwrap();
+        let before = snapshot(&[&x, &constant]);
+        assert_eq!(
+            message(grad(&[&y], &[&x, &constant])),
+            "grad: One of the differentiated Tensors does not require grad (input 1, shape [2])"
+        );
+        assert_eq!(
+            message(grad(&[&constant.sum().unwrap()], &[&x])),
+            "grad: element 0 of outputs does not require grad and does not have a grad_fn"
+        );
+        assert_eq!(message(grad(&[], &[&x])), "grad: grad requires non-empty outputs and inputs, got 0 and 1");
+        assert_unchanged(&before, &[&x, &constant]);
+    }
+
+    #[test]
+    fn grad_with_respect_to_an_unused_input_without_allow_unused() {
+        let (x, unused) = (param(&[1.0, 2.0], &[2]), param(&[5.0], &[1]));
+        let y = x.exp().unwrap().sum().unwrap();
+        let before = snapshot(&[&x, &unused]);
+        assert_eq!(
+            message(grad_with(&[&y], &[&x, &unused], &GradOptions::new().retain_graph(true))),
+            "grad: One of the differentiated Tensors appears to not have been used in the graph (input 1, shape \
+             [1]); set GradOptions::allow_unused(true) if this is the desired behavior"
+        );
+        assert_unchanged(&before, &[&x, &unused]);
+        let g = grad_with(&[&y], &[&x, &unused], &GradOptions::new().allow_unused(true)).unwrap();
+        assert!(g[0].is_some() && g[1].is_none());
+    }
+
+    #[test]
+    fn grad_twice_through_a_freed_graph() {
+        let x = param(&[2.0], &[1]);
+        let y = x.square().unwrap().sum().unwrap();
+        grad(&[&y], &[&x]).unwrap();
+        let before = snapshot(&[&x]);
+        assert_eq!(
+            message(grad(&[&y], &[&x])),
+            "grad: trying to backward through the graph a second time (SumBackward0 was already freed); pass \
+             GradOptions::retain_graph(true) the first time to keep it"
+        );
+        // backward after grad: the same graph, the same freed node.
+        let err = message(y.backward());
+        assert!(err.starts_with("backward: trying to backward through the graph a second time"), "{err}");
+        assert_unchanged(&before, &[&x]);
+    }
+}

@@ -9,6 +9,7 @@ mod adam;
 mod compare;
 mod conv;
 mod edges;
+mod higher_order;
 mod io;
 mod layers;
 mod norm;

@@ -10,6 +10,7 @@ mod gradcheck_conv;
 mod gradcheck_edges;
 mod gradcheck_norm;
 mod gradcheck_small_models;
+mod gradgradcheck;
 mod kernel_emulation;
 mod threads;
 
@@ -22,4 +23,12 @@ pub(crate) fn prop_gradcheck(
     f: impl Fn(&[Tensor<f64>]) -> torchlet::Result<Tensor<f64>>,
 ) -> Result<(), TestCaseError> {
     common::gradcheck(inputs, f).map_err(TestCaseError::fail)
+}
+
+/// [`common::gradgradcheck`] as a proptest case: a mismatch fails the case with its message.
+pub(crate) fn prop_gradgradcheck(
+    inputs: &[Tensor<f64>],
+    f: impl Fn(&[Tensor<f64>]) -> torchlet::Result<Tensor<f64>>,
+) -> Result<(), TestCaseError> {
+    common::gradgradcheck(inputs, f).map_err(TestCaseError::fail)
 }
