@@ -124,6 +124,11 @@ impl<T: Element> BackwardOp<T> for AddmmBackward<T> {
         let mat2 = needs[2].then(|| self.mat1.get("AddmmBackward0")?.t()?.mm(grad)).transpose()?;
         Ok(smallvec![input, mat1, mat2])
     }
+
+    /// `sum_to_shape`, `mm` and `t` are recorded when grad mode is on: the same code builds the graph.
+    fn backward_graph(&self, _ctx: &GraphCtx<'_, T>, grad: &Tensor<T>, needs: &[bool]) -> Option<Result<Grads<T>>> {
+        Some(self.backward(grad, needs))
+    }
 }
 
 impl<T: Element> Tensor<T> {

@@ -2,7 +2,7 @@
 //! col2im as recorded ops. Each is the other's backward (col2im adds every tap back where im2col read it;
 //! im2col reads back what col2im added), so a graph built from them can be differentiated again.
 
-use crate::autograd::{record, BackwardOp, Grads};
+use crate::autograd::{record, BackwardOp, Grads, GraphCtx};
 use crate::element::Element;
 use crate::error::{Error, Result};
 pub(crate) use crate::storage::window::{Axis, Windows};
@@ -41,6 +41,11 @@ impl<T: Element> BackwardOp<T> for Im2colBackward {
     fn backward(&self, grad: &Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
         Ok(smallvec![Some(col2im(grad, &self.0)?)])
     }
+
+    /// col2im is recorded when grad mode is on: the same code builds the graph.
+    fn backward_graph(&self, _ctx: &GraphCtx<'_, T>, grad: &Tensor<T>, needs: &[bool]) -> Option<Result<Grads<T>>> {
+        Some(self.backward(grad, needs))
+    }
 }
 
 struct Col2imBackward(Windows);
@@ -48,6 +53,11 @@ struct Col2imBackward(Windows);
 impl<T: Element> BackwardOp<T> for Col2imBackward {
     fn backward(&self, grad: &Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
         Ok(smallvec![Some(im2col(grad, &self.0, T::zero())?)])
+    }
+
+    /// im2col is recorded when grad mode is on: the same code builds the graph.
+    fn backward_graph(&self, _ctx: &GraphCtx<'_, T>, grad: &Tensor<T>, needs: &[bool]) -> Option<Result<Grads<T>>> {
+        Some(self.backward(grad, needs))
     }
 }
 

@@ -10,7 +10,7 @@ use crate::prop_gradgradcheck as check;
 use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use torchlet::nn::functional::{self as F, Conv1dOptions, Conv2dOptions, MaxPool2dOptions};
+use torchlet::nn::functional::{self as F, AvgPool2dOptions, Conv1dOptions, Conv2dOptions, MaxPool2dOptions};
 use torchlet::nn::{CrossEntropyLoss, Dropout, Module, Reduction};
 use torchlet::{cat, stack, where_, GeluApproximate, Tensor};
 
@@ -226,8 +226,8 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
 
-    /// The convolutions and poolings are compositions of the ops above (index_select, linear, cat, sums), so
-    /// their second derivatives come with them.
+    /// The convolutions and poolings are compositions of the ops above (im2col and col2im, each the other's
+    /// backward, linear, index_select, sums), so their second derivatives come with them.
     #[test]
     fn convolution_and_pooling(seed in any::<u64>(), stride in 1usize..3, pad in 0usize..2) {
         let mut rng = StdRng::seed_from_u64(seed);
@@ -237,7 +237,12 @@ proptest! {
         let (x1, w1) = (randn(&[2, 5], &mut rng), randn(&[3, 2, 2], &mut rng));
         check(&[x1, w1], |t| F::conv1d(&t[0], &t[1], None, &Conv1dOptions::default())?.square())?;
         check(&[x.clone()], |t| F::max_pool2d(&t[0], &MaxPool2dOptions::new(2))?.square())?;
-        check(&[x], |t| F::adaptive_avg_pool2d(&t[0], 1)?.exp())?;
+        check(&[x.clone()], |t| F::adaptive_avg_pool2d(&t[0], 1)?.exp())?;
+        check(&[x.clone()], |t| F::avg_pool2d(&t[0], &AvgPool2dOptions::new(2).stride(stride).padding(pad.min(1)))?.square())?;
+        // Two groups with dilation 2.
+        let wg = randn(&[4, 1, 2, 2], &mut rng);
+        let grouped = Conv2dOptions::default().groups(2).dilation(2).padding(pad);
+        check(&[x, wg], |t| F::conv2d(&t[0], &t[1], None, &grouped)?.tanh())?;
     }
 }
 
