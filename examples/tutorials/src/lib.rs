@@ -29,7 +29,7 @@ pub mod resnet;
 #[cfg(feature = "tch")]
 mod tch_net;
 
-pub use layers::{softmax_rows, Activation, Dense, Layers};
+pub use layers::{softmax_rows, tch_default_linear, Activation, Dense, Layers};
 
 use torchlet::data::{DataLoader, TensorDataset};
 use torchlet::element::Element;
