@@ -11,11 +11,14 @@
 //! - [`cnn`]: T10, lesson 5's convolutional network on the same data as images (a
 //!   [`classification::Classifier`]);
 //! - [`resnet`]: T10b, lesson 6's residual network with BatchNorm, trained with a one-cycle schedule (a
-//!   [`resnet::OneCycleModel`]).
+//!   [`resnet::OneCycleModel`]);
+//! - [`hessian`]: T11a, Hessian-vector products of T8's training loss by double backward, by finite
+//!   differences, and by hand (forward-over-reverse) for a two-layer tanh network.
 
 pub mod classification;
 pub mod cnn;
 pub mod digits;
+pub mod hessian;
 mod layers;
 #[cfg(feature = "tch")]
 pub mod libtorch;
