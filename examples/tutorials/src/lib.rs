@@ -13,7 +13,9 @@
 //! - [`resnet`]: T10b, lesson 6's residual network with BatchNorm, trained with a one-cycle schedule (a
 //!   [`resnet::OneCycleModel`]);
 //! - [`hessian`]: T11a, Hessian-vector products of T8's training loss by double backward, by finite
-//!   differences, and by hand (forward-over-reverse) for a two-layer tanh network.
+//!   differences, and by hand (forward-over-reverse) for a two-layer tanh network;
+//! - [`pinn`]: T11b, a physics-informed network trained through its second derivative in x (a
+//!   [`pinn::Pinn`]).
 
 pub mod classification;
 pub mod cnn;
@@ -27,6 +29,7 @@ mod libtorch_cnn;
 #[cfg(feature = "tch")]
 mod libtorch_resnet;
 pub mod mlp;
+pub mod pinn;
 pub mod regression;
 pub mod resnet;
 #[cfg(feature = "tch")]

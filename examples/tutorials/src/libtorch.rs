@@ -53,5 +53,6 @@ pub fn from_tch<T: TchElement>(t: &tch::Tensor) -> Result<Tensor<T>> {
 pub use super::hessian::libtorch::tch_hessian_vector_product;
 pub use super::libtorch_cnn::TchCnn;
 pub use super::libtorch_resnet::TchResNet;
+pub use super::pinn::libtorch::TchPinn;
 pub use super::regression::libtorch::{TchLinear, TchTensorLinear};
 pub use super::tch_net::{TchLoss, TchNet};

@@ -3,6 +3,7 @@
 //! modules) against libtorch.
 
 mod hessian;
+mod pinn;
 
 /// Largest `|a − b| / max(|a|, |b|)` over matching entries (0 where both are 0).
 fn max_rel(a: &[f64], b: &[f64]) -> f64 {
