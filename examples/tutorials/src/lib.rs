@@ -15,11 +15,13 @@
 //! - [`hessian`]: T11a, Hessian-vector products of T8's training loss by double backward, by finite
 //!   differences, and by hand (forward-over-reverse) for a two-layer tanh network;
 //! - [`pinn`]: T11b, a physics-informed network trained through its second derivative in x (a
-//!   [`pinn::Pinn`]).
+//!   [`pinn::Pinn`]);
+//! - [`gradient_penalty`]: T11c, a critic trained with a gradient penalty (a [`gradient_penalty::Critic`]).
 
 pub mod classification;
 pub mod cnn;
 pub mod digits;
+pub mod gradient_penalty;
 pub mod hessian;
 mod layers;
 #[cfg(feature = "tch")]

@@ -2,6 +2,7 @@
 //! penalty (T11c), each with its hand-derived twin against autograd, and (feature `tch`, the `libtorch::`
 //! modules) against libtorch.
 
+mod gradient_penalty;
 mod hessian;
 mod pinn;
 
