@@ -138,6 +138,14 @@ pub fn on_device<T: Element>(tensors: &[Tensor<T>], device: Device) -> Result<Ve
     tensors.iter().map(|t| t.to(device)).collect()
 }
 
+/// Gives libtorch (when it runs beside) one intra-op thread, for the examples whose tensors are all below its
+/// parallel grain (T11's): there its threads only add wake-ups, which on a loaded machine cost many times the
+/// work. The results do not depend on it.
+pub fn single_threaded_libtorch() {
+    #[cfg(feature = "tch")]
+    tch::set_num_threads(1);
+}
+
 /// Says loudly, once, that libtorch is not part of this run.
 pub fn note_without_libtorch() {
     if !cfg!(feature = "tch") {

@@ -8,3 +8,4 @@ mod classification;
 mod cnn;
 mod regression;
 mod resnet;
+mod second_order;

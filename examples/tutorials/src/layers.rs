@@ -2,8 +2,10 @@
 //! step is written out by hand, and [`Activation`], each activation with its forward pass and its derivative
 //! written out by hand (and, for the autograd twins, the matching `nn` module).
 
+use rand::Rng;
 use torchlet::element::Element;
 use torchlet::error::{Error, Result};
+use torchlet::nn::init::uniform;
 use torchlet::nn::{Linear, ModuleList, ReLU, Sigmoid, Softmax, Tanh};
 use torchlet::tensor::Tensor;
 
@@ -226,4 +228,24 @@ pub fn softmax_rows<T: Element>(z: &Tensor<T>) -> Result<Tensor<T>> {
 /// The softmax's Jacobian applied to `d = ∂L/∂A`, row by row: `A ⊙ (D - rowsum(D ⊙ A))`.
 pub(crate) fn softmax_backward<T: Element>(d: &Tensor<T>, a: &Tensor<T>) -> Result<Tensor<T>> {
     a.mul(&d.sub(&d.mul(a)?.sum_dim(1, true)?)?)
+}
+
+/// A linear layer `n_in → n_out` initialised as tch's `nn::linear(.., Default::default())` initialises it
+/// (libtorch's own default, which the second-derivative tutorials start from), drawn from `rng`: the weight
+/// `[out, in]` from the Kaiming uniform with the ReLU gain, `U(±√(6/in))`, and the bias from `U(±1/√in)`.
+/// (PyTorch's `nn.Linear` draws its weight from `U(±1/√in)`, a bound √6 times smaller.)
+///
+/// ```
+/// use rand::{rngs::StdRng, SeedableRng};
+/// let layer = torchlet_tutorials::tch_default_linear::<f64, _>(1, 32, &mut StdRng::seed_from_u64(0))?;
+/// assert_eq!(layer.weight().shape(), &[32, 1]);
+/// assert!(layer.weight().to_vec()?.iter().all(|w| w.abs() <= 6f64.sqrt()));
+/// assert!(layer.weight().to_vec()?.iter().any(|w| w.abs() > 1.0)); // beyond nn.Linear's bound of 1
+/// # Ok::<(), torchlet::Error>(())
+/// ```
+pub fn tch_default_linear<T: Element, R: Rng + ?Sized>(n_in: usize, n_out: usize, rng: &mut R) -> Result<Linear<T>> {
+    let fan_in = n_in as f64;
+    let weight = uniform::<T, R>(&[n_out, n_in], -(6.0 / fan_in).sqrt(), (6.0 / fan_in).sqrt(), rng);
+    let bias = uniform::<T, R>(&[n_out], -1.0 / fan_in.sqrt(), 1.0 / fan_in.sqrt(), rng);
+    Linear::from_parameters(&weight, Some(&bias))
 }

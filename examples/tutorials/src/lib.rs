@@ -11,11 +11,18 @@
 //! - [`cnn`]: T10, lesson 5's convolutional network on the same data as images (a
 //!   [`classification::Classifier`]);
 //! - [`resnet`]: T10b, lesson 6's residual network with BatchNorm, trained with a one-cycle schedule (a
-//!   [`resnet::OneCycleModel`]).
+//!   [`resnet::OneCycleModel`]);
+//! - [`hessian`]: T11a, Hessian-vector products of T8's training loss by double backward, by finite
+//!   differences, and by hand (forward-over-reverse) for a two-layer tanh network;
+//! - [`pinn`]: T11b, a physics-informed network trained through its second derivative in x (a
+//!   [`pinn::Pinn`]);
+//! - [`gradient_penalty`]: T11c, a critic trained with a gradient penalty (a [`gradient_penalty::Critic`]).
 
 pub mod classification;
 pub mod cnn;
 pub mod digits;
+pub mod gradient_penalty;
+pub mod hessian;
 mod layers;
 #[cfg(feature = "tch")]
 pub mod libtorch;
@@ -24,12 +31,13 @@ mod libtorch_cnn;
 #[cfg(feature = "tch")]
 mod libtorch_resnet;
 pub mod mlp;
+pub mod pinn;
 pub mod regression;
 pub mod resnet;
 #[cfg(feature = "tch")]
 mod tch_net;
 
-pub use layers::{softmax_rows, Activation, Dense, Layers};
+pub use layers::{softmax_rows, tch_default_linear, Activation, Dense, Layers};
 
 use torchlet::data::{DataLoader, TensorDataset};
 use torchlet::element::Element;

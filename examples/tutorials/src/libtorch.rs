@@ -50,7 +50,10 @@ pub fn from_tch<T: TchElement>(t: &tch::Tensor) -> Result<Tensor<T>> {
     Tensor::from_vec(values, &shape)
 }
 
+pub use super::gradient_penalty::libtorch::TchCritic;
+pub use super::hessian::libtorch::tch_hessian_vector_product;
 pub use super::libtorch_cnn::TchCnn;
 pub use super::libtorch_resnet::TchResNet;
+pub use super::pinn::libtorch::TchPinn;
 pub use super::regression::libtorch::{TchLinear, TchTensorLinear};
 pub use super::tch_net::{TchLoss, TchNet};

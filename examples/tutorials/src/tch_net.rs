@@ -106,15 +106,7 @@ impl<T: TchElement> TchNet<T> {
     fn forward_tch(&self, x: &tch::Tensor) -> Result<tch::Tensor> {
         let mut h = x.shallow_clone();
         for (linear, f) in &self.layers {
-            let z = h.f_linear(&linear.ws, linear.bs.as_ref()).map_err(tch_error)?;
-            h = match f {
-                Activation::Identity => Ok(z),
-                Activation::Tanh => z.f_tanh(),
-                Activation::Sigmoid => z.f_sigmoid(),
-                Activation::ReLU => z.f_relu(),
-                Activation::Softmax => z.f_softmax(1, None::<tch::Kind>),
-            }
-            .map_err(tch_error)?;
+            h = activate(h.f_linear(&linear.ws, linear.bs.as_ref()).map_err(tch_error)?, *f)?;
         }
         Ok(h)
     }
@@ -179,6 +171,18 @@ impl<T: TchElement> TchNet<T> {
         let output = self.forward(x)?;
         Ok((from_tch::<T>(&self.loss_of(&output, y)?)?.item()?, self.prediction(&output)?))
     }
+}
+
+/// `f(z)` with libtorch's op for the activation `f` (the softmax over dim 1).
+pub(crate) fn activate(z: tch::Tensor, f: Activation) -> Result<tch::Tensor> {
+    match f {
+        Activation::Identity => Ok(z),
+        Activation::Tanh => z.f_tanh(),
+        Activation::Sigmoid => z.f_sigmoid(),
+        Activation::ReLU => z.f_relu(),
+        Activation::Softmax => z.f_softmax(1, None::<tch::Kind>),
+    }
+    .map_err(tch_error)
 }
 
 /// `nn.Linear(n_in, n_out)` as PyTorch initialises it: the weight, then the bias, each from

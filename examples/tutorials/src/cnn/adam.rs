@@ -43,6 +43,11 @@ impl<T: Element> HandAdam<T> {
         Ok(HandAdam { lr, betas: (0.9, 0.999), eps: 1e-8, weight_decay: 0.0, step: 0, moments: vec![None; count] })
     }
 
+    /// The same optimizer with the decay rates `betas` (torch's `Adam(..., betas=(β1, β2))`).
+    pub fn with_betas(self, beta1: f64, beta2: f64) -> Self {
+        HandAdam { betas: (beta1, beta2), ..self }
+    }
+
     /// The same optimizer with L2 weight decay `weight_decay` (torch's `Adam(..., weight_decay=...)`).
     pub fn with_weight_decay(self, weight_decay: f64) -> Self {
         HandAdam { weight_decay, ..self }
