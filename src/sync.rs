@@ -28,12 +28,12 @@ mod tests {
         let y = x.clone();
         let result = std::thread::spawn(move || {
             let _data = y.write();
-            let _grad = super::lock(&y.0.leaf);
+            let _grad = super::lock(&y.0.grad);
             panic!("a panic while both locks are held");
         })
         .join();
         assert!(result.is_err());
-        assert!(x.0.leaf.is_poisoned(), "the panic poisoned the locks");
+        assert!(x.0.grad.is_poisoned(), "the panic poisoned the locks");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The `Tensor` handle: shared storage + a strided layout + autograd metadata.
 
-use crate::autograd::{self, BackwardOptions, Hook, Node};
+use crate::autograd::Node;
 use crate::device::Device;
 use crate::element::Element;
 use crate::error::{Error, Result};
@@ -31,18 +31,20 @@ pub(crate) struct TensorInner<T: Element> {
     pub(crate) device: Device,
     /// Leaves only: whether gradients flow into this tensor's `.grad`.
     pub(crate) requires_grad: AtomicBool,
+    /// Leaves only: whether gradient hooks are registered on it (in the hooks' table, under its address).
+    pub(crate) hooked: AtomicBool,
     /// Non-leaves only: the node that made this tensor, with the backward of that op.
     pub(crate) grad_fn: Option<Arc<dyn Node<T>>>,
-    /// Leaves only: the accumulated gradient and the gradient hooks.
-    pub(crate) leaf: Mutex<LeafState<T>>,
-    /// Leaves only: whether `leaf.hooks` may hold hooks, read without the lock on every backward.
-    pub(crate) hooked: AtomicBool,
+    /// Leaves only: the accumulated gradient.
+    pub(crate) grad: Mutex<Option<Tensor<T>>>,
 }
 
-/// What a leaf keeps for autograd: its `.grad` and the hooks that see each gradient before it is added in.
-pub(crate) struct LeafState<T: Element> {
-    pub(crate) grad: Option<Tensor<T>>,
-    pub(crate) hooks: Vec<Hook<T>>,
+impl<T: Element> Drop for TensorInner<T> {
+    fn drop(&mut self) {
+        if *self.hooked.get_mut() {
+            crate::autograd::forget(self as *const Self as usize);
+        }
+    }
 }
 
 /// An n-dimensional array of `f32` or `f64` that records the operations made on it for reverse-mode autodiff.
@@ -121,9 +123,9 @@ impl<T: Element> Tensor<T> {
             layout,
             device,
             requires_grad: AtomicBool::new(false),
-            grad_fn,
-            leaf: Mutex::new(LeafState { grad: None, hooks: Vec::new() }),
             hooked: AtomicBool::new(false),
+            grad_fn,
+            grad: Mutex::new(None),
         }))
     }
 
@@ -455,7 +457,7 @@ impl<T: Element> Tensor<T> {
     pub fn grad(&self) -> Option<Tensor<T>> {
         match self.grad_fn() {
             Some(node) => node.retained_grad(),
-            None => crate::sync::lock(&self.0.leaf).grad.clone(),
+            None => crate::sync::lock(&self.0.grad).clone(),
         }
     }
 
@@ -469,13 +471,13 @@ impl<T: Element> Tensor<T> {
                 ));
             }
         }
-        crate::sync::lock(&self.0.leaf).grad = grad;
+        *crate::sync::lock(&self.0.grad) = grad;
         Ok(())
     }
 
     /// Clears the gradient, as torch's `zero_grad()` does by default (`set_to_none=True`).
     pub fn zero_grad(&self) {
-        crate::sync::lock(&self.0.leaf).grad = None;
+        *crate::sync::lock(&self.0.grad) = None;
     }
 
     /// Keeps this non-leaf's gradient for [`Tensor::grad`] during backward (torch's `retain_grad()`); a
@@ -503,43 +505,6 @@ impl<T: Element> Tensor<T> {
     /// A tensor sharing this one's data but cut from the graph (`tensor.detach()`).
     pub fn detach(&self) -> Self {
         self.view_with(self.0.layout.clone())
-    }
-
-    /// Runs backward from this one-element tensor (`loss.backward()`): gradients accumulate into the
-    /// `.grad` of every leaf that requires grad, and the graph's saved tensors are freed.
-    pub fn backward(&self) -> Result<()> {
-        autograd::backward(self, None, false, false)
-    }
-
-    /// Backward from a tensor of any shape, given the gradient of the final output with respect to it
-    /// (`tensor.backward(gradient)`).
-    pub fn backward_with(&self, gradient: &Tensor<T>) -> Result<()> {
-        autograd::backward(self, Some(gradient), false, false)
-    }
-
-    /// Backward that keeps the graph, so it can be run again (`backward(retain_graph=True)`).
-    pub fn backward_retain_graph(&self, gradient: Option<&Tensor<T>>) -> Result<()> {
-        autograd::backward(self, gradient, true, false)
-    }
-
-    /// Backward with all of torch's options (`tensor.backward(gradient, retain_graph, create_graph)`):
-    /// with `create_graph` the backward is itself recorded, so the `.grad` it accumulates carries a graph
-    /// and can be differentiated again (a gradient penalty, a Hessian-vector product).
-    ///
-    /// ```
-    /// use torchlet::autograd::BackwardOptions;
-    /// use torchlet::Tensor;
-    /// let x = Tensor::new([1.0, 3.0]).requires_grad_(true)?;
-    /// x.powi(3)?.sum()?.backward_with_options(&BackwardOptions::new().create_graph(true))?;
-    /// let g = x.grad().unwrap(); // 3x², with its graph
-    /// assert_eq!(g.to_vec()?, vec![3.0, 27.0]);
-    /// x.zero_grad();
-    /// g.sum()?.backward()?; // d/dx Σ 3x² = 6x
-    /// assert_eq!(x.grad().unwrap().to_vec()?, vec![6.0, 18.0]);
-    /// # Ok::<(), torchlet::Error>(())
-    /// ```
-    pub fn backward_with_options(&self, options: &BackwardOptions<T>) -> Result<()> {
-        autograd::backward(self, options.gradient.as_ref(), options.retains_graph(), options.create_graph)
     }
 
     /// Identity of this handle's tensor, for the graph walk.

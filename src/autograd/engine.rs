@@ -8,12 +8,12 @@
 
 use super::hooks::run_hooks;
 use super::node::{Edge, Grads, Node};
+use super::small_map::SmallMap;
 use super::{check_anomaly, is_anomaly_enabled, GradModeGuard};
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 use smallvec::SmallVec;
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -54,19 +54,19 @@ fn accumulate<T: Element>(slot: &mut Option<Tensor<T>>, grad: Tensor<T>) -> Resu
 /// recorded copy, so `.grad` carries the graph.
 fn accumulate_into_grad<T: Element>(tensor: &Tensor<T>, grad: Tensor<T>, create_graph: bool) -> Result<()> {
     if create_graph {
-        let existing = crate::sync::lock(&tensor.0.leaf).grad.clone();
+        let existing = crate::sync::lock(&tensor.0.grad).clone();
         let sum = match existing {
             Some(existing) => existing.add(&grad)?,
             None => grad.deep_clone()?,
         };
-        crate::sync::lock(&tensor.0.leaf).grad = Some(sum);
+        *crate::sync::lock(&tensor.0.grad) = Some(sum);
         return Ok(());
     }
-    let mut state = crate::sync::lock(&tensor.0.leaf);
-    match state.grad.as_ref() {
+    let mut slot = crate::sync::lock(&tensor.0.grad);
+    match slot.as_ref() {
         Some(existing) => existing.add_assign_untracked(&grad),
         None => {
-            state.grad = Some(if grad.is_sole_owner() { grad } else { grad.contiguous_copy()? });
+            *slot = Some(if grad.is_sole_owner() { grad } else { grad.contiguous_copy()? });
             Ok(())
         }
     }
@@ -74,7 +74,7 @@ fn accumulate_into_grad<T: Element>(tensor: &Tensor<T>, grad: Tensor<T>, create_
 
 /// A leaf's gradient after its hooks (if it has any).
 fn leaf_hooked<T: Element>(leaf: &Tensor<T>, grad: Tensor<T>) -> Result<Tensor<T>> {
-    let hooks = crate::sync::lock(&leaf.0.leaf).hooks.clone();
+    let hooks = super::hooks::hooks_of(leaf.id());
     if hooks.is_empty() {
         return Ok(grad);
     }
@@ -82,17 +82,28 @@ fn leaf_hooked<T: Element>(leaf: &Tensor<T>, grad: Tensor<T>) -> Result<Tensor<T
 }
 
 /// A node's complete gradient after its output's hooks, kept for `.grad` when it asked for `retain_grad`.
+#[inline(always)]
 fn node_hooked<T: Element>(node: &Arc<dyn Node<T>>, grad: Tensor<T>) -> Result<Tensor<T>> {
     let meta = node.meta();
+    if !meta.hooked.load(Ordering::Acquire) && !meta.retain.load(Ordering::Relaxed) {
+        return Ok(grad);
+    }
+    observed(node, grad)
+}
+
+/// [`node_hooked`] for a node that has hooks or keeps its gradient.
+#[cold]
+fn observed<T: Element>(node: &Arc<dyn Node<T>>, grad: Tensor<T>) -> Result<Tensor<T>> {
+    let meta = node.meta();
     let grad = if meta.hooked.load(Ordering::Acquire) {
-        let hooks = crate::sync::lock(&meta.state).hooks.clone();
+        let hooks = super::hooks::hooks_of(meta.key());
         let shape = grad.shape().to_vec();
         run_hooks(&hooks, grad, &shape)?
     } else {
         grad
     };
     if meta.retain.load(Ordering::Relaxed) {
-        crate::sync::lock(&meta.state).retained = Some(grad.clone());
+        *crate::sync::lock(&meta.retained) = Some(grad.clone());
     }
     Ok(grad)
 }
@@ -102,6 +113,7 @@ type LeafGrad<T> = (Tensor<T>, Option<Tensor<T>>);
 /// A node whose incoming gradient is complete, with that gradient (`None` when none reached it).
 type ReadyNode<T> = (Arc<dyn Node<T>>, Option<Tensor<T>>);
 
+#[inline]
 fn add_leaf_grad<T: Element>(
     leaf_grads: &mut SmallVec<[LeafGrad<T>; 4]>,
     leaf: &Tensor<T>,
@@ -154,7 +166,10 @@ impl<T: Element> Captures<'_, T> {
     /// For each node reachable from `roots`, whether running it leads to a requested tensor (a requested
     /// node beyond it, or a requested leaf). A depth-first walk in post-order, iterative so that a long
     /// chain of ops cannot overflow the stack.
-    fn needed_nodes(&self, roots: &[Arc<dyn Node<T>>]) -> SmallMap<bool> {
+    fn needed_nodes<'n>(&self, roots: impl Iterator<Item = &'n Arc<dyn Node<T>>>) -> SmallMap<bool>
+    where
+        T: 'n,
+    {
         let mut needed: SmallMap<bool> = SmallMap::default();
         // (node, next edge to look at, whether it leads to a requested tensor so far)
         let mut stack: Vec<(Arc<dyn Node<T>>, usize, bool)> = Vec::new();
@@ -196,8 +211,8 @@ impl<T: Element> Captures<'_, T> {
 
 /// Runs backward from `roots` (each output with the gradient it is seeded with) to `target`. Grad mode is
 /// `create_graph` throughout, so that with it every gradient is a recorded tensor op.
-pub(super) fn run<T: Element>(
-    roots: &[(&Tensor<T>, Tensor<T>)],
+pub(super) fn run<'r, T: Element>(
+    roots: impl IntoIterator<Item = (&'r Tensor<T>, Tensor<T>)>,
     target: Target<'_, T>,
     sweep: &Sweep,
 ) -> Result<Vec<Option<Tensor<T>>>> {
@@ -207,48 +222,53 @@ pub(super) fn run<T: Element>(
         Target::Capture(inputs) => Some(Captures { inputs, found: vec![None; inputs.len()] }),
     };
 
-    // Seed the roots' nodes (or, for a root that is a leaf, the leaf itself).
-    let mut grads: SmallMap<Option<Tensor<T>>> = SmallMap::default();
-    let mut pending: SmallMap<usize> = SmallMap::default();
+    // The roots' nodes with their seeds (a root that is a leaf seeds the leaf itself).
     let mut leaf_grads: SmallVec<[LeafGrad<T>; 4]> = SmallVec::new();
-    let mut root_nodes: SmallVec<[Arc<dyn Node<T>>; 2]> = SmallVec::new();
+    let mut root_seeds: SmallVec<[ReadyNode<T>; 1]> = SmallVec::new();
     for (root, seed) in roots {
         match root.grad_fn() {
-            Some(node) => {
-                let id = node_id(node);
-                if grads.get(id).is_none() {
-                    root_nodes.push(Arc::clone(node));
-                }
-                accumulate(grads.entry(id), seed.clone())?;
-            }
-            None => add_leaf_grad(&mut leaf_grads, root, seed.clone())?,
+            Some(node) => match root_seeds.iter_mut().find(|(n, _)| Arc::ptr_eq(n, node)) {
+                Some((_, slot)) => accumulate(slot, seed)?,
+                None => root_seeds.push((Arc::clone(node), Some(seed))),
+            },
+            None => add_leaf_grad(&mut leaf_grads, root, seed)?,
         }
     }
+    let is_root = |id: usize| root_seeds.len() > 1 && root_seeds.iter().any(|(n, _)| node_id(n) == id);
 
     // Count, for every node reachable from the roots, how many edges lead into it, so each node runs only
-    // once all the gradient flowing into it has arrived.
-    let mut stack: SmallVec<[Arc<dyn Node<T>>; 8]> = root_nodes.iter().cloned().collect();
-    for node in &root_nodes {
+    // once all the gradient flowing into it has arrived. (One root is never reached again: the graph has no
+    // cycles; of several, one may lie below another, and is walked from where it already is.)
+    let mut pending: SmallMap<usize> = SmallMap::default();
+    let mut stack: SmallVec<[Arc<dyn Node<T>>; 8]> = SmallVec::new();
+    for (node, _) in &root_seeds {
         pending.insert(node_id(node), 0);
+        stack.push(Arc::clone(node));
     }
     while let Some(node) = stack.pop() {
         for edge in node.meta().edges.iter().flatten() {
             if let Edge::Node(child) = edge {
-                let count = pending.entry(node_id(child));
+                let id = node_id(child);
+                let count = pending.entry(id);
                 *count += 1;
-                if *count == 1 && grads.get(node_id(child)).is_none() {
+                if *count == 1 && !is_root(id) {
                     stack.push(Arc::clone(child));
                 }
             }
         }
     }
-    let needed = captures.as_ref().map(|c| c.needed_nodes(&root_nodes));
+    let needed = captures.as_ref().map(|c| c.needed_nodes(root_seeds.iter().map(|(n, _)| n)));
 
+    // A root that nothing leads into is ready with its seed; one below another root waits for the rest of
+    // its gradient, its seed already in its slot.
+    let mut grads: SmallMap<Option<Tensor<T>>> = SmallMap::default();
     let mut ready: SmallVec<[ReadyNode<T>; 8]> = SmallVec::new();
-    for node in &root_nodes {
-        let id = node_id(node);
+    for (node, seed) in root_seeds {
+        let id = node_id(&node);
         if pending.get(id) == Some(&0) {
-            ready.push((Arc::clone(node), grads.remove(id).flatten()));
+            ready.push((node, seed));
+        } else {
+            *grads.entry(id) = seed;
         }
     }
     while let Some((node, grad)) = ready.pop() {
@@ -329,82 +349,29 @@ pub(super) fn run<T: Element>(
 
     // Every leaf's hooks first, then the gradients go where they belong: a failing hook leaves every
     // `.grad` as it was.
-    let mut finished: SmallVec<[(Tensor<T>, Tensor<T>); 4]> = SmallVec::new();
-    for (leaf, grad) in leaf_grads {
-        if let Some(grad) = grad {
-            let grad = if leaf.has_hooks() { leaf_hooked(&leaf, grad)? } else { grad };
-            finished.push((leaf, grad));
+    if leaf_grads.iter().any(|(leaf, _)| leaf.has_hooks()) {
+        for (leaf, grad) in &mut leaf_grads {
+            if let (true, Some(g)) = (leaf.has_hooks(), grad.take()) {
+                *grad = Some(leaf_hooked(leaf, g)?);
+            }
         }
     }
     match captures {
         Some(mut captures) => {
-            for (leaf, grad) in &finished {
-                captures.capture(grad, |x| x.is_leaf() && x.id() == leaf.id());
+            for (leaf, grad) in &leaf_grads {
+                if let Some(grad) = grad {
+                    captures.capture(grad, |x| x.is_leaf() && x.id() == leaf.id());
+                }
             }
             Ok(captures.found)
         }
         None => {
-            for (leaf, grad) in finished {
-                accumulate_into_grad(&leaf, grad, sweep.create_graph)?;
+            for (leaf, grad) in leaf_grads {
+                if let Some(grad) = grad {
+                    accumulate_into_grad(&leaf, grad, sweep.create_graph)?;
+                }
             }
             Ok(Vec::new())
-        }
-    }
-}
-
-/// A map from node identity to `V` for one backward pass: a vector searched linearly while small (the
-/// common case, and much cheaper than hashing), a hash map once the graph grows.
-enum SmallMap<V> {
-    Small(SmallVec<[(usize, V); 8]>),
-    Large(HashMap<usize, V>),
-}
-
-impl<V> Default for SmallMap<V> {
-    fn default() -> Self {
-        SmallMap::Small(SmallVec::new())
-    }
-}
-
-impl<V: Default> SmallMap<V> {
-    const SMALL: usize = 32;
-
-    fn insert(&mut self, key: usize, value: V) {
-        *self.entry(key) = value;
-    }
-
-    fn get(&self, key: usize) -> Option<&V> {
-        match self {
-            SmallMap::Small(items) => items.iter().find(|(k, _)| *k == key).map(|(_, v)| v),
-            SmallMap::Large(map) => map.get(&key),
-        }
-    }
-
-    /// The value for `key`, inserted as `V::default()` when missing.
-    fn entry(&mut self, key: usize) -> &mut V {
-        if let SmallMap::Small(items) = self {
-            if items.len() >= Self::SMALL && !items.iter().any(|(k, _)| *k == key) {
-                *self = SmallMap::Large(std::mem::take(items).into_iter().collect());
-            }
-        }
-        match self {
-            SmallMap::Small(items) => {
-                let index = match items.iter().position(|(k, _)| *k == key) {
-                    Some(i) => i,
-                    None => {
-                        items.push((key, V::default()));
-                        items.len() - 1
-                    }
-                };
-                &mut items[index].1
-            }
-            SmallMap::Large(map) => map.entry(key).or_default(),
-        }
-    }
-
-    fn remove(&mut self, key: usize) -> Option<V> {
-        match self {
-            SmallMap::Small(items) => items.iter().position(|(k, _)| *k == key).map(|i| items.swap_remove(i).1),
-            SmallMap::Large(map) => map.remove(&key),
         }
     }
 }

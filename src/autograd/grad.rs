@@ -138,6 +138,7 @@ impl<T: Element> BackwardOptions<T> {
 
 /// The gradient a backward starts `output` from: `gradient` (of its shape), or 1 for a one-element output.
 /// Without `create_graph` it is cut from any graph it has; with it, the graph goes through it, as torch's.
+#[inline]
 fn seed<T: Element>(
     op: &'static str,
     output: &Tensor<T>,
@@ -182,7 +183,7 @@ pub(crate) fn backward<T: Element>(
     let seed = seed(OP, root, gradient, create_graph, &which, "pass a gradient with backward_with")?;
     let sweep =
         Sweep { op: OP, freed_hint: "use backward_retain_graph the first time to keep it", retain_graph, create_graph };
-    run(&[(root, seed)], Target::Accumulate, &sweep)?;
+    run([(root, seed)], Target::Accumulate, &sweep)?;
     Ok(())
 }
 
@@ -273,7 +274,7 @@ pub fn grad_with<T: Element>(
         retain_graph: options.retain_graph.unwrap_or(options.create_graph),
         create_graph: options.create_graph,
     };
-    let found = run(&roots, Target::Capture(inputs), &sweep)?;
+    let found = run(roots, Target::Capture(inputs), &sweep)?;
     if !options.allow_unused {
         if let Some(i) = found.iter().position(Option::is_none) {
             return Err(Error::autograd(
@@ -287,4 +288,43 @@ pub fn grad_with<T: Element>(
         }
     }
     Ok(found)
+}
+
+impl<T: Element> Tensor<T> {
+    /// Runs backward from this one-element tensor (`loss.backward()`): gradients accumulate into the
+    /// `.grad` of every leaf that requires grad, and the graph's saved tensors are freed.
+    pub fn backward(&self) -> Result<()> {
+        backward(self, None, false, false)
+    }
+
+    /// Backward from a tensor of any shape, given the gradient of the final output with respect to it
+    /// (`tensor.backward(gradient)`).
+    pub fn backward_with(&self, gradient: &Tensor<T>) -> Result<()> {
+        backward(self, Some(gradient), false, false)
+    }
+
+    /// Backward that keeps the graph, so it can be run again (`backward(retain_graph=True)`).
+    pub fn backward_retain_graph(&self, gradient: Option<&Tensor<T>>) -> Result<()> {
+        backward(self, gradient, true, false)
+    }
+
+    /// Backward with all of torch's options (`tensor.backward(gradient, retain_graph, create_graph)`):
+    /// with `create_graph` the backward is itself recorded, so the `.grad` it accumulates carries a graph
+    /// and can be differentiated again (a gradient penalty, a Hessian-vector product).
+    ///
+    /// ```
+    /// use torchlet::autograd::BackwardOptions;
+    /// use torchlet::Tensor;
+    /// let x = Tensor::new([1.0, 3.0]).requires_grad_(true)?;
+    /// x.powi(3)?.sum()?.backward_with_options(&BackwardOptions::new().create_graph(true))?;
+    /// let g = x.grad().unwrap(); // 3x², with its graph
+    /// assert_eq!(g.to_vec()?, vec![3.0, 27.0]);
+    /// x.zero_grad();
+    /// g.sum()?.backward()?; // d/dx Σ 3x² = 6x
+    /// assert_eq!(x.grad().unwrap().to_vec()?, vec![6.0, 18.0]);
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    pub fn backward_with_options(&self, options: &BackwardOptions<T>) -> Result<()> {
+        backward(self, options.gradient.as_ref(), options.retains_graph(), options.create_graph)
+    }
 }

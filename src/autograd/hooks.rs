@@ -1,17 +1,18 @@
 //! Gradient hooks on tensors (`tensor.register_hook(fn)`), and the handle that removes a hook, which module
 //! forward hooks ([`crate::nn::Hooked`]) share.
 //!
-//! A leaf's hooks live beside its `.grad` and run on the gradient gathered for it in a backward pass, before
-//! it is accumulated into `.grad` (or returned by [`grad`](super::grad)); a non-leaf's hooks live on the node
-//! that made it and run when its gradient is complete, before that node's backward sees it. Each may return
-//! a replacement, which is what flows on; hooks run in the order they were registered, and a non-leaf's
-//! retained gradient (`retain_grad`) is the one after its hooks, as in torch.
+//! A leaf's hooks run on the gradient gathered for it in a backward pass, before it is accumulated into
+//! `.grad` (or returned by [`grad`](super::grad)); a non-leaf's hooks belong to the node that made it and run
+//! when its gradient is complete, before that node's backward sees it. Each may return a replacement, which
+//! is what flows on; hooks run in the order they were registered, and a non-leaf's retained gradient
+//! (`retain_grad`) is the one after its hooks, as in torch.
 
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
+use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 /// A gradient hook: the gradient in, a replacement (or `None` to keep it) out.
 type HookFn<T> = dyn Fn(&Tensor<T>) -> Result<Option<Tensor<T>>> + Send + Sync;
@@ -26,6 +27,58 @@ impl<T: Element> Clone for Hook<T> {
     fn clone(&self) -> Self {
         Hook { id: self.id, f: Arc::clone(&self.f) }
     }
+}
+
+/// The hooks of every tensor that has any, keyed by the address of its leaf (`TensorInner`) or of its node's
+/// metadata: a table beside the tensors rather than a field in each, so that tensors and nodes without hooks
+/// (nearly all) keep their size and their allocations' size classes, and a backward pays one flag read per
+/// node and leaf. The owner's flag says whether it has an entry, and dropping a flagged owner removes it
+/// ([`forget`]); a handle holds a `Weak` to its owner, so an address cannot be reused while a hook could
+/// still be removed by it.
+static REGISTRY: Mutex<Vec<(usize, Box<dyn Any + Send + Sync>)>> = Mutex::new(Vec::new());
+
+/// The hooks registered under `key`, cloned out, so that they run with no lock held.
+pub(crate) fn hooks_of<T: Element>(key: usize) -> Vec<Hook<T>> {
+    let registry = crate::sync::lock(&REGISTRY);
+    let found = registry.iter().find(|(k, _)| *k == key);
+    found.and_then(|(_, hooks)| hooks.downcast_ref::<Vec<Hook<T>>>()).cloned().unwrap_or_default()
+}
+
+fn add<T: Element>(key: usize, hook: Hook<T>) {
+    let mut registry = crate::sync::lock(&REGISTRY);
+    let list = match registry.iter().position(|(k, _)| *k == key) {
+        Some(i) => i,
+        None => {
+            registry.push((key, Box::new(Vec::<Hook<T>>::new())));
+            registry.len() - 1
+        }
+    };
+    if let Some(hooks) = registry[list].1.downcast_mut::<Vec<Hook<T>>>() {
+        hooks.push(hook);
+    }
+}
+
+/// Removes the hook `id` from `key`'s list, returning whether any remain.
+fn remove<T: Element>(key: usize, id: u64) -> bool {
+    let mut registry = crate::sync::lock(&REGISTRY);
+    let Some(i) = registry.iter().position(|(k, _)| *k == key) else { return false };
+    let any_left = match registry[i].1.downcast_mut::<Vec<Hook<T>>>() {
+        Some(hooks) => {
+            hooks.retain(|h| h.id != id);
+            !hooks.is_empty()
+        }
+        None => false,
+    };
+    if !any_left {
+        registry.swap_remove(i);
+    }
+    any_left
+}
+
+/// Drops the hooks of the owner at `key`, which is being dropped.
+pub(crate) fn forget(key: usize) {
+    let mut registry = crate::sync::lock(&REGISTRY);
+    registry.retain(|(k, _)| *k != key);
 }
 
 /// A fresh id for a hook, unique in the process.
@@ -81,12 +134,6 @@ impl std::fmt::Debug for RemovableHandle {
     }
 }
 
-/// Removes the hook `id` from `hooks`, returning whether any remain.
-fn without<T: Element>(hooks: &mut Vec<Hook<T>>, id: u64) -> bool {
-    hooks.retain(|h| h.id != id);
-    !hooks.is_empty()
-}
-
 impl<T: Element> Tensor<T> {
     /// Registers a hook on this tensor's gradient (`tensor.register_hook(hook)`): it is called with the
     /// gradient of this tensor whenever a backward pass computes it, and may return a replacement, which is
@@ -127,23 +174,26 @@ impl<T: Element> Tensor<T> {
         let hook = Hook { id, f: Arc::new(hook) };
         match self.grad_fn() {
             Some(node) => {
-                crate::sync::lock(&node.meta().state).hooks.push(hook);
-                node.meta().hooked.store(true, Ordering::Release);
+                let meta = node.meta();
+                let key = meta.key();
+                add(key, hook);
+                meta.hooked.store(true, Ordering::Release);
                 let node = Arc::downgrade(node);
                 Ok(RemovableHandle::new(move || {
                     if let Some(node) = node.upgrade() {
-                        let any_left = without(&mut crate::sync::lock(&node.meta().state).hooks, id);
+                        let any_left = remove::<T>(key, id);
                         node.meta().hooked.store(any_left, Ordering::Release);
                     }
                 }))
             }
             None => {
-                crate::sync::lock(&self.0.leaf).hooks.push(hook);
+                let key = self.id();
+                add(key, hook);
                 self.0.hooked.store(true, Ordering::Release);
                 let leaf: Weak<_> = Arc::downgrade(&self.0);
                 Ok(RemovableHandle::new(move || {
                     if let Some(leaf) = leaf.upgrade() {
-                        let any_left = without(&mut crate::sync::lock(&leaf.leaf).hooks, id);
+                        let any_left = remove::<T>(key, id);
                         leaf.hooked.store(any_left, Ordering::Release);
                     }
                 }))

@@ -25,15 +25,15 @@ mod engine;
 mod grad;
 mod hooks;
 mod node;
+mod small_map;
 
 use crate::element::Element;
 use crate::error::{Error, Result};
 use std::cell::Cell;
 
-pub(crate) use grad::backward;
 pub use grad::{grad, grad_with, BackwardOptions, GradOptions};
 pub use hooks::RemovableHandle;
-pub(crate) use hooks::{next_hook_id, Hook};
+pub(crate) use hooks::{forget, next_hook_id};
 pub(crate) use node::{record, BackwardOp, Grads, GraphCtx, Node, Saved};
 
 thread_local! {

@@ -4,7 +4,6 @@
 //! Nodes point only backwards, to inputs, so the graph has no cycles and is freed as soon as its output
 //! tensors are dropped.
 
-use super::hooks::Hook;
 use super::{is_grad_enabled, no_grad};
 use crate::element::Element;
 use crate::error::{Error, Result};
@@ -78,31 +77,38 @@ impl<T: Element> Edge<T> {
     }
 }
 
-/// What a node keeps for the tensor it made: its gradient when asked to (`retain_grad`) and its hooks.
-pub(crate) struct NodeState<T: Element> {
-    pub(crate) retained: Option<Tensor<T>>,
-    pub(crate) hooks: Vec<Hook<T>>,
-}
-
 /// What every node holds besides its op.
 pub(crate) struct NodeMeta<T: Element> {
     pub(crate) name: &'static str,
     pub(crate) edges: SmallVec<[Option<Edge<T>>; 3]>,
-    pub(crate) state: Mutex<NodeState<T>>,
-    /// Whether the output asked for `retain_grad`.
+    /// The output's gradient, kept when the output asked for `retain_grad`.
+    pub(crate) retained: Mutex<Option<Tensor<T>>>,
     pub(crate) retain: AtomicBool,
-    /// Whether `state.hooks` may hold hooks: read without the lock on every backward step.
+    /// Whether hooks are registered on the output (in the hooks' table, under [`NodeMeta::key`]).
     pub(crate) hooked: AtomicBool,
 }
 
 impl<T: Element> NodeMeta<T> {
+    /// The key of this node's hooks in the hooks' table: its address, fixed while the node lives.
+    pub(crate) fn key(&self) -> usize {
+        self as *const Self as usize
+    }
+
     fn new(name: &'static str, edges: SmallVec<[Option<Edge<T>>; 3]>) -> Self {
         NodeMeta {
             name,
             edges,
-            state: Mutex::new(NodeState { retained: None, hooks: Vec::new() }),
+            retained: Mutex::new(None),
             retain: AtomicBool::new(false),
             hooked: AtomicBool::new(false),
+        }
+    }
+}
+
+impl<T: Element> Drop for NodeMeta<T> {
+    fn drop(&mut self) {
+        if *self.hooked.get_mut() {
+            super::forget(self.key());
         }
     }
 }
@@ -134,7 +140,7 @@ impl<T: Element> dyn Node<T> {
     }
 
     pub fn retained_grad(&self) -> Option<Tensor<T>> {
-        crate::sync::lock(&self.meta().state).retained.clone()
+        crate::sync::lock(&self.meta().retained).clone()
     }
 }
 

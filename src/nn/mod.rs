@@ -84,7 +84,9 @@ pub mod functional {
 ///
 /// Implementors provide `forward` and `named_parameters`; `parameters` and `zero_grad` follow from them.
 /// Modules that behave differently in training (dropout) and containers, which pass the mode on to their
-/// children as torch's `train()` does, also implement [`Module::set_training`].
+/// children as torch's `train()` does, also implement [`Module::set_training`]. Forward hooks
+/// (`register_forward_hook`) live beside a module, not in it: wrap it in [`Hooked`], or register them on a
+/// [`Sequential`]'s layers.
 ///
 /// ```
 /// use rand::{rngs::StdRng, SeedableRng};

@@ -45,6 +45,7 @@ pub use unary::GeluApproximate;
 
 /// Runs `f` on the storages of `tensors`, each distinct buffer read-locked once (two views of one buffer get
 /// the same guard: a second read lock on one thread can wait forever behind a queued writer).
+#[inline]
 pub(crate) fn with_storages<T: Element, R, const N: usize>(
     tensors: [&Tensor<T>; N],
     f: impl FnOnce([&Storage<T>; N]) -> R,

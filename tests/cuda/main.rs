@@ -66,6 +66,7 @@ fn main() -> ExitCode {
         cuda_ops_with_a_cpu_scalar_as_torch,
         mixed_devices_are_refused_and_leave_the_operands_alone,
         conv::cuda_vs_cpu_convolutions_and_poolings,
+        higher_order::cuda_vs_cpu_second_derivatives,
         more_ops::cuda_vs_cpu_activations_and_backward,
         more_ops::cuda_vs_cpu_softmax_and_statistics_and_backward,
         more_ops::cuda_vs_cpu_selections_joins_and_backward,
@@ -463,6 +464,7 @@ fn cuda7_without_such_a_gpu_is_an_error_not_a_panic() {
 }
 
 mod conv;
+mod higher_order;
 mod kernels_compile;
 mod mixed;
 mod more_ops;

@@ -10,6 +10,7 @@ mod compare;
 mod conv;
 mod edges;
 mod higher_order;
+mod higher_order_models;
 mod io;
 mod layers;
 mod norm;
