@@ -73,6 +73,10 @@ __device__ __forceinline__ T t_pow(T x, T p) {
     return t_powr(x, p);
 }
 
+__device__ __forceinline__ float t_sin(float x) { return sinf(x); }
+__device__ __forceinline__ double t_sin(double x) { return sin(x); }
+__device__ __forceinline__ float t_cos(float x) { return cosf(x); }
+__device__ __forceinline__ double t_cos(double x) { return cos(x); }
 __device__ __forceinline__ float t_tanh(float x) { return tanhf(x); }
 __device__ __forceinline__ double t_tanh(double x) { return tanh(x); }
 __device__ __forceinline__ float t_erf(float x) { return erff(x); }

@@ -144,6 +144,22 @@ impl<T: Element> Tensor<T> {
         self.pointwise(UnaryOp::Sigmoid, T::zero())
     }
 
+    /// Sine elementwise, in radians (`torch.sin`).
+    ///
+    /// ```
+    /// let x = torchlet::Tensor::new([0.0, std::f64::consts::FRAC_PI_2]);
+    /// assert_eq!(x.sin()?.to_vec()?, vec![0.0, 1.0]);
+    /// # Ok::<(), torchlet::Error>(())
+    /// ```
+    pub fn sin(&self) -> Result<Self> {
+        self.pointwise(UnaryOp::Sin, T::zero())
+    }
+
+    /// Cosine elementwise, in radians (`torch.cos`).
+    pub fn cos(&self) -> Result<Self> {
+        self.pointwise(UnaryOp::Cos, T::zero())
+    }
+
     /// Hyperbolic tangent elementwise (`torch.tanh`).
     pub fn tanh(&self) -> Result<Self> {
         self.pointwise(UnaryOp::Tanh, T::zero())

@@ -56,6 +56,8 @@ pub(super) fn unary_grad<T: Element>(
         UnaryOp::Exp => g.mul(output()),
         UnaryOp::Log => g.div(input()),
         UnaryOp::Log1p => g.div(&input().add_scalar(T::one())?),
+        UnaryOp::Sin => g.mul(&input().cos()?),
+        UnaryOp::Cos => g.mul(&input().sin()?.neg()?),
         // sign(x) is recorded with a zero gradient: |x|'' = 0 everywhere, at 0 included.
         UnaryOp::Abs => g.mul(&input().sign()?),
         UnaryOp::Sign | UnaryOp::Fill => g.zeros_like(),

@@ -293,6 +293,10 @@ unary_ops! {
     Log { grad_fn: "LogBackward0", f: |x, _c| x.ln(), cuda: "t_log(x)", saves: Input, grad: |x, _y, _c, g| g / x, cuda_grad: "g / x" }
     /// `ln(1 + x)`, accurate near 0; `g / (x + 1)`.
     Log1p { grad_fn: "Log1PBackward0", f: |x, _c| x.ln_1p(), cuda: "t_log1p(x)", saves: Input, grad: |x, _y, _c, g| g / (x + T::one()), cuda_grad: "g / (x + (T)1)" }
+    /// `sin x`; `g · cos x`.
+    Sin { grad_fn: "SinBackward0", f: |x, _c| x.sin(), cuda: "t_sin(x)", saves: Input, grad: |x, _y, _c, g| g * x.cos(), cuda_grad: "g * t_cos(x)" }
+    /// `cos x`; torch's `g · -sin x`.
+    Cos { grad_fn: "CosBackward0", f: |x, _c| x.cos(), cuda: "t_cos(x)", saves: Input, grad: |x, _y, _c, g| g * -x.sin(), cuda_grad: "g * -t_sin(x)" }
     /// `|x|`; `g · sign(x)`, 0 at 0.
     Abs { grad_fn: "AbsBackward0", f: |x, _c| x.abs(), cuda: "t_abs(x)", saves: Input, grad: |x, _y, _c, g| g * sign(x), cuda_grad: "g * t_sign(x)" }
     /// torch.sign: 0 at ±0 and NaN (unlike `f64::signum`); its gradient is 0.

@@ -175,6 +175,8 @@ pub(crate) mod parity {
         second("sqrt", &positive, &|t| t[0].sqrt(), &|t| t[0].sqrt());
         second("log", &positive, &|t| t[0].log(), &|t| t[0].log());
         second("log1p", &positive, &|t| t[0].log1p(), &|t| t[0].log1p());
+        second("sin", &x, &|t| t[0].sin(), &|t| t[0].sin());
+        second("cos", &x, &|t| t[0].cos(), &|t| t[0].cos());
         second("1/x", &positive, &|t| t[0].rdiv_scalar(c(2.0)), &|t| t[0].reciprocal() * 2.0);
         second("x/3", &positive, &|t| t[0].div_scalar(c(3.0))?.square(), &|t| (&t[0] / 3.0).square());
     }

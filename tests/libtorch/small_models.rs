@@ -80,6 +80,7 @@ mod parity {
 
     fn activations<T: Both>(seed: u64) {
         let mut rng = StdRng::seed_from_u64(seed);
+        let mut trig = StdRng::seed_from_u64(seed + 1);
         for _ in 0..12 {
             let s = shape(&mut rng, 0);
             // Non-contiguous half the time: a transposed view of the same values.
@@ -101,6 +102,10 @@ mod parity {
             let (lo, hi) = (T::from_f64(-1.0).unwrap(), T::from_f64(0.5).unwrap());
             parity("clamp", &x, &|t| t[0].clamp(Some(lo), Some(hi)), &|t| t[0].clamp(-1.0, 0.5));
             parity("log1p", &[random::<T>(&s, -0.9, 3.0, &mut rng)], &|t| t[0].log1p(), &|t| t[0].log1p());
+            // A stream of their own, so that the other ops' draws stay as they were.
+            let angles = [random::<T>(&s, -7.0, 7.0, &mut trig)];
+            parity("sin", &angles, &|t| t[0].sin(), &|t| t[0].sin());
+            parity("cos", &angles, &|t| t[0].cos(), &|t| t[0].cos());
             let y = random::<T>(x[0].shape(), -3.0, 3.0, &mut rng);
             let xy = [x[0].clone(), y];
             parity("maximum", &xy, &|t| t[0].maximum(&t[1]), &|t| t[0].maximum(&t[1]));
@@ -285,6 +290,8 @@ mod parity {
         parity("exp", &x, &|t| t[0].exp(), &|t| t[0].exp());
         parity("log", &x, &|t| t[0].log(), &|t| t[0].log());
         parity("log1p", &x, &|t| t[0].log1p(), &|t| t[0].log1p());
+        parity("sin", &x, &|t| t[0].sin(), &|t| t[0].sin());
+        parity("cos", &x, &|t| t[0].cos(), &|t| t[0].cos());
         parity("abs", &x, &|t| t[0].abs(), &|t| t[0].abs());
         parity("sign", &x, &|t| t[0].sign(), &|t| t[0].sign());
         for p in [0.0, 0.5, 1.0, 2.0, -1.0, 2.5] {

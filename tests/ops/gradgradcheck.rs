@@ -87,6 +87,7 @@ proptest! {
         check(&[positive.clone()], |x| x[0].sqrt())?;
         check(&[positive.clone()], |x| x[0].log())?;
         check(&[positive.clone()], |x| x[0].log1p())?;
+        check(&[positive.clone()], |x| x[0].sin()?.mul(&x[0].cos()?))?;
         check(&[positive], |x| x[0].powf(p))?;
     }
 
