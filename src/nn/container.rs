@@ -72,9 +72,10 @@ macro_rules! layer_list {
                 self.layers.iter().map(|l| l.module.as_ref())
             }
 
-            #[doc = concat!("Registers a forward hook on the whole ", $kind, " (`model.register_forward_hook(hook)`): ")]
-            /// called after its forward with it, the input and the output, it may return a replacement output.
-            /// The handle removes it. See [`Hooked`](super::Hooked) for any other module.
+            #[doc = concat!("Registers a forward hook on the whole `", stringify!($name), "`")]
+            /// (`model.register_forward_hook(hook)`): called after its forward with it, the input and the
+            /// output, it may return a replacement output. The handle removes it. See
+            /// [`Hooked`](super::Hooked) for any other module.
             pub fn register_forward_hook(&self, hook: impl ForwardHook<T>) -> RemovableHandle {
                 self.hooks.register(hook)
             }
@@ -85,10 +86,11 @@ macro_rules! layer_list {
             pub fn register_layer_forward_hook(&self, i: usize, hook: impl ForwardHook<T>) -> Result<RemovableHandle> {
                 match self.layers.get(i) {
                     Some(layer) => Ok(layer.hooks.register(hook)),
-                    None => Err(Error::invalid(
-                        "register_layer_forward_hook",
-                        format!("index {i} is out of range for a {} of {} layers", stringify!($name), self.layers.len()),
-                    )),
+                    None => {
+                        let (kind, len) = (stringify!($name), self.layers.len());
+                        let msg = format!("index {i} is out of range for a {kind} of {len} layers");
+                        Err(Error::invalid("register_layer_forward_hook", msg))
+                    }
                 }
             }
         }
@@ -101,9 +103,11 @@ macro_rules! layer_list {
                 let mut x = input.clone();
                 for (i, layer) in self.layers.iter().enumerate() {
                     let module = layer.module.as_ref();
-                    x = module.forward(&x).and_then(|y| layer.hooks.run(module, &x, y)).map_err(|e| Error::InModule {
-                        at: format!("{}[{i}] ({})", stringify!($name), module.type_name()),
-                        source: Box::new(e),
+                    x = module.forward(&x).and_then(|y| layer.hooks.run(module, &x, y)).map_err(|e| {
+                        Error::InModule {
+                            at: format!("{}[{i}] ({})", stringify!($name), module.type_name()),
+                            source: Box::new(e),
+                        }
                     })?;
                 }
                 self.hooks.run(self, input, x)

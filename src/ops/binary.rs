@@ -9,7 +9,6 @@ use crate::error::Result;
 use crate::shape::{broadcast_shapes, Dims};
 use crate::storage::{BinaryOp, Recorded, Side};
 use crate::tensor::Tensor;
-use crate::where_;
 use smallvec::smallvec;
 
 /// The result of `lhs op rhs` over the broadcast shape, with no history.
@@ -93,7 +92,11 @@ impl<T: Element> BackwardOp<T> for PointwiseBackward<T> {
                 // maximum / minimum: the side that lost gets 0, a tie half of g; the masks are constants.
                 let unless = |lost: Tensor<T>| -> Result<Tensor<T>> {
                     let tie = a.eq(b)?;
-                    where_(&lost, &zero()?, &where_(&tie, &grad.div_scalar(T::from_f64_lossy(2.0))?, grad)?)
+                    super::where_(
+                        &lost,
+                        &zero()?,
+                        &super::where_(&tie, &grad.div_scalar(T::from_f64_lossy(2.0))?, grad)?,
+                    )
                 };
                 match (self.op, side) {
                     (BinaryOp::Mul, Side::Lhs) => grad.mul(b),

@@ -9,10 +9,10 @@
 //! Kinks keep torch's values: where a derivative is a mask (relu, clamp, leaky relu) or a sign (abs), the
 //! mask is a constant, so the second derivative is 0 everywhere, as torch's formulas give; where torch's
 //! double backward masks a smooth branch strictly (`x < 0` for elu, `βx < threshold` for softplus), so does
-//! this. As in torch, relu's and leaky relu's gradients stay ops of the input (`threshold_backward`, `leaky_relu_backward`),
-//! with a zero derivative for it, so a second derivative through them is a defined 0, not an unused input. Where a branch
-//! not taken could overflow (softplus above its threshold, elu for large x), its input is replaced by 0
-//! there first, so that no `0 · ∞` reaches a higher derivative.
+//! this. As in torch, relu's and leaky relu's gradients stay ops of the input (`threshold_backward`,
+//! `leaky_relu_backward`), with a zero derivative for it, so a second derivative through them is a defined 0,
+//! not an unused input. Where a branch not taken could overflow (softplus above its threshold, elu for large
+//! x), its input is replaced by 0 there first, so that no `0 · ∞` reaches a higher derivative.
 
 use super::with_storages;
 use crate::autograd::{record, BackwardOp, Grads, GraphCtx, Saved};

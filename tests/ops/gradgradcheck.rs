@@ -110,7 +110,8 @@ proptest! {
     #[test]
     fn matmul_and_linear(m in 1usize..4, k in 1usize..4, n in 1usize..4, seed in any::<u64>()) {
         let mut rng = StdRng::seed_from_u64(seed);
-        let (a, b, v, u) = (randn(&[m, k], &mut rng), randn(&[k, n], &mut rng), randn(&[k], &mut rng), randn(&[k], &mut rng));
+        let (a, b) = (randn(&[m, k], &mut rng), randn(&[k, n], &mut rng));
+        let (v, u) = (randn(&[k], &mut rng), randn(&[k], &mut rng));
         // A product is bilinear: its second derivative lives in the cross terms, seen through a square.
         check(&[a.clone(), b.clone()], |x| x[0].matmul(&x[1])?.square())?;
         check(&[a.clone(), v.clone()], |x| x[0].matmul(&x[1])?.square())?;
@@ -168,7 +169,8 @@ proptest! {
         check(&[a.clone()], |x| x[0].softmax(dim))?;
         check(&[a.clone()], |x| x[0].log_softmax(dim))?;
         let cols = a.shape()[1];
-        let idx = Tensor::from_vec((0..a.shape()[0] * 2).map(|i| (i % cols) as f64).collect(), &[a.shape()[0], 2]).unwrap();
+        let rows = a.shape()[0];
+        let idx = Tensor::from_vec((0..rows * 2).map(|i| (i % cols) as f64).collect(), &[rows, 2]).unwrap();
         check(&[a.clone()], |x| x[0].gather(1, &idx)?.square())?;
         check(&[a.clone(), a.t().unwrap().t().unwrap()], |x| {
             let cond = x[0].detach().gt(&Tensor::scalar(0.0))?;
@@ -188,13 +190,19 @@ proptest! {
         let probs = x.detach().mul_scalar(-1.3).unwrap().softmax(1).unwrap();
         let weight = Tensor::from_vec((0..c).map(|i| 0.5 + i as f64 * 0.25).collect(), &[c]).unwrap();
         for reduction in [Reduction::Mean, Reduction::Sum, Reduction::None] {
-            let ce = CrossEntropyLoss { reduction, label_smoothing: 0.1, weight: Some(weight.clone()), ..CrossEntropyLoss::new() };
+            let ce = CrossEntropyLoss {
+                reduction, label_smoothing: 0.1, weight: Some(weight.clone()), ..CrossEntropyLoss::new()
+            };
             check(&[x.clone()], |t| ce.forward(&t[0], &labels))?;
             check(&[x.clone()], |t| ce.forward(&t[0], &probs))?;
             check(&[x.clone()], |t| F::nll_loss(&t[0].log_softmax(1)?, &labels, Some(&weight), None, reduction))?;
-            check(&[x.sigmoid().unwrap(), probs.clone()], |t| F::binary_cross_entropy(&t[0], &t[1], Some(&probs), reduction))?;
+            let bce = |t: &[Tensor<f64>]| F::binary_cross_entropy(&t[0], &t[1], Some(&probs), reduction);
+            check(&[x.sigmoid().unwrap(), probs.clone()], bce)?;
             let pos_weight = weight.clone();
-            check(&[x.clone()], |t| F::binary_cross_entropy_with_logits(&t[0], &probs, Some(&probs), Some(&pos_weight), reduction))?;
+            let with_logits = |t: &[Tensor<f64>]| {
+                F::binary_cross_entropy_with_logits(&t[0], &probs, Some(&probs), Some(&pos_weight), reduction)
+            };
+            check(&[x.clone()], with_logits)?;
             check(&[x.clone(), probs.clone()], |t| F::mse_loss(&t[0], &t[1], reduction))?;
             if x.shape() == y.shape() {
                 check(&[x.clone(), y.clone()], |t| F::l1_loss(&t[0].square()?, &t[1], reduction))?;
