@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use smallvec::SmallVec;
 use std::mem::MaybeUninit;
 
+pub(crate) mod cache;
 mod matmul;
 mod reduce;
 mod update;
@@ -31,9 +32,50 @@ const PARALLEL_ABOVE: usize = 1 << 18;
 /// The elements in one task of a parallel kernel.
 const CHUNK: usize = PARALLEL_ABOVE / 4;
 
-/// A buffer of elements in host memory.
-#[derive(Debug, Clone)]
-pub(crate) struct CpuStorage<T>(pub(crate) Vec<T>);
+/// A buffer of elements in host memory. Its buffer comes from, and goes back to, the buffer cache
+/// ([`cache`]) of the thread that makes or drops it.
+#[derive(Debug)]
+pub(crate) struct CpuStorage<T: Element>(pub(crate) Vec<T>);
+
+impl<T: Element> CpuStorage<T> {
+    /// `n` copies of `value`.
+    pub(crate) fn filled(n: usize, value: T) -> Self {
+        CpuStorage(filled(n, value))
+    }
+
+    /// The elements, taken out of the cache's keeping.
+    pub(crate) fn into_vec(mut self) -> Vec<T> {
+        std::mem::take(&mut self.0)
+    }
+
+    /// `n` copies of `value`, or `None` when `n` elements cannot be allocated.
+    pub(crate) fn try_filled(n: usize, value: T) -> Option<Self> {
+        let mut data = cache::try_take(n)?;
+        data.resize(n, value);
+        Some(CpuStorage(data))
+    }
+}
+
+impl<T: Element> Clone for CpuStorage<T> {
+    fn clone(&self) -> Self {
+        let mut data = cache::take(self.0.len());
+        data.extend_from_slice(&self.0);
+        CpuStorage(data)
+    }
+}
+
+impl<T: Element> Drop for CpuStorage<T> {
+    fn drop(&mut self) {
+        cache::give(std::mem::take(&mut self.0));
+    }
+}
+
+/// A buffer of `n` copies of `value`, from the cache.
+fn filled<T: Element>(n: usize, value: T) -> Vec<T> {
+    let mut data = cache::take(n);
+    data.resize(n, value);
+    data
+}
 
 /// Calls `f(offsets, len)` for each innermost row of `N` views of the same shape, `offsets[i]` being the
 /// storage offset of the row's first element in view `i`; the rows are walked in row-major order and their
@@ -133,7 +175,7 @@ fn last_stride(layout: &Layout) -> usize {
 /// # Safety
 /// `fill` must write every element of the chunk it is given before it returns.
 unsafe fn collect_chunks<T: Element>(n: usize, fill: impl Fn(usize, &mut [MaybeUninit<T>]) + Sync) -> Vec<T> {
-    let mut out = Vec::with_capacity(n);
+    let mut out = cache::take(n);
     let dst = &mut out.spare_capacity_mut()[..n];
     if n >= PARALLEL_ABOVE {
         dst.par_chunks_mut(CHUNK).enumerate().for_each(|(i, chunk)| fill(i * CHUNK, chunk));
@@ -163,7 +205,7 @@ fn map<T: Element>(data: &[T], layout: &Layout, f: impl Fn(T) -> T + Sync) -> Ve
             })
         };
     }
-    let mut out = vec![T::zero(); n];
+    let mut out = filled(n, T::zero());
     let stride = last_stride(layout);
     fill_rows(&mut out, [layout], |row, [o]| {
         for (j, x) in row.iter_mut().enumerate() {
@@ -189,7 +231,7 @@ fn zip<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout, f: impl Fn(T, T) 
             })
         };
     }
-    let mut out = vec![T::zero(); n];
+    let mut out = filled(n, T::zero());
     let (sa, sb) = (last_stride(la), last_stride(lb));
     fill_rows(&mut out, [la, lb], |row, [oa, ob]| {
         if sb == 0 {
@@ -210,7 +252,7 @@ fn zip<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout, f: impl Fn(T, T) 
 fn zip3<T: Element>(views: [(&[T], &Layout); 3], f: impl Fn(T, T, T) -> T + Sync) -> Vec<T> {
     let [(a, la), (b, lb), (c, lc)] = views;
     let n = la.numel();
-    let mut out = vec![T::zero(); n];
+    let mut out = filled(n, T::zero());
     let (sa, sb, sc) = (last_stride(la), last_stride(lb), last_stride(lc));
     fill_rows(&mut out, [la, lb, lc], |row, [oa, ob, oc]| {
         for (j, x) in row.iter_mut().enumerate() {
@@ -331,7 +373,7 @@ impl<T: Element> BackendStorage<T> for CpuStorage<T> {
 
     fn unary(&self, layout: &Layout, op: UnaryOp, c: T) -> Result<Self> {
         if op == UnaryOp::Fill {
-            return Ok(CpuStorage(vec![c; layout.numel()]));
+            return Ok(CpuStorage::filled(layout.numel(), c));
         }
         Ok(CpuStorage(op.forward(c, MapView(&self.0, layout))))
     }
@@ -387,7 +429,7 @@ impl<T: Element> BackendStorage<T> for CpuStorage<T> {
         }
         let n = lhs.numel();
         let (a, b) = (&self.0[lhs.offset..lhs.offset + n], &rhs.0[rhs_layout.offset..rhs_layout.offset + n]);
-        let mut diff = vec![T::zero(); n];
+        let mut diff = filled(n, T::zero());
         let total = if n >= PARALLEL_ABOVE {
             // The chunks of `reduce_to`'s parallel sum, so the total is the same on any thread count.
             let partial: Vec<T> = diff
@@ -399,12 +441,12 @@ impl<T: Element> BackendStorage<T> for CpuStorage<T> {
         } else {
             vectorized(|| sub_square_sum_slice(a, b, &mut diff))
         };
-        Ok((CpuStorage(diff), CpuStorage(vec![total])))
+        Ok((CpuStorage(diff), CpuStorage::filled(1, total)))
     }
 
     fn index_select0(&self, layout: &Layout, indices: &[usize]) -> Result<Self> {
         let row_len = crate::shape::numel(&layout.shape[1..]);
-        let mut out = Vec::with_capacity(indices.len() * row_len);
+        let mut out = cache::take(indices.len() * row_len);
         if layout.is_contiguous() {
             // Rows follow one another: row `i` starts `i · row_len` past the offset, so the gather is one
             // slice copy per index, with no per-row layout (the gathers of im2col and embeddings are
@@ -420,15 +462,15 @@ impl<T: Element> BackendStorage<T> for CpuStorage<T> {
             if row.is_contiguous() {
                 out.extend_from_slice(&self.0[row.offset..row.offset + row_len]);
             } else {
-                out.extend(map(&self.0, &row, |x| x));
+                out.extend_from_slice(&CpuStorage(map(&self.0, &row, |x| x)).0);
             }
         }
         Ok(CpuStorage(out))
     }
 
     fn index_add0(&mut self, row_len: usize, src: &Self, src_layout: &Layout, indices: &[usize]) -> Result<()> {
-        let src = map(&src.0, src_layout, |x| x);
-        for (row, &i) in src.chunks_exact(row_len.max(1)).zip(indices) {
+        let src = CpuStorage(map(&src.0, src_layout, |x| x));
+        for (row, &i) in src.0.chunks_exact(row_len.max(1)).zip(indices) {
             for (d, &s) in self.0[i * row_len..(i + 1) * row_len].iter_mut().zip(row) {
                 *d = *d + s;
             }
@@ -445,7 +487,7 @@ impl<T: Element> BackendStorage<T> for CpuStorage<T> {
             let len = crate::shape::numel(&layout.shape);
             return Ok(CpuStorage(window::col2im(&self.0[layout.offset..layout.offset + len], windows)));
         }
-        Ok(CpuStorage(window::col2im(&map(&self.0, layout, |x| x), windows)))
+        Ok(CpuStorage(window::col2im(&CpuStorage(map(&self.0, layout, |x| x)).0, windows)))
     }
 
     fn assign(&mut self, dst: &Layout, src: &Self, src_layout: &Layout, op: Option<BinaryOp>) -> Result<()> {
@@ -500,25 +542,25 @@ mod tests {
         for layout in [&long, &short, &transposed] {
             for &op in UnaryOp::ALL {
                 let c = T::from_f64_lossy(0.5);
-                out.push(x.unary(layout, op, c)?.0);
-                out.push(x.unary_grad(layout, &y, layout, op, c)?.0);
+                out.push(x.unary(layout, op, c)?.into_vec());
+                out.push(x.unary_grad(layout, &y, layout, op, c)?.into_vec());
             }
             for &op in BinaryOp::ALL {
-                out.push(x.binary(layout, &y, layout, op)?.0);
+                out.push(x.binary(layout, &y, layout, op)?.into_vec());
             }
             for &op in ReduceOp::ALL {
-                out.push(x.reduce_to(layout, &vec![1; layout.shape.len()], op)?.0);
+                out.push(x.reduce_to(layout, &vec![1; layout.shape.len()], op)?.into_vec());
             }
             // The optimizers' state updates, whose multiply-adds must not become fused ones under AVX2 + FMA.
             for op in [AddcOp::Mul, AddcOp::Div] {
                 let mut dst = y.clone();
                 dst.addc(layout, &x, layout, &y, layout, op, T::from_f64_lossy(0.3))?;
-                out.push(dst.0);
+                out.push(dst.into_vec());
             }
             for weight in [0.1, 0.9] {
                 let mut dst = y.clone();
                 dst.lerp(layout, &x, layout, T::from_f64_lossy(weight))?;
-                out.push(dst.0);
+                out.push(dst.into_vec());
             }
         }
         Ok(out)
@@ -552,9 +594,9 @@ mod tests {
         let a = CpuStorage((0..n).map(|i| (i % 97) as f64 * 0.5 - 7.0).collect::<Vec<_>>());
         let b = CpuStorage((0..n).map(|i| (i % 13) as f64 + 1.0).collect::<Vec<_>>());
         let layout = Layout::contiguous(&[n]);
-        let sum = a.binary(&layout, &b, &layout, BinaryOp::Add)?.0;
+        let sum = a.binary(&layout, &b, &layout, BinaryOp::Add)?.into_vec();
         assert!(sum.iter().zip(a.0.iter().zip(&b.0)).all(|(s, (x, y))| *s == x + y));
-        let neg = a.unary(&layout, UnaryOp::Neg, 0.0)?.0;
+        let neg = a.unary(&layout, UnaryOp::Neg, 0.0)?.into_vec();
         assert!(neg.iter().zip(&a.0).all(|(m, x)| *m == -x));
         let mut dst = a.clone();
         dst.assign(&layout, &b, &layout, Some(BinaryOp::Mul))?;
@@ -567,26 +609,26 @@ mod tests {
         let cols = 7;
         let rows = n / cols;
         let grid = Layout::contiguous(&[rows, cols]);
-        let by_col = a.reduce_to(&grid, &[1, cols], ReduceOp::Sum)?.0;
-        let by_row = a.reduce_to(&grid, &[rows, 1], ReduceOp::Sum)?.0;
+        let by_col = a.reduce_to(&grid, &[1, cols], ReduceOp::Sum)?.into_vec();
+        let by_row = a.reduce_to(&grid, &[rows, 1], ReduceOp::Sum)?.into_vec();
         for (c, &total) in by_col.iter().enumerate() {
             assert_eq!(total, (0..rows).map(|r| a.0[r * cols + c]).sum::<f64>());
         }
         assert!((0..rows).all(|r| by_row[r] == a.0[r * cols..(r + 1) * cols].iter().sum::<f64>()));
-        let min_by_col = a.reduce_to(&grid, &[1, cols], ReduceOp::Min)?.0;
+        let min_by_col = a.reduce_to(&grid, &[1, cols], ReduceOp::Min)?.into_vec();
         for (c, &min) in min_by_col.iter().enumerate() {
             assert_eq!(min, (0..rows).map(|r| a.0[r * cols + c]).fold(f64::INFINITY, f64::min));
         }
         // Strided (transposed) and broadcast operands take the row-chunked parallel path.
         let t = grid.transpose(0, 1);
-        let moved = a.unary(&t, UnaryOp::Identity, 0.0)?.0;
+        let moved = a.unary(&t, UnaryOp::Identity, 0.0)?.into_vec();
         assert!((0..cols).all(|c| (0..rows).all(|r| moved[c * rows + r] == a.0[r * cols + c])));
         let row = Layout::contiguous(&[cols]).broadcast_to(&[rows, cols]);
-        let plus_row = a.binary(&grid, &b, &row, BinaryOp::Add)?.0;
+        let plus_row = a.binary(&grid, &b, &row, BinaryOp::Add)?.into_vec();
         assert!((0..rows * cols).all(|i| plus_row[i] == a.0[i] + b.0[i % cols]));
         // Three strided operands: the gradient of a product for its lhs is g · rhs.
         let g = CpuStorage(vec![2.0; n]);
-        let grad = a.binary_grad(&grid, &b, &row, &g, &grid, BinaryOp::Mul, Side::Lhs)?.0;
+        let grad = a.binary_grad(&grid, &b, &row, &g, &grid, BinaryOp::Mul, Side::Lhs)?.into_vec();
         assert!((0..rows * cols).all(|i| grad[i] == 2.0 * b.0[i % cols]));
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! Reductions of strided views: over every element, or down to a shape with size-1 dims, in an order fixed
 //! by the shapes alone.
 
-use super::{for_each_row, last_stride, row_len, row_start, vectorized, CHUNK, PARALLEL_ABOVE};
+use super::{filled, for_each_row, last_stride, row_len, row_start, vectorized, CHUNK, PARALLEL_ABOVE};
 use crate::element::Element;
 use crate::shape::Layout;
 use crate::storage::pointwise::Map2;
@@ -73,9 +73,9 @@ fn reduce_to<T: Element>(
         if xs.len() >= PARALLEL_ABOVE {
             // Fixed chunks reduced in parallel, then their results in order: the same on any thread count.
             let partial: Vec<T> = xs.par_chunks(CHUNK).map(|c| vectorized(|| reduce_slice(c, identity, f))).collect();
-            return vec![reduce_slice(&partial, identity, f)];
+            return filled(1, reduce_slice(&partial, identity, f));
         }
-        return vec![vectorized(|| reduce_slice(xs, identity, f))];
+        return filled(1, vectorized(|| reduce_slice(xs, identity, f)));
     }
     // The output seen with the input's shape: reduced dims get stride 0, so each input element lands on
     // the output element it reduces into.
@@ -111,13 +111,13 @@ fn reduce_to<T: Element>(
                 part
             })
             .collect();
-        let mut out = vec![identity; out_numel];
+        let mut out = filled(out_numel, identity);
         for part in partials {
             out.iter_mut().zip(part).for_each(|(o, p)| *o = f(*o, p));
         }
         return out;
     }
-    let mut out = vec![identity; out_numel];
+    let mut out = filled(out_numel, identity);
     vectorized(|| for_each_row([layout, &target], |[oi, oo], _| add_row(&mut out, oi, oo)));
     out
 }
