@@ -18,6 +18,7 @@ use std::mem::MaybeUninit;
 
 pub(crate) mod cache;
 mod matmul;
+pub(crate) mod optim;
 mod reduce;
 mod update;
 mod window;
@@ -44,6 +45,7 @@ impl<T: Element> CpuStorage<T> {
     }
 
     /// The elements, taken out of the cache's keeping.
+    #[cfg(test)]
     pub(crate) fn into_vec(mut self) -> Vec<T> {
         std::mem::take(&mut self.0)
     }
