@@ -5,7 +5,7 @@
 //! (`src/optim`), in their order and each rounded to `T` on its own — a multiply and an add are never fused
 //! — so the two paths give the same bits; `optim`'s tests compare them.
 
-use super::{vectorized, CHUNK, PARALLEL_ABOVE};
+use super::vectorized;
 use crate::element::Element;
 use rayon::prelude::*;
 
@@ -193,6 +193,12 @@ pub(crate) fn rmsprop<T: Element>(
         }),
     }
 }
+
+/// An update reads and writes several buffers and takes a square root and divisions per element: split
+/// across rayon's threads from this many elements on, far sooner than a plain elementwise kernel.
+const PARALLEL_ABOVE: usize = 1 << 15;
+/// The elements in one task.
+const CHUNK: usize = 1 << 14;
 
 /// Runs `f` over the elements of slices of one length, the first read-write, the second read-only and the
 /// rest read-write; from [`PARALLEL_ABOVE`] elements on, chunk by chunk on rayon's threads.
