@@ -26,12 +26,7 @@ pub(super) fn last_stride(layout: &Layout) -> usize {
 
 /// The number of innermost rows of a view.
 pub(super) fn rows(layout: &Layout) -> usize {
-    let len = row_len(layout);
-    if len == 0 {
-        0
-    } else {
-        layout.numel() / len
-    }
+    layout.numel().checked_div(row_len(layout)).unwrap_or(0)
 }
 
 /// Calls `f(offsets, len)` for each innermost row of `N` views of one shape, in row-major order,
