@@ -61,12 +61,17 @@ pub(crate) mod sealed {
     /// CUDA backend needs them to be plain device values (cudarc's `DeviceRepr`, `ValidAsZeroBits`).
     #[cfg(feature = "cuda")]
     pub trait Sealed:
-        crate::storage::math::Math + cudarc::driver::DeviceRepr + cudarc::driver::ValidAsZeroBits + Unpin + Gemm
+        crate::storage::math::Math
+        + crate::storage::cpu::cache::Cached
+        + cudarc::driver::DeviceRepr
+        + cudarc::driver::ValidAsZeroBits
+        + Unpin
+        + Gemm
     {
     }
     /// Only `f32` and `f64` are elements: the kernels exist for these two alone (`Math` among them).
     #[cfg(not(feature = "cuda"))]
-    pub trait Sealed: crate::storage::math::Math + Gemm {}
+    pub trait Sealed: crate::storage::math::Math + crate::storage::cpu::cache::Cached + Gemm {}
     impl Sealed for f32 {}
     impl Sealed for f64 {}
 

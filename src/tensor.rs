@@ -180,7 +180,7 @@ impl<T: Element> Tensor<T> {
 
     /// A 0-dimensional tensor holding `value`.
     pub fn scalar(value: T) -> Self {
-        Self::from_storage(Storage::Cpu(CpuStorage(vec![value])), &[])
+        Self::from_storage(Storage::Cpu(CpuStorage::filled(1, value)), &[])
     }
 
     /// A tensor of `shape` filled with `value` (`torch.full`).
@@ -217,7 +217,7 @@ impl<T: Element> Tensor<T> {
 
     fn filled(op: &'static str, shape: &[usize], value: T) -> Self {
         let n = Self::numel_or_panic(op, shape);
-        Self::from_storage(Storage::Cpu(CpuStorage(vec![value; n])), shape)
+        Self::from_storage(Storage::Cpu(CpuStorage::filled(n, value)), shape)
     }
 
     /// The element count of a shape for an infallible constructor: a shape no buffer can hold panics here,

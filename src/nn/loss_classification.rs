@@ -111,8 +111,9 @@ fn sample_weights<T: Element>(
         Some(w) => Some(w.to_vec()?),
         None => None,
     };
-    let mut weights = Vec::with_capacity(target.len());
-    let mut indices = Vec::with_capacity(target.len());
+    // Buffers from the CPU cache: they become tensors, and go back to it when those are dropped.
+    let mut weights = crate::storage::host_buffer(target.len());
+    let mut indices = crate::storage::host_buffer(target.len());
     for (row, &t) in target.iter().enumerate() {
         if Some(t) == ignore_index {
             weights.push(T::zero());
@@ -187,7 +188,9 @@ fn nll<T: Element>(
     let index = Tensor::from_vec(indices, &[n, 1])?.to(device)?;
     let total: T = weights.iter().fold(T::zero(), |s, &w| s + w);
     let picked = batched.gather(1, &index)?.reshape(&[n])?;
-    let negated = Tensor::from_vec(weights.into_iter().map(|w| -w).collect(), &[n])?.to(device)?;
+    let mut negated = weights;
+    negated.iter_mut().for_each(|w| *w = -*w);
+    let negated = Tensor::from_vec(negated, &[n])?.to(device)?;
     let losses = picked.mul(&negated)?;
     match reduction {
         Reduction::None if input.rank() == 1 => losses.reshape(&[]),

@@ -4,10 +4,12 @@ use crate::element::Element;
 use crate::error::Result;
 use crate::tensor::Tensor;
 
+use super::fused::with_slices;
 use super::param_group::{adam_from_group, adam_group};
 use super::rule::{names, Names, UpdateRule};
 use super::state::{step_tensor, StateLoader};
 use super::{AdamConfig, Optim, StateDict};
+use crate::storage::cpu::optim::{self, Preamble};
 
 /// Adam (`torch.optim.Adam`), one parameter group.
 ///
@@ -69,6 +71,16 @@ pub struct AdamState<T: Element> {
     exp_avg_sq: Tensor<T>,
     /// Only with AMSGrad.
     max_exp_avg_sq: Option<Tensor<T>>,
+}
+
+/// The step size `lr / (1 − β1^t)` and `√(1 − β2^t)` of step `step`, computed as Python computes them:
+/// `beta ** step` is C's pow, as f64::powf; the square root is math.sqrt.
+fn step_scalars(c: &AdamConfig, step: u64) -> (f64, f64) {
+    let (beta1, beta2) = c.betas;
+    let step = step as f64;
+    let bias_correction1 = 1.0 - beta1.powf(step);
+    let bias_correction2 = 1.0 - beta2.powf(step);
+    (c.lr / bias_correction1, bias_correction2.sqrt())
 }
 
 impl<T: Element, const DECOUPLED: bool> UpdateRule<T> for AdamRule<DECOUPLED> {
@@ -136,13 +148,7 @@ impl<T: Element, const DECOUPLED: bool> UpdateRule<T> for AdamRule<DECOUPLED> {
         }
         s.exp_avg.lerp_(g, t(1.0 - beta1))?;
         s.exp_avg_sq.mul_scalar_(t(beta2))?.addcmul_(g, g, t(1.0 - beta2))?;
-
-        // Python floats: `beta ** step` is C's pow, as f64::powf; the square root is math.sqrt.
-        let step = s.step as f64;
-        let bias_correction1 = 1.0 - beta1.powf(step);
-        let bias_correction2 = 1.0 - beta2.powf(step);
-        let step_size = c.lr / bias_correction1;
-        let bias_correction2_sqrt = bias_correction2.sqrt();
+        let (step_size, bias_correction2_sqrt) = step_scalars(c, s.step);
         let second = match &s.max_exp_avg_sq {
             Some(max) => {
                 max.copy_(&max.maximum(&s.exp_avg_sq)?)?;
@@ -154,6 +160,40 @@ impl<T: Element, const DECOUPLED: bool> UpdateRule<T> for AdamRule<DECOUPLED> {
         denom.add_scalar_(t(c.eps))?;
         p.addcdiv_(&s.exp_avg, &denom, t(-step_size))?;
         Ok(())
+    }
+
+    fn update_fused(
+        c: &AdamConfig,
+        s: &mut AdamState<T>,
+        p: &Tensor<T>,
+        g: &Tensor<T>,
+        pre: Preamble<T>,
+    ) -> Result<bool> {
+        let t = T::from_f64_lossy;
+        let (beta1, beta2) = c.betas;
+        let step = s.step + 1;
+        let (step_size, bias_correction2_sqrt) = step_scalars(c, step);
+        let rule = optim::Adam {
+            decoupled: (DECOUPLED && c.weight_decay != 0.0).then(|| t(1.0 - c.lr * c.weight_decay)),
+            lerp_weight: t(1.0 - beta1),
+            beta2: t(beta2),
+            one_minus_beta2: t(1.0 - beta2),
+            bias_correction2_sqrt: t(bias_correction2_sqrt),
+            eps: t(c.eps),
+            neg_step_size: t(-step_size),
+        };
+        let moments = [&s.exp_avg, &s.exp_avg_sq];
+        let done = match &s.max_exp_avg_sq {
+            None => with_slices(p, g, moments, |p, g, m| optim::adam(pre, rule, p, g, m, None)),
+            Some(max) => with_slices(p, g, [moments[0], moments[1], max], |p, g, [m, v, max]| {
+                optim::adam(pre, rule, p, g, [m, v], Some(max))
+            }),
+        }
+        .is_some();
+        if done {
+            s.step = step;
+        }
+        Ok(done)
     }
 
     fn state_keys(c: &AdamConfig) -> &'static [&'static str] {

@@ -23,6 +23,7 @@
 
 mod adam;
 mod adam_config;
+mod fused;
 pub mod lr_scheduler;
 mod param_group;
 mod rmsprop;

@@ -4,10 +4,12 @@ use crate::element::Element;
 use crate::error::Result;
 use crate::tensor::Tensor;
 
+use super::fused::with_slices;
 use super::param_group::{rmsprop_from_group, rmsprop_group};
 use super::rule::{names, Names, UpdateRule};
 use super::state::{owned_copy, step_tensor, StateLoader};
 use super::{Optim, RmsPropConfig, StateDict};
+use crate::storage::cpu::optim::{self, Preamble, RmsProp};
 
 /// RMSprop (`torch.optim.RMSprop`), one parameter group.
 ///
@@ -123,6 +125,46 @@ impl<T: Element> UpdateRule<T> for RmsPropRule {
             }
         }
         Ok(())
+    }
+
+    fn update_fused(
+        c: &RmsPropConfig,
+        s: &mut RmsState<T>,
+        p: &Tensor<T>,
+        g: &Tensor<T>,
+        pre: Preamble<T>,
+    ) -> Result<bool> {
+        let t = T::from_f64_lossy;
+        if c.momentum > 0.0 && s.momentum_buffer.is_none() {
+            s.momentum_buffer = Some(p.zeros_like()?);
+        }
+        let rule = RmsProp {
+            alpha: t(c.alpha),
+            one_minus_alpha: t(1.0 - c.alpha),
+            eps: t(c.eps),
+            neg_lr: t(-c.lr),
+            momentum: t(c.momentum),
+        };
+        let sq = &s.square_avg;
+        // The buffer takes part only while the momentum is on, as in the tensor ops.
+        let buf = s.momentum_buffer.as_ref().filter(|_| c.momentum > 0.0);
+        let done = match (&s.grad_avg, buf) {
+            (None, None) => with_slices(p, g, [sq], |p, g, [sq]| optim::rmsprop(pre, rule, p, g, sq, None, None)),
+            (Some(ga), None) => {
+                with_slices(p, g, [sq, ga], |p, g, [sq, ga]| optim::rmsprop(pre, rule, p, g, sq, Some(ga), None))
+            }
+            (None, Some(buf)) => {
+                with_slices(p, g, [sq, buf], |p, g, [sq, b]| optim::rmsprop(pre, rule, p, g, sq, None, Some(b)))
+            }
+            (Some(ga), Some(buf)) => with_slices(p, g, [sq, ga, buf], |p, g, [sq, ga, b]| {
+                optim::rmsprop(pre, rule, p, g, sq, Some(ga), Some(b))
+            }),
+        }
+        .is_some();
+        if done {
+            s.step += 1;
+        }
+        Ok(done)
     }
 
     fn state_keys(c: &RmsPropConfig) -> &'static [&'static str] {

@@ -9,6 +9,7 @@ use crate::tensor::Tensor;
 
 use super::state::StateLoader;
 use super::StateDict;
+use crate::storage::cpu::optim::Preamble;
 
 /// The names an optimizer's errors give: the constructor's (torch's class name) and its methods'.
 pub struct Names {
@@ -77,6 +78,20 @@ pub trait UpdateRule<T: Element> {
     /// One update of `param` in place, from `grad` as [`UpdateRule::maximize`] and
     /// [`UpdateRule::l2_weight_decay`] left it, under `no_grad`.
     fn update(config: &Self::Config, state: &mut Self::State, param: &Tensor<T>, grad: &Tensor<T>) -> Result<()>;
+
+    /// [`UpdateRule::update`] from the raw gradient, the preamble included, in one pass over the buffers
+    /// (see `optim::fused`), giving the same bits; `Ok(false)`, with nothing done, where the tensors do
+    /// not allow it. The default never does.
+    fn update_fused(
+        config: &Self::Config,
+        state: &mut Self::State,
+        param: &Tensor<T>,
+        grad: &Tensor<T>,
+        preamble: Preamble<T>,
+    ) -> Result<bool> {
+        let _ = (config, state, param, grad, preamble);
+        Ok(false)
+    }
 
     /// The keys a state dict may hold for one parameter under `config`.
     fn state_keys(config: &Self::Config) -> &'static [&'static str];

@@ -4,10 +4,12 @@ use crate::element::Element;
 use crate::error::Result;
 use crate::tensor::Tensor;
 
+use super::fused::with_slices;
 use super::param_group::{sgd_from_group, sgd_group};
 use super::rule::{names, Names, UpdateRule};
 use super::state::StateLoader;
 use super::{Optim, SgdConfig, StateDict};
+use crate::storage::cpu::optim::{self, Preamble, Sgd};
 
 /// Stochastic gradient descent (`torch.optim.SGD`), one parameter group.
 ///
@@ -117,6 +119,37 @@ impl<T: Element> UpdateRule<T> for SgdRule {
             p.add_scaled_(buf, -t(c.lr))?;
         }
         Ok(())
+    }
+
+    fn update_fused(
+        c: &SgdConfig,
+        buffer: &mut Option<Tensor<T>>,
+        p: &Tensor<T>,
+        grad: &Tensor<T>,
+        pre: Preamble<T>,
+    ) -> Result<bool> {
+        let t = T::from_f64_lossy;
+        let rule = |first| Sgd {
+            neg_lr: -t(c.lr),
+            momentum: t(c.momentum),
+            undamped: t(1.0 - c.dampening),
+            nesterov: c.nesterov,
+            first,
+        };
+        if c.momentum == 0.0 {
+            return Ok(with_slices(p, grad, [], |p, g, []| optim::sgd(pre, rule(false), p, g, None)).is_some());
+        }
+        // The first step makes the buffer (the tensor ops clone the gradient into it; here it is written).
+        let first = buffer.is_none();
+        let buf = match buffer {
+            Some(buf) => buf.clone(),
+            None => p.zeros_like()?,
+        };
+        let done = with_slices(p, grad, [&buf], |p, g, [b]| optim::sgd(pre, rule(first), p, g, Some(b))).is_some();
+        if done && first {
+            *buffer = Some(buf);
+        }
+        Ok(done)
     }
 
     fn state_keys(_: &SgdConfig) -> &'static [&'static str] {

@@ -50,18 +50,23 @@ impl<T: Element, R: UpdateRule<T>> Optim<T, R> {
         self.states.get(index)?.as_ref()
     }
 
-    /// [`Optimizer::step`]: the preamble, then the rule's update, parameter by parameter.
+    /// [`Optimizer::step`]: the preamble, then the rule's update, parameter by parameter; in one pass over
+    /// the buffers where they allow it (`fused`), else as tensor ops.
     pub(crate) fn step_all(&mut self) -> Result<()> {
         let c = self.config;
         let (maximize, weight_decay) = (R::maximize(&c), R::l2_weight_decay(&c));
+        let one_pass = super::fused::preamble(maximize, weight_decay);
         no_grad(|| {
             for (p, slot) in self.params.iter().zip(&mut self.states) {
                 let Some(grad) = grad_of(R::NAMES.step, p)? else { continue };
-                let grad = preamble(p, grad, maximize, weight_decay)?;
                 let state = match slot {
                     Some(state) => state,
                     None => slot.insert(R::new_state(&c, p)?),
                 };
+                if R::update_fused(&c, state, p, &grad, one_pass)? {
+                    continue;
+                }
+                let grad = preamble(p, grad, maximize, weight_decay)?;
                 R::update(&c, state, p, &grad)?;
             }
             Ok(())

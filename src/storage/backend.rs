@@ -219,7 +219,7 @@ mod tests {
             };
             let (diff, total) = a.sub_square_sum(&layout, &b, &rhs)?;
             let (want_diff, want_total) = sub_square_sum_in_passes(&a, &layout, &b, &rhs)?;
-            assert_eq!((diff.0, total.0), (want_diff.0, want_total.0), "n = {n}");
+            assert_eq!((&diff.0, &total.0), (&want_diff.0, &want_total.0), "n = {n}");
         }
         // addmm: a GEMM-sized product (past the plain loop) and a small one, onto a broadcast bias row.
         for (m, k, n) in [(64, 300, 48), (3, 2, 1)] {

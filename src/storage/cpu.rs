@@ -11,18 +11,21 @@ use super::simd::vectorized;
 use crate::device::Device;
 use crate::element::Element;
 use crate::error::Result;
-use crate::shape::{Dims, Layout};
+use crate::shape::Layout;
 use rayon::prelude::*;
-use smallvec::SmallVec;
 use std::mem::MaybeUninit;
 
+pub(crate) mod cache;
 mod matmul;
+pub(crate) mod optim;
 mod reduce;
+mod rows;
 mod update;
 mod window;
 
 use matmul::{addmm, matmul};
 use reduce::{sub_square_sum_slice, sum_partials, ReduceView};
+use rows::{fill_rows, for_each_row, last_stride, map_row, update_row, zip3_row, zip_row};
 
 /// Contiguous elementwise kernels and full sums over at least this many elements split the work across
 /// rayon's threads; below it, the split costs more than it saves.
@@ -31,99 +34,50 @@ const PARALLEL_ABOVE: usize = 1 << 18;
 /// The elements in one task of a parallel kernel.
 const CHUNK: usize = PARALLEL_ABOVE / 4;
 
-/// A buffer of elements in host memory.
-#[derive(Debug, Clone)]
-pub(crate) struct CpuStorage<T>(pub(crate) Vec<T>);
+/// A buffer of elements in host memory. Its buffer comes from, and goes back to, the buffer cache
+/// ([`cache`]) of the thread that makes or drops it.
+#[derive(Debug)]
+pub(crate) struct CpuStorage<T: Element>(pub(crate) Vec<T>);
 
-/// Calls `f(offsets, len)` for each innermost row of `N` views of the same shape, `offsets[i]` being the
-/// storage offset of the row's first element in view `i`; the rows are walked in row-major order and their
-/// element strides are the views' last strides. Inlined, so that `f`'s loop is compiled for the instruction
-/// set of the kernel calling it.
-#[inline(always)]
-fn for_each_row<const N: usize>(views: [&Layout; N], mut f: impl FnMut([usize; N], usize)) {
-    let shape = &views[0].shape;
-    let rank = shape.len();
-    let mut offsets = views.map(|l| l.offset);
-    if rank == 0 {
-        f(offsets, 1);
-        return;
+impl<T: Element> CpuStorage<T> {
+    /// `n` copies of `value`.
+    pub(crate) fn filled(n: usize, value: T) -> Self {
+        CpuStorage(filled(n, value))
     }
-    let len = shape[rank - 1];
-    if len == 0 || shape.contains(&0) {
-        return;
+
+    /// The elements, taken out of the cache's keeping.
+    #[cfg(test)]
+    pub(crate) fn into_vec(mut self) -> Vec<T> {
+        std::mem::take(&mut self.0)
     }
-    let mut index: Dims = SmallVec::from_elem(0, rank - 1);
-    loop {
-        f(offsets, len);
-        let mut dim = rank - 1;
-        loop {
-            if dim == 0 {
-                return;
-            }
-            dim -= 1;
-            index[dim] += 1;
-            for (o, l) in offsets.iter_mut().zip(&views) {
-                *o += l.strides[dim];
-            }
-            if index[dim] < shape[dim] {
-                break;
-            }
-            for (o, l) in offsets.iter_mut().zip(&views) {
-                *o -= l.strides[dim] * index[dim];
-            }
-            index[dim] = 0;
-        }
+
+    /// `n` copies of `value`, or `None` when `n` elements cannot be allocated.
+    pub(crate) fn try_filled(n: usize, value: T) -> Option<Self> {
+        let mut data = cache::try_take(n)?;
+        data.resize(n, value);
+        Some(CpuStorage(data))
     }
 }
 
-/// The storage offset of the first element of innermost row `row` (rows counted row-major), so that chunks
-/// of rows can be walked independently, on several threads.
-fn row_start(layout: &Layout, mut row: usize) -> usize {
-    let mut offset = layout.offset;
-    for d in (0..layout.shape.len().saturating_sub(1)).rev() {
-        let size = layout.shape[d];
-        offset += (row % size) * layout.strides[d];
-        row /= size;
+impl<T: Element> Clone for CpuStorage<T> {
+    fn clone(&self) -> Self {
+        let mut data = cache::take(self.0.len());
+        data.extend_from_slice(&self.0);
+        CpuStorage(data)
     }
-    offset
 }
 
-/// The length of a view's innermost rows (1 for a scalar).
-fn row_len(layout: &Layout) -> usize {
-    layout.shape.last().copied().unwrap_or(1)
+impl<T: Element> Drop for CpuStorage<T> {
+    fn drop(&mut self) {
+        cache::give(std::mem::take(&mut self.0));
+    }
 }
 
-/// Fills `out`, row-major over the shape of the views, one innermost row at a time: `fill(row, offsets)`.
-/// Large outputs are split into chunks of rows filled on rayon's threads.
-fn fill_rows<T: Element, const N: usize>(
-    out: &mut [T],
-    views: [&Layout; N],
-    fill: impl Fn(&mut [T], [usize; N]) + Sync,
-) {
-    let len = row_len(views[0]);
-    if len == 0 || out.is_empty() {
-        return;
-    }
-    if out.len() < PARALLEL_ABOVE {
-        let mut rows = out.chunks_mut(len);
-        vectorized(|| {
-            for_each_row(views, |offsets, _| fill(rows.next().expect("one output row per view row"), offsets))
-        });
-        return;
-    }
-    let rows_per_chunk = CHUNK.div_ceil(len);
-    out.par_chunks_mut(rows_per_chunk * len).enumerate().for_each(|(chunk, rows)| {
-        vectorized(|| {
-            for (i, row) in rows.chunks_mut(len).enumerate() {
-                let r = chunk * rows_per_chunk + i;
-                fill(row, views.map(|l| row_start(l, r)));
-            }
-        })
-    });
-}
-
-fn last_stride(layout: &Layout) -> usize {
-    layout.strides.last().copied().unwrap_or(1)
+/// A buffer of `n` copies of `value`, from the cache.
+fn filled<T: Element>(n: usize, value: T) -> Vec<T> {
+    let mut data = cache::take(n);
+    data.resize(n, value);
+    data
 }
 
 /// A vector of `n` elements written chunk by chunk (on rayon's threads from [`PARALLEL_ABOVE`] elements on):
@@ -133,7 +87,7 @@ fn last_stride(layout: &Layout) -> usize {
 /// # Safety
 /// `fill` must write every element of the chunk it is given before it returns.
 unsafe fn collect_chunks<T: Element>(n: usize, fill: impl Fn(usize, &mut [MaybeUninit<T>]) + Sync) -> Vec<T> {
-    let mut out = Vec::with_capacity(n);
+    let mut out = cache::take(n);
     let dst = &mut out.spare_capacity_mut()[..n];
     if n >= PARALLEL_ABOVE {
         dst.par_chunks_mut(CHUNK).enumerate().for_each(|(i, chunk)| fill(i * CHUNK, chunk));
@@ -163,13 +117,9 @@ fn map<T: Element>(data: &[T], layout: &Layout, f: impl Fn(T) -> T + Sync) -> Ve
             })
         };
     }
-    let mut out = vec![T::zero(); n];
+    let mut out = filled(n, T::zero());
     let stride = last_stride(layout);
-    fill_rows(&mut out, [layout], |row, [o]| {
-        for (j, x) in row.iter_mut().enumerate() {
-            *x = f(data[o + j * stride]);
-        }
-    });
+    fill_rows(&mut out, [layout], |row, [o]| map_row(row, (data, o, stride), &f));
     out
 }
 
@@ -189,20 +139,9 @@ fn zip<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout, f: impl Fn(T, T) 
             })
         };
     }
-    let mut out = vec![T::zero(); n];
+    let mut out = filled(n, T::zero());
     let (sa, sb) = (last_stride(la), last_stride(lb));
-    fill_rows(&mut out, [la, lb], |row, [oa, ob]| {
-        if sb == 0 {
-            let y = b[ob];
-            for (j, x) in row.iter_mut().enumerate() {
-                *x = f(a[oa + j * sa], y);
-            }
-        } else {
-            for (j, x) in row.iter_mut().enumerate() {
-                *x = f(a[oa + j * sa], b[ob + j * sb]);
-            }
-        }
-    });
+    fill_rows(&mut out, [la, lb], |row, [oa, ob]| zip_row(row, (a, oa, sa), (b, ob, sb), &f));
     out
 }
 
@@ -210,13 +149,9 @@ fn zip<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout, f: impl Fn(T, T) 
 fn zip3<T: Element>(views: [(&[T], &Layout); 3], f: impl Fn(T, T, T) -> T + Sync) -> Vec<T> {
     let [(a, la), (b, lb), (c, lc)] = views;
     let n = la.numel();
-    let mut out = vec![T::zero(); n];
+    let mut out = filled(n, T::zero());
     let (sa, sb, sc) = (last_stride(la), last_stride(lb), last_stride(lc));
-    fill_rows(&mut out, [la, lb, lc], |row, [oa, ob, oc]| {
-        for (j, x) in row.iter_mut().enumerate() {
-            *x = f(a[oa + j * sa], b[ob + j * sb], c[oc + j * sc]);
-        }
-    });
+    fill_rows(&mut out, [la, lb, lc], |row, [oa, ob, oc]| zip3_row(row, (a, oa, sa), (b, ob, sb), (c, oc, sc), &f));
     out
 }
 
@@ -283,7 +218,10 @@ impl<T: Element> Map1<T> for MapInPlace<'_, T> {
         }
         let stride = last_stride(ld);
         vectorized(|| {
-            for_each_row([ld], |[o], len| (0..len).for_each(|j| dst[o + j * stride] = f(dst[o + j * stride])))
+            for_each_row([ld], |[o], len| match stride {
+                1 => dst[o..o + len].iter_mut().for_each(|x| *x = f(*x)),
+                _ => (0..len).for_each(|j| dst[o + j * stride] = f(dst[o + j * stride])),
+            })
         });
     }
 }
@@ -307,14 +245,7 @@ fn assign_with<T: Element>(dst: &mut [T], ld: &Layout, src: &[T], ls: &Layout, f
         return;
     }
     let (sd, ss) = (last_stride(ld), last_stride(ls));
-    vectorized(|| {
-        for_each_row([ld, ls], |[od, os], len| {
-            for j in 0..len {
-                let x = &mut dst[od + j * sd];
-                *x = f(*x, src[os + j * ss]);
-            }
-        })
-    });
+    vectorized(|| for_each_row([ld, ls], |[od, os], len| update_row(dst, od, sd, len, (src, os, ss), &f)));
 }
 
 impl<T: Element> BackendStorage<T> for CpuStorage<T> {
@@ -331,7 +262,7 @@ impl<T: Element> BackendStorage<T> for CpuStorage<T> {
 
     fn unary(&self, layout: &Layout, op: UnaryOp, c: T) -> Result<Self> {
         if op == UnaryOp::Fill {
-            return Ok(CpuStorage(vec![c; layout.numel()]));
+            return Ok(CpuStorage::filled(layout.numel(), c));
         }
         Ok(CpuStorage(op.forward(c, MapView(&self.0, layout))))
     }
@@ -387,7 +318,7 @@ impl<T: Element> BackendStorage<T> for CpuStorage<T> {
         }
         let n = lhs.numel();
         let (a, b) = (&self.0[lhs.offset..lhs.offset + n], &rhs.0[rhs_layout.offset..rhs_layout.offset + n]);
-        let mut diff = vec![T::zero(); n];
+        let mut diff = filled(n, T::zero());
         let total = if n >= PARALLEL_ABOVE {
             // The chunks of `reduce_to`'s parallel sum, so the total is the same on any thread count.
             let partial: Vec<T> = diff
@@ -399,12 +330,12 @@ impl<T: Element> BackendStorage<T> for CpuStorage<T> {
         } else {
             vectorized(|| sub_square_sum_slice(a, b, &mut diff))
         };
-        Ok((CpuStorage(diff), CpuStorage(vec![total])))
+        Ok((CpuStorage(diff), CpuStorage::filled(1, total)))
     }
 
     fn index_select0(&self, layout: &Layout, indices: &[usize]) -> Result<Self> {
         let row_len = crate::shape::numel(&layout.shape[1..]);
-        let mut out = Vec::with_capacity(indices.len() * row_len);
+        let mut out = cache::take(indices.len() * row_len);
         if layout.is_contiguous() {
             // Rows follow one another: row `i` starts `i · row_len` past the offset, so the gather is one
             // slice copy per index, with no per-row layout (the gathers of im2col and embeddings are
@@ -420,15 +351,15 @@ impl<T: Element> BackendStorage<T> for CpuStorage<T> {
             if row.is_contiguous() {
                 out.extend_from_slice(&self.0[row.offset..row.offset + row_len]);
             } else {
-                out.extend(map(&self.0, &row, |x| x));
+                out.extend_from_slice(&CpuStorage(map(&self.0, &row, |x| x)).0);
             }
         }
         Ok(CpuStorage(out))
     }
 
     fn index_add0(&mut self, row_len: usize, src: &Self, src_layout: &Layout, indices: &[usize]) -> Result<()> {
-        let src = map(&src.0, src_layout, |x| x);
-        for (row, &i) in src.chunks_exact(row_len.max(1)).zip(indices) {
+        let src = CpuStorage(map(&src.0, src_layout, |x| x));
+        for (row, &i) in src.0.chunks_exact(row_len.max(1)).zip(indices) {
             for (d, &s) in self.0[i * row_len..(i + 1) * row_len].iter_mut().zip(row) {
                 *d = *d + s;
             }
@@ -445,7 +376,7 @@ impl<T: Element> BackendStorage<T> for CpuStorage<T> {
             let len = crate::shape::numel(&layout.shape);
             return Ok(CpuStorage(window::col2im(&self.0[layout.offset..layout.offset + len], windows)));
         }
-        Ok(CpuStorage(window::col2im(&map(&self.0, layout, |x| x), windows)))
+        Ok(CpuStorage(window::col2im(&CpuStorage(map(&self.0, layout, |x| x)).0, windows)))
     }
 
     fn assign(&mut self, dst: &Layout, src: &Self, src_layout: &Layout, op: Option<BinaryOp>) -> Result<()> {
@@ -483,111 +414,4 @@ impl<T: Element> BackendStorage<T> for CpuStorage<T> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::simd::{self, Isa};
-    use super::*;
-
-    /// Every pointwise op, its gradient and every reduction, on a contiguous input long enough for the
-    /// parallel path, on a short one, and on a transposed view.
-    fn every_kernel<T: Element>() -> Result<Vec<Vec<T>>> {
-        let n = PARALLEL_ABOVE + 37;
-        let x: Vec<T> = (0..n).map(|i| T::from_f64_lossy(((i * 7919) % 4001) as f64 / 50.0 - 40.0)).collect();
-        let x = CpuStorage(x);
-        let y = CpuStorage(x.0.iter().rev().copied().collect::<Vec<_>>());
-        let (long, short) = (Layout::contiguous(&[n]), Layout::contiguous(&[29]));
-        let transposed = Layout::contiguous(&[37, 101]).transpose(0, 1);
-        let mut out = Vec::new();
-        for layout in [&long, &short, &transposed] {
-            for &op in UnaryOp::ALL {
-                let c = T::from_f64_lossy(0.5);
-                out.push(x.unary(layout, op, c)?.0);
-                out.push(x.unary_grad(layout, &y, layout, op, c)?.0);
-            }
-            for &op in BinaryOp::ALL {
-                out.push(x.binary(layout, &y, layout, op)?.0);
-            }
-            for &op in ReduceOp::ALL {
-                out.push(x.reduce_to(layout, &vec![1; layout.shape.len()], op)?.0);
-            }
-            // The optimizers' state updates, whose multiply-adds must not become fused ones under AVX2 + FMA.
-            for op in [AddcOp::Mul, AddcOp::Div] {
-                let mut dst = y.clone();
-                dst.addc(layout, &x, layout, &y, layout, op, T::from_f64_lossy(0.3))?;
-                out.push(dst.0);
-            }
-            for weight in [0.1, 0.9] {
-                let mut dst = y.clone();
-                dst.lerp(layout, &x, layout, T::from_f64_lossy(weight))?;
-                out.push(dst.0);
-            }
-        }
-        Ok(out)
-    }
-
-    fn same_bits_on_every_instruction_set<T: Element>() -> Result<()> {
-        let chosen = simd::detected();
-        let baseline = (simd::choose(Isa::Baseline), every_kernel::<T>());
-        let widest = (simd::choose(Isa::Avx2), every_kernel::<T>());
-        simd::choose(chosen);
-        let (baseline, widest) = (baseline.1?, widest.1?);
-        for (i, (a, b)) in baseline.iter().zip(&widest).enumerate() {
-            let same = a.len() == b.len()
-                && a.iter().zip(b).all(|(a, b)| {
-                    (a == b && a.is_sign_negative() == b.is_sign_negative()) || (a.is_nan() && b.is_nan())
-                });
-            assert!(same, "kernel {i} differs between the baseline and AVX2 builds");
-        }
-        Ok(())
-    }
-
-    #[test]
-    fn instruction_sets_give_the_same_bits() -> Result<()> {
-        same_bits_on_every_instruction_set::<f32>()?;
-        same_bits_on_every_instruction_set::<f64>()
-    }
-
-    #[test]
-    fn parallel_kernels_match_plain_loops() -> Result<()> {
-        let n = PARALLEL_ABOVE * 2 + 3;
-        let a = CpuStorage((0..n).map(|i| (i % 97) as f64 * 0.5 - 7.0).collect::<Vec<_>>());
-        let b = CpuStorage((0..n).map(|i| (i % 13) as f64 + 1.0).collect::<Vec<_>>());
-        let layout = Layout::contiguous(&[n]);
-        let sum = a.binary(&layout, &b, &layout, BinaryOp::Add)?.0;
-        assert!(sum.iter().zip(a.0.iter().zip(&b.0)).all(|(s, (x, y))| *s == x + y));
-        let neg = a.unary(&layout, UnaryOp::Neg, 0.0)?.0;
-        assert!(neg.iter().zip(&a.0).all(|(m, x)| *m == -x));
-        let mut dst = a.clone();
-        dst.assign(&layout, &b, &layout, Some(BinaryOp::Mul))?;
-        assert!(dst.0.iter().zip(a.0.iter().zip(&b.0)).all(|(d, (x, y))| *d == x * y));
-        // Integers times 0.5 sum exactly in f64 whatever the order, so the parallel sums must be exact.
-        let total = a.reduce_to(&layout, &[1], ReduceOp::Sum)?.0[0];
-        assert_eq!(total, a.0.iter().sum::<f64>());
-        let max = a.reduce_to(&layout, &[1], ReduceOp::Max)?.0[0];
-        assert_eq!(max, a.0.iter().copied().fold(f64::NEG_INFINITY, f64::max));
-        let cols = 7;
-        let rows = n / cols;
-        let grid = Layout::contiguous(&[rows, cols]);
-        let by_col = a.reduce_to(&grid, &[1, cols], ReduceOp::Sum)?.0;
-        let by_row = a.reduce_to(&grid, &[rows, 1], ReduceOp::Sum)?.0;
-        for (c, &total) in by_col.iter().enumerate() {
-            assert_eq!(total, (0..rows).map(|r| a.0[r * cols + c]).sum::<f64>());
-        }
-        assert!((0..rows).all(|r| by_row[r] == a.0[r * cols..(r + 1) * cols].iter().sum::<f64>()));
-        let min_by_col = a.reduce_to(&grid, &[1, cols], ReduceOp::Min)?.0;
-        for (c, &min) in min_by_col.iter().enumerate() {
-            assert_eq!(min, (0..rows).map(|r| a.0[r * cols + c]).fold(f64::INFINITY, f64::min));
-        }
-        // Strided (transposed) and broadcast operands take the row-chunked parallel path.
-        let t = grid.transpose(0, 1);
-        let moved = a.unary(&t, UnaryOp::Identity, 0.0)?.0;
-        assert!((0..cols).all(|c| (0..rows).all(|r| moved[c * rows + r] == a.0[r * cols + c])));
-        let row = Layout::contiguous(&[cols]).broadcast_to(&[rows, cols]);
-        let plus_row = a.binary(&grid, &b, &row, BinaryOp::Add)?.0;
-        assert!((0..rows * cols).all(|i| plus_row[i] == a.0[i] + b.0[i % cols]));
-        // Three strided operands: the gradient of a product for its lhs is g · rhs.
-        let g = CpuStorage(vec![2.0; n]);
-        let grad = a.binary_grad(&grid, &b, &row, &g, &grid, BinaryOp::Mul, Side::Lhs)?.0;
-        assert!((0..rows * cols).all(|i| grad[i] == 2.0 * b.0[i % cols]));
-        Ok(())
-    }
-}
+mod tests;

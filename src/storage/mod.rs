@@ -85,12 +85,7 @@ impl<T: Element> Storage<T> {
     /// A fresh buffer of `n` copies of `value` on `device`.
     pub fn full(n: usize, value: T, device: Device) -> Result<Self> {
         match device {
-            Device::Cpu => {
-                let mut data = Vec::new();
-                data.try_reserve_exact(n).map_err(|_| too_large("full", n))?;
-                data.resize(n, value);
-                Ok(Storage::Cpu(CpuStorage(data)))
-            }
+            Device::Cpu => CpuStorage::try_filled(n, value).map(Storage::Cpu).ok_or_else(|| too_large("full", n)),
             Device::Cuda(ordinal) => CudaStorage::full(n, value, ordinal).map(Storage::Cuda),
         }
     }
@@ -315,6 +310,12 @@ impl<T: Element> Storage<T> {
             Storage::Cuda(s) => s.map_inplace(dst, op, c),
         }
     }
+}
+
+/// An empty host vector with room for `n` elements from the CPU buffer cache, for code that builds a tensor's
+/// elements on the host: made into a tensor (`Tensor::from_vec`), it goes back to the cache with it.
+pub(crate) fn host_buffer<T: Element>(n: usize) -> Vec<T> {
+    cpu::cache::take(n)
 }
 
 pub(crate) fn too_large(op: &'static str, n: usize) -> Error {

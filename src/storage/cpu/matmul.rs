@@ -1,7 +1,7 @@
 //! The matrix product of two strided 2-D views: a plain loop for tiny products, matrixmultiply's GEMM beyond;
 //! and `addmm`, the product added onto a copy of a third view in the GEMM itself (`beta = 1`).
 
-use super::map;
+use super::{cache, map};
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::shape::Layout;
@@ -12,7 +12,7 @@ const SMALL_GEMM: usize = 4096;
 pub(super) fn matmul<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> Result<Vec<T>> {
     let (m, n) = (la.shape[0], lb.shape[1]);
     let size = m.checked_mul(n).ok_or_else(|| Error::shape("matmul", format!("a [{m}, {n}] result is too large")))?;
-    let mut out = Vec::with_capacity(size);
+    let mut out = cache::take(size);
     // SAFETY: `out` is a fresh buffer with room for the m x n product, overlapping neither input; without
     // `accumulate`, `gemm_into` writes all `size` elements before any is read, so they are set by `set_len`.
     unsafe {

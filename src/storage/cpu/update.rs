@@ -2,7 +2,8 @@
 //! element read and written once, with the same roundings, in the same order, as the passes the backend's
 //! defaults take (`storage::backend`), so the two give the same bits.
 
-use super::{assign_with, for_each_row, last_stride, vectorized, CHUNK, PARALLEL_ABOVE};
+use super::rows::{for_each_row, last_stride};
+use super::{assign_with, vectorized, CHUNK, PARALLEL_ABOVE};
 use crate::element::Element;
 use crate::shape::Layout;
 use crate::storage::backend::{lerp_is_small, AddcOp};
