@@ -6,6 +6,12 @@
 //! AVX2 with FMA. The kernel's generic loop, inlined there, becomes 512- or 256-bit vector code. Elsewhere
 //! (older CPUs, other architectures) it runs as compiled for the baseline.
 //!
+//! Only what is inlined into `kernel` is compiled for the wider set: a function the kernel calls out of line
+//! runs as compiled for the baseline. The kernels' closures are `#[inline(always)]`, and their loops index
+//! slices rather than call iterator adapters (`zip`, `fold`, `for_each`) or a closure through a reference
+//! (`<&F as Fn>::call`), which the compiler may leave out of line when the loop body is long — GELU's was,
+//! and ran as scalar SSE2 code.
+//!
 //! Every build gives the same bits: Rust never fuses a multiply and an add on its own and the kernels call no
 //! `mul_add`; vectorising a loop does not reorder its arithmetic (a reduction's order is fixed by its
 //! explicit accumulators, see `cpu::reduce_slice`); and `exp`/`tanh` are plain arithmetic
