@@ -1,11 +1,12 @@
 //! Which instruction set torchlet's CPU kernels run with, and the cache their buffers come from.
 //!
 //! torchlet is compiled for baseline x86-64 and picks, once, at run time, the widest instruction set the CPU
-//! has for its own elementwise and reduction kernels (today AVX2 with FMA). Every path gives the same bits —
+//! has for its own elementwise and reduction kernels: AVX-512 (F, BW, DQ, VL), else AVX2 with FMA. Every path gives the same bits —
 //! the kernels fix their arithmetic and summation order and never fuse a multiply and an add — so the choice
 //! changes speed only. It can be forced, to check that claim or to rule the fast path out while debugging:
 //!
-//! - with the environment variable `TORCHLET_CPU_ISA` (`baseline` or `avx2`), read at the first kernel call;
+//! - with the environment variable `TORCHLET_CPU_ISA` (`baseline`, `avx2` or `avx512`), read at the first
+//!   kernel call;
 //! - with [`set_isa`], at any time, for the whole process.
 //!
 //! ```
@@ -49,8 +50,8 @@ pub fn isa() -> Isa {
     crate::storage::simd::detected()
 }
 
-/// Makes every CPU kernel use `isa` from now on, or the baseline where the CPU lacks `isa`; returns the
-/// instruction set now in use. Kernels already running on other threads finish as they started.
+/// Makes every CPU kernel use `isa` from now on, or the widest narrower one the CPU has where it lacks `isa`;
+/// returns the instruction set now in use. Kernels already running on other threads finish as they started.
 pub fn set_isa(isa: Isa) -> Isa {
     crate::storage::simd::choose(isa)
 }

@@ -109,17 +109,25 @@ fn map<T: Element>(data: &[T], layout: &Layout, f: impl Fn(T) -> T + Sync) -> Ve
         return unsafe {
             collect_chunks(n, |start, dst| {
                 let xs = &xs[start..start + dst.len()];
-                vectorized(|| {
-                    for (o, &x) in dst.iter_mut().zip(xs) {
-                        o.write(f(x));
-                    }
-                });
+                vectorized(
+                    #[inline(always)]
+                    || {
+                        for i in 0..dst.len() {
+                            dst[i].write(f(xs[i]));
+                        }
+                    },
+                );
             })
         };
     }
     let mut out = filled(n, T::zero());
     let stride = last_stride(layout);
-    fill_rows(&mut out, [layout], |row, [o]| map_row(row, (data, o, stride), &f));
+    fill_rows(
+        &mut out,
+        [layout],
+        #[inline(always)]
+        |row, [o]| map_row(row, (data, o, stride), &f),
+    );
     out
 }
 
@@ -131,17 +139,25 @@ fn zip<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout, f: impl Fn(T, T) 
         return unsafe {
             collect_chunks(n, |start, dst| {
                 let (a, b) = (&a[start..start + dst.len()], &b[start..start + dst.len()]);
-                vectorized(|| {
-                    for (o, (&x, &y)) in dst.iter_mut().zip(a.iter().zip(b)) {
-                        o.write(f(x, y));
-                    }
-                });
+                vectorized(
+                    #[inline(always)]
+                    || {
+                        for i in 0..dst.len() {
+                            dst[i].write(f(a[i], b[i]));
+                        }
+                    },
+                );
             })
         };
     }
     let mut out = filled(n, T::zero());
     let (sa, sb) = (last_stride(la), last_stride(lb));
-    fill_rows(&mut out, [la, lb], |row, [oa, ob]| zip_row(row, (a, oa, sa), (b, ob, sb), &f));
+    fill_rows(
+        &mut out,
+        [la, lb],
+        #[inline(always)]
+        |row, [oa, ob]| zip_row(row, (a, oa, sa), (b, ob, sb), &f),
+    );
     out
 }
 
@@ -151,7 +167,12 @@ fn zip3<T: Element>(views: [(&[T], &Layout); 3], f: impl Fn(T, T, T) -> T + Sync
     let n = la.numel();
     let mut out = filled(n, T::zero());
     let (sa, sb, sc) = (last_stride(la), last_stride(lb), last_stride(lc));
-    fill_rows(&mut out, [la, lb, lc], |row, [oa, ob, oc]| zip3_row(row, (a, oa, sa), (b, ob, sb), (c, oc, sc), &f));
+    fill_rows(
+        &mut out,
+        [la, lb, lc],
+        #[inline(always)]
+        |row, [oa, ob, oc]| zip3_row(row, (a, oa, sa), (b, ob, sb), (c, oc, sc), &f),
+    );
     out
 }
 
@@ -209,20 +230,39 @@ impl<T: Element> Map1<T> for MapInPlace<'_, T> {
         let (dst, ld) = (self.0, self.1);
         if ld.is_contiguous() {
             let xs = &mut dst[ld.offset..ld.offset + ld.numel()];
-            vectorized(|| {
-                for x in xs {
-                    *x = f(*x);
-                }
-            });
+            vectorized(
+                #[inline(always)]
+                || {
+                    for x in xs {
+                        *x = f(*x);
+                    }
+                },
+            );
             return;
         }
         let stride = last_stride(ld);
-        vectorized(|| {
-            for_each_row([ld], |[o], len| match stride {
-                1 => dst[o..o + len].iter_mut().for_each(|x| *x = f(*x)),
-                _ => (0..len).for_each(|j| dst[o + j * stride] = f(dst[o + j * stride])),
-            })
-        });
+        vectorized(
+            #[inline(always)]
+            || {
+                for_each_row(
+                    [ld],
+                    #[inline(always)]
+                    |[o], len| match stride {
+                        1 => {
+                            let row = &mut dst[o..o + len];
+                            for x in row {
+                                *x = f(*x);
+                            }
+                        }
+                        _ => {
+                            for j in 0..len {
+                                dst[o + j * stride] = f(dst[o + j * stride]);
+                            }
+                        }
+                    },
+                )
+            },
+        );
     }
 }
 
@@ -231,11 +271,15 @@ fn assign_with<T: Element>(dst: &mut [T], ld: &Layout, src: &[T], ls: &Layout, f
     if ld.is_contiguous() && ls.is_contiguous() {
         let (d, src) = (&mut dst[ld.offset..ld.offset + n], &src[ls.offset..ls.offset + n]);
         let assign = |d: &mut [T], s: &[T]| {
-            vectorized(|| {
-                for (x, &y) in d.iter_mut().zip(s) {
-                    *x = f(*x, y);
-                }
-            })
+            vectorized(
+                #[inline(always)]
+                || {
+                    let s = &s[..d.len()];
+                    for i in 0..d.len() {
+                        d[i] = f(d[i], s[i]);
+                    }
+                },
+            )
         };
         if n >= PARALLEL_ABOVE {
             d.par_chunks_mut(CHUNK).zip(src.par_chunks(CHUNK)).for_each(|(d, s)| assign(d, s));
@@ -245,7 +289,16 @@ fn assign_with<T: Element>(dst: &mut [T], ld: &Layout, src: &[T], ls: &Layout, f
         return;
     }
     let (sd, ss) = (last_stride(ld), last_stride(ls));
-    vectorized(|| for_each_row([ld, ls], |[od, os], len| update_row(dst, od, sd, len, (src, os, ss), &f)));
+    vectorized(
+        #[inline(always)]
+        || {
+            for_each_row(
+                [ld, ls],
+                #[inline(always)]
+                |[od, os], len| update_row(dst, od, sd, len, (src, os, ss), &f),
+            )
+        },
+    );
 }
 
 impl<T: Element> BackendStorage<T> for CpuStorage<T> {
@@ -324,11 +377,19 @@ impl<T: Element> BackendStorage<T> for CpuStorage<T> {
             let partial: Vec<T> = diff
                 .par_chunks_mut(CHUNK)
                 .zip(a.par_chunks(CHUNK).zip(b.par_chunks(CHUNK)))
-                .map(|(out, (a, b))| vectorized(|| sub_square_sum_slice(a, b, out)))
+                .map(|(out, (a, b))| {
+                    vectorized(
+                        #[inline(always)]
+                        || sub_square_sum_slice(a, b, out),
+                    )
+                })
                 .collect();
             sum_partials(&partial)
         } else {
-            vectorized(|| sub_square_sum_slice(a, b, &mut diff))
+            vectorized(
+                #[inline(always)]
+                || sub_square_sum_slice(a, b, &mut diff),
+            )
         };
         Ok((CpuStorage(diff), CpuStorage::filled(1, total)))
     }

@@ -236,7 +236,7 @@ macro_rules! binary_ops {
             #[allow(unused_variables)]
             pub(crate) fn forward<T: Element, K: Map2<T>>(self, kernel: K) -> K::Output {
                 match self {
-                    $(BinaryOp::$name => kernel.run(move |$a: T, $b: T| -> T { $f }),)*
+                    $(BinaryOp::$name => kernel.run(#[inline(always)] move |$a: T, $b: T| -> T { $f }),)*
                 }
             }
 
@@ -245,8 +245,12 @@ macro_rules! binary_ops {
             pub(crate) fn gradient<T: Element, K: Map3<T>>(self, side: Side, kernel: K) -> K::Output {
                 match (self, side) {
                     $(
-                        (BinaryOp::$name, Side::Lhs) => kernel.run(move |$la: T, $lb: T, $lg: T| -> T { $grad_lhs }),
-                        (BinaryOp::$name, Side::Rhs) => kernel.run(move |$ra: T, $rb: T, $rg: T| -> T { $grad_rhs }),
+                        (BinaryOp::$name, Side::Lhs) => {
+                            kernel.run(#[inline(always)] move |$la: T, $lb: T, $lg: T| -> T { $grad_lhs })
+                        }
+                        (BinaryOp::$name, Side::Rhs) => {
+                            kernel.run(#[inline(always)] move |$ra: T, $rb: T, $rg: T| -> T { $grad_rhs })
+                        }
                     )*
                 }
             }

@@ -69,7 +69,7 @@ macro_rules! reduce_ops {
             /// Runs `kernel` with this op's combine.
             pub(crate) fn combine<T: Element, K: Map2<T>>(self, kernel: K) -> K::Output {
                 match self {
-                    $(ReduceOp::$name => kernel.run(move |$a: T, $b: T| -> T { $f }),)*
+                    $(ReduceOp::$name => kernel.run(#[inline(always)] move |$a: T, $b: T| -> T { $f }),)*
                 }
             }
 

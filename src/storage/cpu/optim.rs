@@ -57,17 +57,28 @@ pub(crate) struct Sgd<T> {
 /// One SGD step over `p` with gradient `g` and, with momentum, its buffer `buf`.
 pub(crate) fn sgd<T: Element>(pre: Preamble<T>, c: Sgd<T>, p: &mut [T], g: &[T], buf: Option<&mut [T]>) {
     let Some(buf) = buf else {
-        return each2(p, g, move |p, g| {
-            let g = pre.apply(*p, g);
-            *p = *p + g * c.neg_lr;
-        });
+        return each2(
+            p,
+            g,
+            #[inline(always)]
+            move |p, g| {
+                let g = pre.apply(*p, g);
+                *p = *p + g * c.neg_lr;
+            },
+        );
     };
-    each3(p, g, buf, move |p, g, buf| {
-        let g = pre.apply(*p, g);
-        *buf = if c.first { g } else { *buf * c.momentum + g * c.undamped };
-        let step = if c.nesterov { *buf * c.momentum + g } else { *buf };
-        *p = *p + step * c.neg_lr;
-    });
+    each3(
+        p,
+        g,
+        buf,
+        #[inline(always)]
+        move |p, g, buf| {
+            let g = pre.apply(*p, g);
+            *buf = if c.first { g } else { *buf * c.momentum + g * c.undamped };
+            let step = if c.nesterov { *buf * c.momentum + g } else { *buf };
+            *p = *p + step * c.neg_lr;
+        },
+    );
 }
 
 /// Adam's update (AdamW's with `decoupled`), with the scalars of its step computed as torch computes them.
@@ -111,16 +122,31 @@ pub(crate) fn adam<T: Element>(
         *p = *p + c.neg_step_size * m / denom;
     }
     match v_max {
-        None => each4(p, g, m, v, move |p, g, m, v| {
-            moments(pre, c, small, p, g, m, v);
-            descend(c, p, *m, *v);
-        }),
-        Some(v_max) => each5(p, g, m, v, v_max, move |p, g, m, v, v_max| {
-            moments(pre, c, small, p, g, m, v);
-            // torch.maximum(v_max, v): NaN wins, then the larger.
-            *v_max = if v_max.is_nan() || *v_max > *v { *v_max } else { *v };
-            descend(c, p, *m, *v_max);
-        }),
+        None => each4(
+            p,
+            g,
+            m,
+            v,
+            #[inline(always)]
+            move |p, g, m, v| {
+                moments(pre, c, small, p, g, m, v);
+                descend(c, p, *m, *v);
+            },
+        ),
+        Some(v_max) => each5(
+            p,
+            g,
+            m,
+            v,
+            v_max,
+            #[inline(always)]
+            move |p, g, m, v, v_max| {
+                moments(pre, c, small, p, g, m, v);
+                // torch.maximum(v_max, v): NaN wins, then the larger.
+                *v_max = if v_max.is_nan() || *v_max > *v { *v_max } else { *v };
+                descend(c, p, *m, *v_max);
+            },
+        ),
     }
 }
 
@@ -171,26 +197,54 @@ pub(crate) fn rmsprop<T: Element>(
         }
     }
     match (grad_avg, buf) {
-        (None, None) => each3(p, g, sq, move |p, g, sq| {
-            let g = pre.apply(*p, g);
-            let second = average(c, g, sq);
-            descend(c, p, g, second, None);
-        }),
-        (Some(grad_avg), None) => each4(p, g, sq, grad_avg, move |p, g, sq, grad_avg| {
-            let g = pre.apply(*p, g);
-            let second = centered(c, small, g, average(c, g, sq), grad_avg);
-            descend(c, p, g, second, None);
-        }),
-        (None, Some(buf)) => each4(p, g, sq, buf, move |p, g, sq, buf| {
-            let g = pre.apply(*p, g);
-            let second = average(c, g, sq);
-            descend(c, p, g, second, Some(buf));
-        }),
-        (Some(grad_avg), Some(buf)) => each5(p, g, sq, grad_avg, buf, move |p, g, sq, grad_avg, buf| {
-            let g = pre.apply(*p, g);
-            let second = centered(c, small, g, average(c, g, sq), grad_avg);
-            descend(c, p, g, second, Some(buf));
-        }),
+        (None, None) => each3(
+            p,
+            g,
+            sq,
+            #[inline(always)]
+            move |p, g, sq| {
+                let g = pre.apply(*p, g);
+                let second = average(c, g, sq);
+                descend(c, p, g, second, None);
+            },
+        ),
+        (Some(grad_avg), None) => each4(
+            p,
+            g,
+            sq,
+            grad_avg,
+            #[inline(always)]
+            move |p, g, sq, grad_avg| {
+                let g = pre.apply(*p, g);
+                let second = centered(c, small, g, average(c, g, sq), grad_avg);
+                descend(c, p, g, second, None);
+            },
+        ),
+        (None, Some(buf)) => each4(
+            p,
+            g,
+            sq,
+            buf,
+            #[inline(always)]
+            move |p, g, sq, buf| {
+                let g = pre.apply(*p, g);
+                let second = average(c, g, sq);
+                descend(c, p, g, second, Some(buf));
+            },
+        ),
+        (Some(grad_avg), Some(buf)) => each5(
+            p,
+            g,
+            sq,
+            grad_avg,
+            buf,
+            #[inline(always)]
+            move |p, g, sq, grad_avg, buf| {
+                let g = pre.apply(*p, g);
+                let second = centered(c, small, g, average(c, g, sq), grad_avg);
+                descend(c, p, g, second, Some(buf));
+            },
+        ),
     }
 }
 
@@ -206,25 +260,25 @@ macro_rules! each {
     ($name:ident, $($s:ident),*) => {
         #[allow(clippy::too_many_arguments)]
         fn $name<T: Element>(p: &mut [T], g: &[T], $($s: &mut [T],)* f: impl Fn(&mut T, T, $(each!(@ty $s)),*) + Sync) {
-            let n = p.len();
-            assert!(g.len() == n $(&& $s.len() == n)*, "the buffers of one parameter have one length");
-            let run = |p: &mut [T], g: &[T], $($s: &mut [T]),*| {
+            /// The loop over one chunk, inlined into the instruction set's build of the kernel.
+            #[inline(always)]
+            fn run<T: Element>(p: &mut [T], g: &[T], $($s: &mut [T],)* f: &impl Fn(&mut T, T, $(each!(@ty $s)),*)) {
                 // Cut to one length, so that the loop's bounds checks go and it vectorises.
                 let n = p.len();
                 let g = &g[..n];
                 $(let $s = &mut $s[..n];)*
-                vectorized(|| {
-                    for i in 0..n {
-                        f(&mut p[i], g[i], $(&mut $s[i]),*);
-                    }
-                })
-            };
+                for i in 0..n {
+                    f(&mut p[i], g[i], $(&mut $s[i]),*);
+                }
+            }
+            let n = p.len();
+            assert!(g.len() == n $(&& $s.len() == n)*, "the buffers of one parameter have one length");
             if n < PARALLEL_ABOVE {
-                return run(p, g, $($s),*);
+                return vectorized(#[inline(always)] || run(p, g, $($s,)* &f));
             }
             let chunks = p.par_chunks_mut(CHUNK).zip(g.par_chunks(CHUNK));
             $(let chunks = chunks.zip($s.par_chunks_mut(CHUNK));)*
-            chunks.for_each(|each!(@pat (p, g) $(, $s)*)| run(p, g, $($s),*));
+            chunks.for_each(|each!(@pat (p, g) $(, $s)*)| vectorized(#[inline(always)] || run(p, g, $($s,)* &f)));
         }
     };
     (@ty $s:ident) => { &mut T };

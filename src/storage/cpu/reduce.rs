@@ -33,14 +33,18 @@ impl<T: Element> Map2<T> for ReduceView<'_, T> {
 #[inline(always)]
 fn reduce_slice<T: Element>(xs: &[T], identity: T, f: impl Fn(T, T) -> T) -> T {
     let mut acc = [identity; LANES];
-    let chunks = xs.chunks_exact(LANES);
-    let tail = chunks.remainder();
-    for chunk in chunks {
-        for (a, &x) in acc.iter_mut().zip(chunk) {
-            *a = f(*a, x);
+    let full = xs.len() / LANES * LANES;
+    for c in 0..full / LANES {
+        let chunk = &xs[c * LANES..(c + 1) * LANES];
+        for j in 0..LANES {
+            acc[j] = f(acc[j], chunk[j]);
         }
     }
-    tail.iter().fold(combine_lanes(acc, &f), |s, &x| f(s, x))
+    let mut total = combine_lanes(acc, &f);
+    for &x in &xs[full..] {
+        total = f(total, x);
+    }
+    total
 }
 
 const LANES: usize = 32;
@@ -73,10 +77,24 @@ fn reduce_to<T: Element>(
         let xs = &data[layout.offset..layout.offset + layout.numel()];
         if xs.len() >= PARALLEL_ABOVE {
             // Fixed chunks reduced in parallel, then their results in order: the same on any thread count.
-            let partial: Vec<T> = xs.par_chunks(CHUNK).map(|c| vectorized(|| reduce_slice(c, identity, f))).collect();
+            let partial: Vec<T> = xs
+                .par_chunks(CHUNK)
+                .map(|c| {
+                    vectorized(
+                        #[inline(always)]
+                        || reduce_slice(c, identity, f),
+                    )
+                })
+                .collect();
             return filled(1, reduce_slice(&partial, identity, f));
         }
-        return filled(1, vectorized(|| reduce_slice(xs, identity, f)));
+        return filled(
+            1,
+            vectorized(
+                #[inline(always)]
+                || reduce_slice(xs, identity, f),
+            ),
+        );
     }
     let rank = layout.shape.len();
     if rank > 0
@@ -90,23 +108,8 @@ fn reduce_to<T: Element>(
     // The output seen with the input's shape: reduced dims get stride 0, so each input element lands on
     // the output element it reduces into.
     let target = Layout::contiguous(out_shape).broadcast_to(&layout.shape);
-    let (si, so) = (last_stride(layout), last_stride(&target));
     let len = row_len(layout);
-    // Each row in order: folded into one value (a row along reduced dims), or added element by element
-    // into a row of the output.
-    let add_rows = |out: &mut [T], first: usize, count: usize| {
-        for_each_row_in([layout, &target], first, count, |[oi, oo], _| {
-            if so == 0 {
-                let row = match si {
-                    1 => data[oi..oi + len].iter().fold(identity, |s, &x| f(s, x)),
-                    _ => (0..len).fold(identity, |s, j| f(s, data[oi + j * si])),
-                };
-                out[oo] = f(out[oo], row);
-            } else {
-                update_row(out, oo, so, len, (data, oi, si), f);
-            }
-        })
-    };
+    let view = RowsInto { data, layout, target: &target, identity, f };
     let n = layout.numel();
     let rows = rows(layout);
     let rows_per_chunk = CHUNK.div_ceil(len.max(1));
@@ -119,7 +122,10 @@ fn reduce_to<T: Element>(
             .map(|c| {
                 let mut part = vec![identity; out_numel];
                 let first = c * rows_per_chunk;
-                vectorized(|| add_rows(&mut part, first, rows_per_chunk.min(rows - first)));
+                vectorized(
+                    #[inline(always)]
+                    || view.add(&mut part, first, rows_per_chunk.min(rows - first)),
+                );
                 part
             })
             .collect();
@@ -130,8 +136,54 @@ fn reduce_to<T: Element>(
         return out;
     }
     let mut out = filled(out_numel, identity);
-    vectorized(|| add_rows(&mut out, 0, rows));
+    vectorized(
+        #[inline(always)]
+        || view.add(&mut out, 0, rows),
+    );
     out
+}
+
+/// A view reduced into an output laid over it (`target`: the output with the view's shape, stride 0 along
+/// the reduced dims), row by row.
+struct RowsInto<'a, T, F> {
+    data: &'a [T],
+    layout: &'a Layout,
+    target: &'a Layout,
+    identity: T,
+    f: F,
+}
+
+impl<T: Element, F: Fn(T, T) -> T + Copy> RowsInto<'_, T, F> {
+    /// Reduces `count` rows from row `first` into `out`, each row in order: folded into one value (a row
+    /// along reduced dims), or combined element by element into a row of the output.
+    #[inline(always)]
+    fn add(&self, out: &mut [T], first: usize, count: usize) {
+        let RowsInto { data, layout, target, identity, f } = *self;
+        let (si, so) = (last_stride(layout), last_stride(target));
+        for_each_row_in(
+            [layout, target],
+            first,
+            count,
+            #[inline(always)]
+            |[oi, oo], len| {
+                if so == 0 {
+                    let mut row = identity;
+                    if si == 1 {
+                        for &x in &data[oi..oi + len] {
+                            row = f(row, x);
+                        }
+                    } else {
+                        for j in 0..len {
+                            row = f(row, data[oi + j * si]);
+                        }
+                    }
+                    out[oo] = f(out[oo], row);
+                } else {
+                    update_row(out, oo, so, len, (data, oi, si), &f);
+                }
+            },
+        )
+    }
 }
 
 /// The reduction of each row of `len` elements of contiguous `xs`: `f(identity, row)`, the row folded in
@@ -144,32 +196,49 @@ fn reduce_last_dim<T: Element>(xs: &[T], len: usize, identity: T, f: impl Fn(T, 
     if len == 0 {
         return out;
     }
-    let reduce = |xs: &[T], out: &mut [T]| {
-        let done = out.len() / BLOCK * BLOCK;
-        let mut blocks = out.chunks_exact_mut(BLOCK);
-        for (o, block) in (&mut blocks).zip(xs.chunks_exact(BLOCK * len)) {
-            let mut acc = [identity; BLOCK];
-            for j in 0..len {
-                for (b, a) in acc.iter_mut().enumerate() {
-                    *a = f(*a, block[b * len + j]);
-                }
-            }
-            o.iter_mut().zip(acc).for_each(|(o, a)| *o = f(identity, a));
-        }
-        for (o, row) in blocks.into_remainder().iter_mut().zip(xs[done * len..].chunks_exact(len)) {
-            *o = f(identity, row.iter().fold(identity, |s, &x| f(s, x)));
-        }
-    };
     if xs.len() < PARALLEL_ABOVE {
-        vectorized(|| reduce(xs, &mut out));
+        vectorized(
+            #[inline(always)]
+            || fold_rows::<BLOCK, T>(xs, len, &mut out, identity, f),
+        );
     } else {
         // Whole rows per task; each output is the same fold on any thread.
         let rows_per_chunk = CHUNK.div_ceil(len).next_multiple_of(BLOCK);
-        out.par_chunks_mut(rows_per_chunk)
-            .zip(xs.par_chunks(rows_per_chunk * len))
-            .for_each(|(out, xs)| vectorized(|| reduce(xs, out)));
+        out.par_chunks_mut(rows_per_chunk).zip(xs.par_chunks(rows_per_chunk * len)).for_each(|(out, xs)| {
+            vectorized(
+                #[inline(always)]
+                || fold_rows::<BLOCK, T>(xs, len, out, identity, f),
+            )
+        });
     }
     out
+}
+
+/// `out[r] = f(identity, row r folded from identity)` for the rows of `len` elements of `xs`, `B` rows at a
+/// time.
+#[inline(always)]
+fn fold_rows<const B: usize, T: Element>(xs: &[T], len: usize, out: &mut [T], identity: T, f: impl Fn(T, T) -> T) {
+    let done = out.len() / B * B;
+    for first in 0..done / B {
+        let r0 = first * B;
+        let block = &xs[r0 * len..(r0 + B) * len];
+        let mut acc = [identity; B];
+        for j in 0..len {
+            for b in 0..B {
+                acc[b] = f(acc[b], block[b * len + j]);
+            }
+        }
+        for b in 0..B {
+            out[r0 + b] = f(identity, acc[b]);
+        }
+    }
+    for r in done..out.len() {
+        let mut row = identity;
+        for &x in &xs[r * len..(r + 1) * len] {
+            row = f(row, x);
+        }
+        out[r] = f(identity, row);
+    }
 }
 
 /// `a - b` for two contiguous slices into `out`, and the sum of the squared differences, accumulated in the
@@ -177,9 +246,12 @@ fn reduce_last_dim<T: Element>(xs: &[T], len: usize, identity: T, f: impl Fn(T, 
 #[inline(always)]
 pub(super) fn sub_square_sum_slice<T: Element>(a: &[T], b: &[T], out: &mut [T]) -> T {
     let mut acc = [T::zero(); LANES];
-    let full = out.len() / LANES * LANES;
-    let (head, tail) = out.split_at_mut(full);
-    for ((o, x), y) in head.chunks_exact_mut(LANES).zip(a.chunks_exact(LANES)).zip(b.chunks_exact(LANES)) {
+    let n = out.len();
+    let (a, b) = (&a[..n], &b[..n]);
+    let full = n / LANES * LANES;
+    for c in 0..full / LANES {
+        let start = c * LANES;
+        let (o, x, y) = (&mut out[start..start + LANES], &a[start..start + LANES], &b[start..start + LANES]);
         for j in 0..LANES {
             let d = x[j] - y[j];
             o[j] = d;
@@ -187,9 +259,9 @@ pub(super) fn sub_square_sum_slice<T: Element>(a: &[T], b: &[T], out: &mut [T]) 
         }
     }
     let mut total = combine_lanes(acc, &|x, y| x + y);
-    for ((o, &x), &y) in tail.iter_mut().zip(&a[full..]).zip(&b[full..]) {
-        let d = x - y;
-        *o = d;
+    for i in full..n {
+        let d = a[i] - b[i];
+        out[i] = d;
         total = total + d * d;
     }
     total

@@ -65,8 +65,8 @@ pub(super) fn for_each_row_in<const N: usize>(
     for d in (0..rank - 1).rev() {
         index[d] = row % shape[d];
         row /= shape[d];
-        for (o, l) in offsets.iter_mut().zip(&views) {
-            *o += index[d] * l.strides[d];
+        for v in 0..N {
+            offsets[v] += index[d] * views[v].strides[d];
         }
     }
     for left in (0..count).rev() {
@@ -81,14 +81,14 @@ pub(super) fn for_each_row_in<const N: usize>(
             }
             dim -= 1;
             index[dim] += 1;
-            for (o, l) in offsets.iter_mut().zip(&views) {
-                *o += l.strides[dim];
+            for v in 0..N {
+                offsets[v] += views[v].strides[dim];
             }
             if index[dim] < shape[dim] {
                 break;
             }
-            for (o, l) in offsets.iter_mut().zip(&views) {
-                *o -= l.strides[dim] * index[dim];
+            for v in 0..N {
+                offsets[v] -= views[v].strides[dim] * index[dim];
             }
             index[dim] = 0;
         }
@@ -107,36 +107,69 @@ pub(super) fn fill_rows<T: Element, const N: usize>(
     if len == 0 || out.is_empty() {
         return;
     }
-    let fill_chunk = |first: usize, chunk: &mut [T]| {
-        let count = chunk.len() / len;
-        let mut rows = chunk.chunks_mut(len);
-        for_each_row_in(views, first, count, |offsets, _| {
-            fill(rows.next().expect("one output row per view row"), offsets)
-        })
-    };
     if out.len() < PARALLEL_ABOVE {
-        return vectorized(|| fill_chunk(0, out));
+        return vectorized(
+            #[inline(always)]
+            || fill_chunk(views, 0, out, len, &fill),
+        );
     }
     let rows_per_chunk = CHUNK.div_ceil(len);
-    out.par_chunks_mut(rows_per_chunk * len)
-        .enumerate()
-        .for_each(|(chunk, rows)| vectorized(|| fill_chunk(chunk * rows_per_chunk, rows)));
+    out.par_chunks_mut(rows_per_chunk * len).enumerate().for_each(|(chunk, rows)| {
+        vectorized(
+            #[inline(always)]
+            || fill_chunk(views, chunk * rows_per_chunk, rows, len, &fill),
+        )
+    });
+}
+
+/// Fills `chunk`, the rows of `len` elements from row `first` on: see [`fill_rows`].
+#[inline(always)]
+fn fill_chunk<T, const N: usize>(
+    views: [&Layout; N],
+    first: usize,
+    chunk: &mut [T],
+    len: usize,
+    fill: &impl Fn(&mut [T], [usize; N]),
+) {
+    let count = chunk.len() / len;
+    let mut rows = chunk.chunks_mut(len);
+    for_each_row_in(
+        views,
+        first,
+        count,
+        #[inline(always)]
+        |offsets, _| fill(rows.next().expect("one output row per view row"), offsets),
+    )
 }
 
 /// One operand's row: its buffer, the row's first element and its stride.
 pub(super) type Operand<'a, T> = (&'a [T], usize, usize);
 
-/// `out[j] = f(a[j])` over one row.
+/// `out[j] = f(a[j])` over one row. (The loops index slices cut to the row's length rather than zip
+/// iterators, and take the function by reference: an iterator adapter's `next` or `fold`, or the `Fn`
+/// shim of a reference to the function, left out of line would run as compiled for the baseline, not for
+/// the kernel's instruction set.)
 #[inline(always)]
-pub(super) fn map_row<T: Copy>(out: &mut [T], (a, oa, sa): Operand<'_, T>, f: impl Fn(T) -> T) {
+pub(super) fn map_row<T: Copy>(out: &mut [T], (a, oa, sa): Operand<'_, T>, f: &impl Fn(T) -> T) {
     let n = out.len();
     match sa {
-        1 => out.iter_mut().zip(&a[oa..oa + n]).for_each(|(o, &x)| *o = f(x)),
+        1 => {
+            let a = &a[oa..oa + n];
+            for j in 0..n {
+                out[j] = f(a[j]);
+            }
+        }
         0 => {
             let x = a[oa];
-            out.iter_mut().for_each(|o| *o = f(x));
+            for o in out {
+                *o = f(x);
+            }
         }
-        _ => out.iter_mut().enumerate().for_each(|(j, o)| *o = f(a[oa + j * sa])),
+        _ => {
+            for j in 0..n {
+                out[j] = f(a[oa + j * sa]);
+            }
+        }
     }
 }
 
@@ -146,20 +179,33 @@ pub(super) fn zip_row<T: Copy>(
     out: &mut [T],
     (a, oa, sa): Operand<'_, T>,
     (b, ob, sb): Operand<'_, T>,
-    f: impl Fn(T, T) -> T,
+    f: &impl Fn(T, T) -> T,
 ) {
     let n = out.len();
     match (sa, sb) {
-        (1, 1) => out.iter_mut().zip(&a[oa..oa + n]).zip(&b[ob..ob + n]).for_each(|((o, &x), &y)| *o = f(x, y)),
+        (1, 1) => {
+            let (a, b) = (&a[oa..oa + n], &b[ob..ob + n]);
+            for j in 0..n {
+                out[j] = f(a[j], b[j]);
+            }
+        }
         (1, 0) => {
-            let y = b[ob];
-            out.iter_mut().zip(&a[oa..oa + n]).for_each(|(o, &x)| *o = f(x, y));
+            let (a, y) = (&a[oa..oa + n], b[ob]);
+            for j in 0..n {
+                out[j] = f(a[j], y);
+            }
         }
         (0, 1) => {
-            let x = a[oa];
-            out.iter_mut().zip(&b[ob..ob + n]).for_each(|(o, &y)| *o = f(x, y));
+            let (x, b) = (a[oa], &b[ob..ob + n]);
+            for j in 0..n {
+                out[j] = f(x, b[j]);
+            }
         }
-        _ => out.iter_mut().enumerate().for_each(|(j, o)| *o = f(a[oa + j * sa], b[ob + j * sb])),
+        _ => {
+            for j in 0..n {
+                out[j] = f(a[oa + j * sa], b[ob + j * sb]);
+            }
+        }
     }
 }
 
@@ -170,27 +216,39 @@ pub(super) fn zip3_row<T: Copy>(
     (a, oa, sa): Operand<'_, T>,
     (b, ob, sb): Operand<'_, T>,
     (c, oc, sc): Operand<'_, T>,
-    f: impl Fn(T, T, T) -> T,
+    f: &impl Fn(T, T, T) -> T,
 ) {
     let n = out.len();
     match (sa, sb, sc) {
         (1, 1, 1) => {
             let (a, b, c) = (&a[oa..oa + n], &b[ob..ob + n], &c[oc..oc + n]);
-            out.iter_mut().zip(a.iter().zip(b)).zip(c).for_each(|((o, (&x, &y)), &z)| *o = f(x, y, z));
+            for j in 0..n {
+                out[j] = f(a[j], b[j], c[j]);
+            }
         }
         (1, 1, 0) => {
-            let z = c[oc];
-            out.iter_mut().zip(&a[oa..oa + n]).zip(&b[ob..ob + n]).for_each(|((o, &x), &y)| *o = f(x, y, z));
+            let (a, b, z) = (&a[oa..oa + n], &b[ob..ob + n], c[oc]);
+            for j in 0..n {
+                out[j] = f(a[j], b[j], z);
+            }
         }
         (1, 0, 1) => {
-            let y = b[ob];
-            out.iter_mut().zip(&a[oa..oa + n]).zip(&c[oc..oc + n]).for_each(|((o, &x), &z)| *o = f(x, y, z));
+            let (a, y, c) = (&a[oa..oa + n], b[ob], &c[oc..oc + n]);
+            for j in 0..n {
+                out[j] = f(a[j], y, c[j]);
+            }
         }
         (0, 1, 1) => {
-            let x = a[oa];
-            out.iter_mut().zip(&b[ob..ob + n]).zip(&c[oc..oc + n]).for_each(|((o, &y), &z)| *o = f(x, y, z));
+            let (x, b, c) = (a[oa], &b[ob..ob + n], &c[oc..oc + n]);
+            for j in 0..n {
+                out[j] = f(x, b[j], c[j]);
+            }
         }
-        _ => out.iter_mut().enumerate().for_each(|(j, o)| *o = f(a[oa + j * sa], b[ob + j * sb], c[oc + j * sc])),
+        _ => {
+            for j in 0..n {
+                out[j] = f(a[oa + j * sa], b[ob + j * sb], c[oc + j * sc]);
+            }
+        }
     }
 }
 
@@ -202,18 +260,27 @@ pub(super) fn update_row<T: Copy>(
     sd: usize,
     len: usize,
     s: Operand<'_, T>,
-    f: impl Fn(T, T) -> T,
+    f: &impl Fn(T, T) -> T,
 ) {
     let (src, os, ss) = s;
     match (sd, ss) {
-        (1, 1) => dst[od..od + len].iter_mut().zip(&src[os..os + len]).for_each(|(x, &y)| *x = f(*x, y)),
-        (1, 0) => {
-            let y = src[os];
-            dst[od..od + len].iter_mut().for_each(|x| *x = f(*x, y));
+        (1, 1) => {
+            let (d, s) = (&mut dst[od..od + len], &src[os..os + len]);
+            for j in 0..len {
+                d[j] = f(d[j], s[j]);
+            }
         }
-        _ => (0..len).for_each(|j| {
-            let x = &mut dst[od + j * sd];
-            *x = f(*x, src[os + j * ss]);
-        }),
+        (1, 0) => {
+            let (d, y) = (&mut dst[od..od + len], src[os]);
+            for x in d {
+                *x = f(*x, y);
+            }
+        }
+        _ => {
+            for j in 0..len {
+                let x = &mut dst[od + j * sd];
+                *x = f(*x, src[os + j * ss]);
+            }
+        }
     }
 }

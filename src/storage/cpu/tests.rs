@@ -36,22 +36,69 @@ fn every_kernel<T: Element>() -> Result<Vec<Vec<T>>> {
             dst.lerp(layout, &x, layout, T::from_f64_lossy(weight))?;
             out.push(dst.into_vec());
         }
+        if layout.is_contiguous() {
+            out.extend(optimizer_updates(&x.0[..layout.numel()], &y.0[..layout.numel()]));
+        }
     }
     Ok(out)
 }
 
+/// One step of each optimizer's one-pass update from parameters `p` and gradients `g`, every option on:
+/// the parameters and state buffers after it.
+fn optimizer_updates<T: Element>(p: &[T], g: &[T]) -> Vec<Vec<T>> {
+    use super::optim::{adam, rmsprop, sgd, Adam, Preamble, RmsProp, Sgd};
+    let t = T::from_f64_lossy;
+    let pre = Preamble { maximize: true, decay: true, weight_decay: t(0.01) };
+    let state = |scale: f64| -> Vec<T> { g.iter().map(|&v| v * t(scale)).collect() };
+    let square = |scale: f64| -> Vec<T> { g.iter().map(|&v| v * t(scale) * v * t(scale)).collect() };
+    let mut out = Vec::new();
+    let (mut q, mut buf) = (p.to_vec(), state(0.5));
+    let rule = Sgd { neg_lr: t(-0.1), momentum: t(0.9), undamped: t(0.7), nesterov: true, first: false };
+    sgd(pre, rule, &mut q, g, Some(&mut buf));
+    out.extend([q, buf]);
+    let (mut q, mut m, mut v, mut v_max) = (p.to_vec(), state(0.1), square(0.3), state(0.2));
+    let rule = Adam {
+        decoupled: Some(t(0.999)),
+        lerp_weight: t(0.1),
+        beta2: t(0.999),
+        one_minus_beta2: t(0.001),
+        bias_correction2_sqrt: t(0.3),
+        eps: t(1e-8),
+        neg_step_size: t(-0.01),
+    };
+    adam(pre, rule, &mut q, g, [&mut m, &mut v], Some(&mut v_max));
+    out.extend([q, m, v, v_max]);
+    let (mut q, mut sq, mut avg, mut buf) = (p.to_vec(), square(0.3), state(0.1), state(0.2));
+    let rule = RmsProp { alpha: t(0.3), one_minus_alpha: t(0.7), eps: t(1e-8), neg_lr: t(-0.01), momentum: t(0.9) };
+    rmsprop(pre, rule, &mut q, g, &mut sq, Some(&mut avg), Some(&mut buf));
+    out.extend([q, sq, avg, buf]);
+    out
+}
+
+/// Every kernel's results under each instruction set this CPU has, against the baseline build's.
 fn same_bits_on_every_instruction_set<T: Element>() -> Result<()> {
     let chosen = simd::detected();
-    let baseline = (simd::choose(Isa::Baseline), every_kernel::<T>());
-    let widest = (simd::choose(Isa::Avx2), every_kernel::<T>());
+    let mut runs = Vec::new();
+    for isa in [Isa::Baseline, Isa::Avx2, Isa::Avx512] {
+        let got = simd::choose(isa);
+        if got != isa {
+            eprintln!("NOTE: this CPU lacks {isa:?}: its kernels are not compared");
+            continue;
+        }
+        runs.push((isa, every_kernel::<T>()));
+    }
     simd::choose(chosen);
-    let (baseline, widest) = (baseline.1?, widest.1?);
-    for (i, (a, b)) in baseline.iter().zip(&widest).enumerate() {
-        let same = a.len() == b.len()
-            && a.iter()
-                .zip(b)
-                .all(|(a, b)| (a == b && a.is_sign_negative() == b.is_sign_negative()) || (a.is_nan() && b.is_nan()));
-        assert!(same, "kernel {i} differs between the baseline and AVX2 builds");
+    let mut runs = runs.into_iter();
+    let (_, baseline) = runs.next().expect("the baseline always runs");
+    let baseline = baseline?;
+    for (isa, widest) in runs {
+        for (i, (a, b)) in baseline.iter().zip(&widest?).enumerate() {
+            let same = a.len() == b.len()
+                && a.iter().zip(b).all(|(a, b)| {
+                    (a == b && a.is_sign_negative() == b.is_sign_negative()) || (a.is_nan() && b.is_nan())
+                });
+            assert!(same, "kernel {i} differs between the baseline and {isa:?} builds");
+        }
     }
     Ok(())
 }

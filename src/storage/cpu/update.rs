@@ -21,11 +21,15 @@ fn assign_with2<T: Element>(
         let d = &mut dst[ld.offset..ld.offset + n];
         let (a, b) = (&a[la.offset..la.offset + n], &b[lb.offset..lb.offset + n]);
         let assign = |d: &mut [T], a: &[T], b: &[T]| {
-            vectorized(|| {
-                for ((x, &y), &z) in d.iter_mut().zip(a).zip(b) {
-                    *x = f(*x, y, z);
-                }
-            })
+            vectorized(
+                #[inline(always)]
+                || {
+                    let (a, b) = (&a[..d.len()], &b[..d.len()]);
+                    for i in 0..d.len() {
+                        d[i] = f(d[i], a[i], b[i]);
+                    }
+                },
+            )
         };
         if n >= PARALLEL_ABOVE {
             let sources = a.par_chunks(CHUNK).zip(b.par_chunks(CHUNK));
@@ -36,14 +40,21 @@ fn assign_with2<T: Element>(
         return;
     }
     let (sd, sa, sb) = (last_stride(ld), last_stride(la), last_stride(lb));
-    vectorized(|| {
-        for_each_row([ld, la, lb], |[od, oa, ob], len| {
-            for j in 0..len {
-                let x = &mut dst[od + j * sd];
-                *x = f(*x, a[oa + j * sa], b[ob + j * sb]);
-            }
-        })
-    });
+    vectorized(
+        #[inline(always)]
+        || {
+            for_each_row(
+                [ld, la, lb],
+                #[inline(always)]
+                |[od, oa, ob], len| {
+                    for j in 0..len {
+                        let x = &mut dst[od + j * sd];
+                        *x = f(*x, a[oa + j * sa], b[ob + j * sb]);
+                    }
+                },
+            )
+        },
+    );
 }
 
 /// `x += (value · a) op b`.
