@@ -186,3 +186,19 @@ fn gradients_of_strided_leaves_keep_the_leaf_shape() {
     // The plain checker agrees (it copies the leaves to contiguous ones).
     gradcheck(&[leaf.detach()], |x| x[0].square()).unwrap();
 }
+
+/// Reducing over an empty dim gives one identity per output element, as in torch: sums of zero terms are
+/// 0, their means NaN (0/0), and the gradient flows back to an empty leaf of the input's shape.
+#[test]
+fn reductions_over_an_empty_dim() -> Result<()> {
+    for (shape, dim, kept) in [(&[3, 0][..], 1, vec![3]), (&[0, 4][..], 0, vec![4]), (&[2, 0, 3][..], 1, vec![2, 3])] {
+        let x = Tensor::<f64>::zeros(shape).requires_grad_(true)?;
+        let sum = x.sum_dim(dim, false)?;
+        assert_eq!((sum.shape(), sum.to_vec()?), (&kept[..], vec![0.0; kept.iter().product()]), "sum {shape:?}");
+        let mean = x.mean_dim(dim, true)?;
+        assert!(mean.to_vec()?.iter().all(|m| m.is_nan()), "mean over dim {dim} of {shape:?}");
+        sum.sum()?.backward()?;
+        assert_eq!(x.grad().expect("a gradient").shape(), shape);
+    }
+    Ok(())
+}

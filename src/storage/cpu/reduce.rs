@@ -103,7 +103,7 @@ fn reduce_to<T: Element>(
         && out_shape[..rank - 1] == layout.shape[..rank - 1]
     {
         let xs = &data[layout.offset..layout.offset + layout.numel()];
-        return reduce_last_dim(xs, row_len(layout), identity, f);
+        return reduce_last_dim(xs, rows(layout), row_len(layout), identity, f);
     }
     // The output seen with the input's shape: reduced dims get stride 0, so each input element lands on
     // the output element it reduces into.
@@ -186,12 +186,17 @@ impl<T: Element, F: Fn(T, T) -> T + Copy> RowsInto<'_, T, F> {
     }
 }
 
-/// The reduction of each row of `len` elements of contiguous `xs`: `f(identity, row)`, the row folded in
-/// order from `identity`. Eight rows at a time, their folds interleaved: eight independent chains instead of
+/// The reduction of each of the `rows` rows of `len` elements of contiguous `xs`: `f(identity, row)`, the
+/// row folded in order from `identity` (just `identity` for rows of length 0). Eight rows at a time, their folds interleaved: eight independent chains instead of
 /// one waiting on each operation's latency, each in the order of a plain fold.
-fn reduce_last_dim<T: Element>(xs: &[T], len: usize, identity: T, f: impl Fn(T, T) -> T + Sync + Copy) -> Vec<T> {
+fn reduce_last_dim<T: Element>(
+    xs: &[T],
+    rows: usize,
+    len: usize,
+    identity: T,
+    f: impl Fn(T, T) -> T + Sync + Copy,
+) -> Vec<T> {
     const BLOCK: usize = 8;
-    let rows = xs.len().checked_div(len).unwrap_or(0);
     let mut out = filled(rows, identity);
     if len == 0 {
         return out;
@@ -284,12 +289,14 @@ mod tests {
             let mut xs: Vec<f64> = (0..rows * len).map(|i| ((i * 7919) % 1013) as f64 / 7.0 - 60.0).collect();
             xs[len / 2] = f64::NAN;
             for (identity, f) in [(0.0, (|a, b| a + b) as fn(f64, f64) -> f64), (f64::NEG_INFINITY, max)] {
-                let got = reduce_last_dim(&xs, len, identity, f);
+                let got = reduce_last_dim(&xs, rows, len, identity, f);
                 let want: Vec<f64> =
                     xs.chunks(len).map(|row| f(identity, row.iter().fold(identity, |s, &x| f(s, x)))).collect();
                 let same = got.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits());
                 assert!(same && got.len() == rows, "{rows} rows of {len}");
             }
         }
+        // Rows of length 0 reduce to the identity, one per row.
+        assert_eq!(reduce_last_dim::<f64>(&[], 3, 0.0, |a, b| a + b), vec![0.0; 3]);
     }
 }

@@ -24,9 +24,10 @@ pub(super) fn last_stride(layout: &Layout) -> usize {
     layout.strides.last().copied().unwrap_or(1)
 }
 
-/// The number of innermost rows of a view.
+/// The number of innermost rows of a view: the product of its outer dims (1 for a scalar), which rows of
+/// length 0 do not change.
 pub(super) fn rows(layout: &Layout) -> usize {
-    layout.numel().checked_div(row_len(layout)).unwrap_or(0)
+    layout.shape.split_last().map_or(1, |(_, outer)| outer.iter().product())
 }
 
 /// Calls `f(offsets, len)` for each innermost row of `N` views of one shape, in row-major order,
