@@ -222,7 +222,7 @@ impl<T: Element> Module<T> for Unflatten {
         let known: usize = self.sizes.iter().filter(|&&s| s >= 0).map(|&s| s as usize).product();
         let mut sizes: Vec<usize> = self.sizes.iter().map(|&s| s.max(0) as usize).collect();
         let fits = match inferred.first() {
-            Some(&i) if known > 0 && size % known == 0 => {
+            Some(&i) if known > 0 && size.is_multiple_of(known) => {
                 sizes[i] = size / known;
                 true
             }

@@ -112,7 +112,7 @@ impl<T: Element> GroupNorm<T> {
         if num_groups == 0 {
             return Err(Error::invalid("GroupNorm", "num_groups must be positive"));
         }
-        if num_channels % num_groups != 0 {
+        if !num_channels.is_multiple_of(num_groups) {
             return Err(Error::invalid("GroupNorm", "num_channels must be divisible by num_groups"));
         }
         let leaf = |t: Tensor<T>| t.requires_grad_(true).expect("a fresh tensor is a leaf");

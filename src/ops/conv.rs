@@ -186,7 +186,7 @@ fn check<T: Element, const D: usize>(
     }
     check_positive(op, "dilation", &options.dilation)?;
     let groups = options.groups;
-    if w[0] % groups != 0 {
+    if !w[0].is_multiple_of(groups) {
         return Err(Error::shape(
             op,
             format!("Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight of size {w:?} instead"),

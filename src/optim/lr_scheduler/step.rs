@@ -39,7 +39,7 @@ impl StepLR {
     }
 
     fn next_lr(&self, lr: f64, epoch: usize) -> Result<f64> {
-        Ok(if epoch % self.step_size == 0 { lr * self.gamma } else { lr })
+        Ok(if epoch.is_multiple_of(self.step_size) { lr * self.gamma } else { lr })
     }
 }
 

@@ -254,7 +254,7 @@ mod tests {
         for bytes in (1..5000).chain((12..40).flat_map(|k| [(1usize << k) - 1, 1 << k, (1 << k) + 1, 3 << (k - 1)])) {
             let class = class_at_least(bytes);
             let size = class_bytes(class);
-            assert!(size >= bytes && size % 64 == 0, "{bytes} bytes in class {class} of {size}");
+            assert!(size >= bytes && size.is_multiple_of(64), "{bytes} bytes in class {class} of {size}");
             assert!(class == 0 || class_bytes(class - 1) < bytes, "{bytes}: class {class} is not the smallest");
             assert!(bytes <= 64 || size - bytes <= bytes / 4 + 64, "{bytes} rounded to {size}");
             let below = class_at_most(bytes);

@@ -297,6 +297,6 @@ mod tests {
             }
         }
         // Rows of length 0 reduce to the identity, one per row.
-        assert_eq!(reduce_last_dim::<f64>(&[], 3, 0.0, |a, b| a + b), vec![0.0; 3]);
+        assert_eq!(reduce_last_dim::<f64>(&[], 3, 0, 0.0, |a, b| a + b), vec![0.0; 3]);
     }
 }
