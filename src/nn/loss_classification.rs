@@ -8,6 +8,7 @@
 //! one-hot float targets): see [`ClassTarget`].
 
 use super::loss::{check_same_shape, reduce, Reduction};
+use super::nll::nll;
 use crate::autograd::{no_grad, record, BackwardOp, Grads, GraphCtx, Saved};
 use crate::device::Device;
 use crate::element::Element;
@@ -88,7 +89,7 @@ impl<'a, T: Element> ClassTarget<'a, T> {
 }
 
 /// `(batch, classes)` of a `[N, C]` input, or `(1, C)` for an unbatched `[C]` one.
-fn batch_and_classes<T: Element>(op: &'static str, input: &Tensor<T>) -> Result<(usize, usize)> {
+pub(super) fn batch_and_classes<T: Element>(op: &'static str, input: &Tensor<T>) -> Result<(usize, usize)> {
     match *input.shape() {
         [c] => Ok((1, c)),
         [n, c] => Ok((n, c)),
@@ -96,14 +97,15 @@ fn batch_and_classes<T: Element>(op: &'static str, input: &Tensor<T>) -> Result<
     }
 }
 
-/// Per-sample weights (`weight[t]`, or 1; 0 where the target is ignored) and safe gather indices.
-fn sample_weights<T: Element>(
+/// Per-sample weights: `weight[t]`, or 1; 0 where the target is ignored. A target out of bounds is an
+/// error naming its row.
+pub(super) fn sample_weights<T: Element>(
     op: &'static str,
     target: &[usize],
     classes: usize,
     weight: Option<&Tensor<T>>,
     ignore_index: Option<usize>,
-) -> Result<(Vec<T>, Vec<T>)> {
+) -> Result<Vec<T>> {
     let class_weight = match weight {
         Some(w) if w.shape() != [classes] => {
             return Err(Error::shape(op, format!("weight of shape {:?} for {classes} classes", w.shape())));
@@ -111,22 +113,18 @@ fn sample_weights<T: Element>(
         Some(w) => Some(w.to_vec()?),
         None => None,
     };
-    // Buffers from the CPU cache: they become tensors, and go back to it when those are dropped.
-    let mut weights = crate::storage::host_buffer(target.len());
-    let mut indices = crate::storage::host_buffer(target.len());
+    let mut weights = Vec::with_capacity(target.len());
     for (row, &t) in target.iter().enumerate() {
         if Some(t) == ignore_index {
             weights.push(T::zero());
-            indices.push(T::zero());
             continue;
         }
         if t >= classes {
             return Err(Error::invalid(op, format!("target {t} at row {row} is out of bounds for {classes} classes")));
         }
         weights.push(class_weight.as_ref().map_or(T::one(), |w| w[t]));
-        indices.push(T::from_usize(t).unwrap_or_else(T::nan));
     }
-    Ok((weights, indices))
+    Ok(weights)
 }
 
 /// The negative log-likelihood of class indices under log-probabilities `input` (`F.nll_loss`): `-w[t]
@@ -163,40 +161,6 @@ pub fn nll_loss<'a, T: Element>(
                 p.shape()
             ),
         )),
-    }
-}
-
-/// [`nll_loss`] of checked-shape class indices, its errors naming `op` (the function the user called).
-fn nll<T: Element>(
-    op: &'static str,
-    input: &Tensor<T>,
-    target: &[usize],
-    weight: Option<&Tensor<T>>,
-    ignore_index: Option<usize>,
-    reduction: Reduction,
-) -> Result<Tensor<T>> {
-    let (n, classes) = batch_and_classes(op, input)?;
-    if target.len() != n {
-        return Err(Error::shape(
-            op,
-            format!("expected {n} targets for an input of shape {:?}, got {}", input.shape(), target.len()),
-        ));
-    }
-    let (weights, indices) = sample_weights(op, target, classes, weight, ignore_index)?;
-    let device = input.device();
-    let batched = input.reshape(&[n, classes])?;
-    let index = Tensor::from_vec(indices, &[n, 1])?.to(device)?;
-    let total: T = weights.iter().fold(T::zero(), |s, &w| s + w);
-    let picked = batched.gather(1, &index)?.reshape(&[n])?;
-    let mut negated = weights;
-    negated.iter_mut().for_each(|w| *w = -*w);
-    let negated = Tensor::from_vec(negated, &[n])?.to(device)?;
-    let losses = picked.mul(&negated)?;
-    match reduction {
-        Reduction::None if input.rank() == 1 => losses.reshape(&[]),
-        Reduction::None => Ok(losses),
-        Reduction::Sum => losses.sum(),
-        Reduction::Mean => mean_over(&losses, total, target, ignore_index),
     }
 }
 
@@ -317,7 +281,7 @@ impl<T: Element> CrossEntropyLoss<T> {
         c: T,
     ) -> Result<Tensor<T>> {
         let (n, classes) = batch_and_classes("cross_entropy", log_probs)?;
-        let (sample_w, _) = sample_weights("cross_entropy", target, classes, weight, self.ignore_index)?;
+        let sample_w = sample_weights("cross_entropy", target, classes, weight, self.ignore_index)?;
         let keep: Vec<T> =
             target.iter().map(|&t| if Some(t) == self.ignore_index { T::zero() } else { T::one() }).collect();
         let keep_t =

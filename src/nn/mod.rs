@@ -30,6 +30,7 @@ mod linear;
 mod loss;
 mod loss_classification;
 mod loss_regression;
+mod nll;
 mod pool;
 pub mod utils;
 

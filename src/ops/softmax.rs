@@ -1,14 +1,59 @@
 //! `softmax`, `log_softmax` and `logsumexp` along a dim, computed stably: the row maximum is subtracted first
 //! (and kept out of the graph, where its gradient cancels), so logits of ±1000 neither overflow nor lose the
 //! small terms.
+//!
+//! Along the last dim (a classifier's logits) softmax and log-softmax are one recorded op each, as torch's
+//! `SoftmaxBackward0` and `LogSoftmaxBackward0`: one storage primitive forward and one backward, from the
+//! saved output. Along another dim they are composed of the tensor ops.
 
+use super::with_storages;
+use crate::autograd::{record, BackwardOp, Grads, GraphCtx, Saved};
 use crate::element::Element;
 use crate::error::Result;
 use crate::shape::resolve_dim;
 use crate::storage::ReduceOp;
 use crate::tensor::Tensor;
+use smallvec::smallvec;
+
+/// The backward of softmax (`log`: log-softmax) along the last dim, from the saved output.
+struct SoftmaxBackward<T: Element> {
+    name: &'static str,
+    log: bool,
+    output: Saved<T>,
+}
+
+impl<T: Element> BackwardOp<T> for SoftmaxBackward<T> {
+    fn backward(&self, grad: &Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
+        let y = self.output.get(self.name)?;
+        let grad_layout = grad.layout().broadcast_to(y.shape());
+        let storage = with_storages([y, grad], |[ys, g]| ys.softmax_last_grad(y.layout(), g, &grad_layout, self.log))?;
+        Ok(smallvec![Some(Tensor::from_storage(storage, y.shape()))])
+    }
+
+    /// The same formulas as recorded ops of the output joined to this node: `g − exp(y) Σg`, or
+    /// `y (g − Σ g·y)`, as torch's double backward differentiates them.
+    fn backward_graph(&self, ctx: &GraphCtx<'_, T>, grad: &Tensor<T>, _needs: &[bool]) -> Option<Result<Grads<T>>> {
+        Some((|| {
+            let y = self.output.output_in(self.name, ctx)?;
+            let dx = if self.log {
+                grad.sub(&y.exp()?.mul(&grad.sum_dim(-1, true)?)?)?
+            } else {
+                y.mul(&grad.sub(&grad.mul(&y)?.sum_dim(-1, true)?)?)?
+            };
+            Ok(smallvec![Some(dx)])
+        })())
+    }
+}
 
 impl<T: Element> Tensor<T> {
+    /// Softmax (`log`: log-softmax) along the last dim as one recorded op.
+    fn softmax_last(&self, log: bool) -> Result<Tensor<T>> {
+        let name = if log { "LogSoftmaxBackward0" } else { "SoftmaxBackward0" };
+        let storage = self.read().softmax_last(self.layout(), log)?;
+        let out = Tensor::from_storage(storage, self.shape());
+        Ok(record(name, out, &[self], |out| SoftmaxBackward { name, log, output: Saved::output(out) }))
+    }
+
     /// The maximum along `d` with the dim kept, with no history.
     fn row_max(&self, d: usize) -> Result<Tensor<T>> {
         self.detach().reduce_dim(ReduceOp::Max, d, true)
@@ -32,6 +77,9 @@ impl<T: Element> Tensor<T> {
         if self.rank() == 0 {
             return self.div(self);
         }
+        if d + 1 == self.rank() {
+            return self.softmax_last(false);
+        }
         let e = self.shifted(d)?.exp()?;
         e.div(&e.sum_dim(d as isize, true)?)
     }
@@ -47,6 +95,9 @@ impl<T: Element> Tensor<T> {
         let d = resolve_dim("log_softmax", dim, self.shape())?;
         if self.rank() == 0 {
             return self.sub(self);
+        }
+        if d + 1 == self.rank() {
+            return self.softmax_last(true);
         }
         let z = self.shifted(d)?;
         z.sub(&z.exp()?.sum_dim(d as isize, true)?.log()?)

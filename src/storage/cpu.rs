@@ -20,6 +20,7 @@ mod matmul;
 pub(crate) mod optim;
 mod reduce;
 mod rows;
+mod softmax;
 mod update;
 mod window;
 
@@ -472,6 +473,32 @@ impl<T: Element> BackendStorage<T> for CpuStorage<T> {
         update::lerp(&mut self.0, dst, &end.0, end_layout, weight);
         Ok(())
     }
+
+    /// One visit per row for contiguous views of several rows. A single row (and a strided view) takes the
+    /// default's passes, whose sums over one whole contiguous row run 32 accumulators (`reduce_to`), not
+    /// the row's plain fold: either way a view's result does not depend on which path it took.
+    fn softmax_last(&self, layout: &Layout, log: bool) -> Result<Self> {
+        match contiguous_rows(layout) {
+            Some((xs, len)) => Ok(CpuStorage(softmax::softmax_rows(&self.0[xs], len, log))),
+            None => super::backend::softmax_last_in_passes(self, layout, log),
+        }
+    }
+
+    fn softmax_last_grad(&self, layout: &Layout, grad: &Self, grad_layout: &Layout, log: bool) -> Result<Self> {
+        match (contiguous_rows(layout), contiguous_rows(grad_layout)) {
+            (Some((ys, len)), Some((gs, _))) => {
+                Ok(CpuStorage(softmax::softmax_grad_rows(&self.0[ys], &grad.0[gs], len, log)))
+            }
+            _ => super::backend::softmax_last_grad_in_passes(self, layout, grad, grad_layout, log),
+        }
+    }
+}
+
+/// The elements of a contiguous view of at least two rows, and its row length; `None` for any other view.
+fn contiguous_rows(layout: &Layout) -> Option<(std::ops::Range<usize>, usize)> {
+    let len = *layout.shape.last()?;
+    let several = rows::rows(layout) >= 2;
+    (several && layout.is_contiguous()).then(|| layout.offset..layout.offset + layout.numel()).zip(Some(len))
 }
 
 #[cfg(test)]

@@ -199,6 +199,19 @@ impl<T: Element> Storage<T> {
         }
     }
 
+    /// Softmax (`log`: log-softmax) along the last dim of a view; the result is contiguous.
+    pub fn softmax_last(&self, layout: &Layout, log: bool) -> Result<Self> {
+        on_backend!(self, |s| s.softmax_last(layout, log))
+    }
+
+    /// The gradient of [`Storage::softmax_last`] from its output (this view) and the incoming gradient.
+    pub fn softmax_last_grad(&self, layout: &Layout, grad: &Self, grad_layout: &Layout, log: bool) -> Result<Self> {
+        match Self::pair("backward", self, grad)? {
+            Backends::Cpu([y, g]) => y.softmax_last_grad(layout, g, grad_layout, log).map(Storage::Cpu),
+            Backends::Cuda([y, g]) => y.softmax_last_grad(layout, g, grad_layout, log).map(Storage::Cuda),
+        }
+    }
+
     /// Rows `indices` of dim 0 of a view; the result is contiguous.
     pub fn index_select0(&self, layout: &Layout, indices: &[usize]) -> Result<Self> {
         on_backend!(self, |s| s.index_select0(layout, indices))
