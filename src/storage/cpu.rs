@@ -475,7 +475,7 @@ impl<T: Element> BackendStorage<T> for CpuStorage<T> {
     }
 
     /// One visit per row for contiguous views of several rows. A single row (and a strided view) takes the
-    /// default's passes, whose sums over one whole contiguous row run 32 accumulators (`reduce_to`), not
+    /// default's passes, whose sums over one whole contiguous row run 64 accumulators (`reduce_to`), not
     /// the row's plain fold: either way a view's result does not depend on which path it took.
     fn softmax_last(&self, layout: &Layout, log: bool) -> Result<Self> {
         match contiguous_rows(layout) {

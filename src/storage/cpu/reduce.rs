@@ -23,12 +23,12 @@ impl<T: Element> Map2<T> for ReduceView<'_, T> {
     }
 }
 
-/// A contiguous slice reduced with 32 independent accumulators: enough separate chains to keep the vector
+/// A contiguous slice reduced with 64 independent accumulators: enough separate chains to keep the vector
 /// units busy instead of waiting on each operation's latency (and, for sums, more accurate than one running
-/// sum, since each accumulator sees a 32nd of the terms). The accumulators are then combined pairwise.
+/// sum, since each accumulator sees a 64th of the terms). The accumulators are then combined pairwise.
 ///
 /// The order of operations is fixed by the slice's length alone: accumulator `i` takes elements `i`,
-/// `i + 32`, ... in turn, whatever the vector width the loop is compiled for, so a sum gives the same bits
+/// `i + 64`, ... in turn, whatever the vector width the loop is compiled for, so a sum gives the same bits
 /// on every instruction set.
 #[inline(always)]
 fn reduce_slice<T: Element>(xs: &[T], identity: T, f: impl Fn(T, T) -> T) -> T {
@@ -47,7 +47,7 @@ fn reduce_slice<T: Element>(xs: &[T], identity: T, f: impl Fn(T, T) -> T) -> T {
     total
 }
 
-const LANES: usize = 32;
+const LANES: usize = 64;
 
 /// The accumulators of [`reduce_slice`] combined pairwise. Kept out of line: inlined, its pairings make the
 /// compiler split the accumulators into pairs and vectorise the main loop two lanes wide.

@@ -205,7 +205,7 @@ fn broadcast_rows_match_contiguous_copies() -> Result<()> {
             assert_eq!(a.0, want.0);
         }
         for &op in ReduceOp::ALL {
-            // (A whole view reduced to one element is not: a contiguous one takes 32 accumulators.)
+            // (A whole view reduced to one element is not: a contiguous one takes 64 accumulators.)
             for out in [[rows, 1], [1, cols]] {
                 assert_eq!(
                     b.reduce_to(lb, &out, op)?.into_vec(),
