@@ -48,7 +48,8 @@ pub(super) fn nll<T: Element>(
     let sample_weight = sample_weights(op, target, classes, weight, ignore_index)?;
     let total = sample_weight.iter().fold(T::zero(), |s, &w| s + w);
     let counted_rows = (0..n).filter(|&i| Some(target[i]) != ignore_index);
-    let mut counted = Counted { rows: Vec::new(), entries: Vec::new(), weights: Vec::new() };
+    let mut counted =
+        Counted { rows: Vec::with_capacity(n), entries: Vec::with_capacity(n), weights: Vec::with_capacity(n) };
     for i in counted_rows {
         counted.rows.push(i);
         counted.entries.push(i * classes + target[i]);
