@@ -2,9 +2,9 @@
 //! (and kept out of the graph, where its gradient cancels), so logits of ±1000 neither overflow nor lose the
 //! small terms.
 //!
-//! Along the last dim (a classifier's logits) softmax and log-softmax are one recorded op each, as torch's
-//! `SoftmaxBackward0` and `LogSoftmaxBackward0`: one storage primitive forward and one backward, from the
-//! saved output. Along another dim they are composed of the tensor ops.
+//! Softmax and log-softmax are one recorded op each, as torch's `SoftmaxBackward0` and
+//! `LogSoftmaxBackward0`: one storage primitive forward and one backward, from the saved output. `logsumexp`
+//! is composed of the tensor ops.
 
 use super::with_storages;
 use crate::autograd::{record, BackwardOp, Grads, GraphCtx, Saved};
@@ -15,9 +15,10 @@ use crate::storage::ReduceOp;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
 
-/// The backward of softmax (`log`: log-softmax) along the last dim, from the saved output.
+/// The backward of softmax (`log`: log-softmax) along `dim`, from the saved output.
 struct SoftmaxBackward<T: Element> {
     name: &'static str,
+    dim: usize,
     log: bool,
     output: Saved<T>,
 }
@@ -26,7 +27,8 @@ impl<T: Element> BackwardOp<T> for SoftmaxBackward<T> {
     fn backward(&self, grad: &Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
         let y = self.output.get(self.name)?;
         let grad_layout = grad.layout().broadcast_to(y.shape());
-        let storage = with_storages([y, grad], |[ys, g]| ys.softmax_last_grad(y.layout(), g, &grad_layout, self.log))?;
+        let storage =
+            with_storages([y, grad], |[ys, g]| ys.softmax_grad(y.layout(), g, &grad_layout, self.dim, self.log))?;
         Ok(smallvec![Some(Tensor::from_storage(storage, y.shape()))])
     }
 
@@ -35,10 +37,11 @@ impl<T: Element> BackwardOp<T> for SoftmaxBackward<T> {
     fn backward_graph(&self, ctx: &GraphCtx<'_, T>, grad: &Tensor<T>, _needs: &[bool]) -> Option<Result<Grads<T>>> {
         Some((|| {
             let y = self.output.output_in(self.name, ctx)?;
+            let d = self.dim as isize;
             let dx = if self.log {
-                grad.sub(&y.exp()?.mul(&grad.sum_dim(-1, true)?)?)?
+                grad.sub(&y.exp()?.mul(&grad.sum_dim(d, true)?)?)?
             } else {
-                y.mul(&grad.sub(&grad.mul(&y)?.sum_dim(-1, true)?)?)?
+                y.mul(&grad.sub(&grad.mul(&y)?.sum_dim(d, true)?)?)?
             };
             Ok(smallvec![Some(dx)])
         })())
@@ -46,23 +49,17 @@ impl<T: Element> BackwardOp<T> for SoftmaxBackward<T> {
 }
 
 impl<T: Element> Tensor<T> {
-    /// Softmax (`log`: log-softmax) along the last dim as one recorded op.
-    fn softmax_last(&self, log: bool) -> Result<Tensor<T>> {
+    /// Softmax (`log`: log-softmax) along dim `d` as one recorded op.
+    fn softmax_along(&self, d: usize, log: bool) -> Result<Tensor<T>> {
         let name = if log { "LogSoftmaxBackward0" } else { "SoftmaxBackward0" };
-        let storage = self.read().softmax_last(self.layout(), log)?;
+        let storage = self.read().softmax(self.layout(), d, log)?;
         let out = Tensor::from_storage(storage, self.shape());
-        Ok(record(name, out, &[self], |out| SoftmaxBackward { name, log, output: Saved::output(out) }))
+        Ok(record(name, out, &[self], |out| SoftmaxBackward { name, dim: d, log, output: Saved::output(out) }))
     }
 
     /// The maximum along `d` with the dim kept, with no history.
     fn row_max(&self, d: usize) -> Result<Tensor<T>> {
         self.detach().reduce_dim(ReduceOp::Max, d, true)
-    }
-
-    /// `x - max(x)` along `d`, recorded (the maximum is a constant to autograd). As in torch's softmax
-    /// kernels, a row holding +∞ becomes NaN throughout.
-    fn shifted(&self, d: usize) -> Result<Tensor<T>> {
-        self.sub(&self.row_max(d)?)
     }
 
     /// `exp(x) / Σ exp(x)` along `dim` (`torch.softmax`), stable for large logits.
@@ -75,13 +72,10 @@ impl<T: Element> Tensor<T> {
     pub fn softmax(&self, dim: isize) -> Result<Tensor<T>> {
         let d = resolve_dim("softmax", dim, self.shape())?;
         if self.rank() == 0 {
-            return self.div(self);
+            // One slice of one element: 1, or NaN for NaN and ±∞, as torch.
+            return self.reshape(&[1])?.softmax_along(0, false)?.reshape(&[]);
         }
-        if d + 1 == self.rank() {
-            return self.softmax_last(false);
-        }
-        let e = self.shifted(d)?.exp()?;
-        e.div(&e.sum_dim(d as isize, true)?)
+        self.softmax_along(d, false)
     }
 
     /// `x - log Σ exp(x)` along `dim` (`torch.log_softmax`), stable for large logits.
@@ -94,13 +88,9 @@ impl<T: Element> Tensor<T> {
     pub fn log_softmax(&self, dim: isize) -> Result<Tensor<T>> {
         let d = resolve_dim("log_softmax", dim, self.shape())?;
         if self.rank() == 0 {
-            return self.sub(self);
+            return self.reshape(&[1])?.softmax_along(0, true)?.reshape(&[]);
         }
-        if d + 1 == self.rank() {
-            return self.softmax_last(true);
-        }
-        let z = self.shifted(d)?;
-        z.sub(&z.exp()?.sum_dim(d as isize, true)?.log()?)
+        self.softmax_along(d, true)
     }
 
     /// `log Σ exp(x)` along `dim` (`torch.logsumexp`), stable: the maximum is taken out first.

@@ -123,34 +123,37 @@ pub(crate) trait BackendStorage<T: Element>: Sized + Send + Sync + std::fmt::Deb
         lerp_in_passes(self, dst, end, end_layout, weight)
     }
 
-    /// Softmax (`log`: log-softmax) along the last dim of a view of rank ≥ 1, stable: each row's maximum
-    /// is subtracted first. The default takes the passes of the tensor ops; a backend may take one per row.
-    fn softmax_last(&self, layout: &Layout, log: bool) -> Result<Self> {
-        softmax_last_in_passes(self, layout, log)
+    /// Softmax (`log`: log-softmax) along `dim` of a view of rank ≥ 1, stable: each slice's maximum is
+    /// subtracted first. The default takes the passes of the tensor ops; a backend may take fewer.
+    fn softmax(&self, layout: &Layout, dim: usize, log: bool) -> Result<Self> {
+        softmax_in_passes(self, layout, dim, log)
     }
 
-    /// The gradient of [`BackendStorage::softmax_last`] from its output `y` (this view) and the incoming
+    /// The gradient of [`BackendStorage::softmax`] from its output `y` (this view) and the incoming
     /// gradient, both of one shape: `g − exp(y) Σg` for log-softmax, `y (g − Σ g·y)` for softmax, the sums
-    /// along the last dim (torch's `_log_softmax_backward_data` and `_softmax_backward_data`).
-    fn softmax_last_grad(&self, layout: &Layout, grad: &Self, grad_layout: &Layout, log: bool) -> Result<Self> {
-        softmax_last_grad_in_passes(self, layout, grad, grad_layout, log)
+    /// along `dim` (torch's `_log_softmax_backward_data` and `_softmax_backward_data`).
+    fn softmax_grad(&self, layout: &Layout, grad: &Self, grad_layout: &Layout, dim: usize, log: bool) -> Result<Self> {
+        softmax_grad_in_passes(self, layout, grad, grad_layout, dim, log)
     }
 }
 
-/// The shape of a view with its last dim reduced to 1, and the contiguous layout of that broadcast back.
-fn rows_kept(layout: &Layout) -> (crate::shape::Dims, Layout) {
+/// The shape of a view with `dim` reduced to 1, and the contiguous layout of that broadcast back.
+fn kept_along(layout: &Layout, dim: usize) -> (crate::shape::Dims, Layout) {
     let mut kept: crate::shape::Dims = layout.shape.iter().copied().collect();
-    if let Some(last) = kept.last_mut() {
-        *last = 1;
-    }
+    kept[dim] = 1;
     let spread = Layout::contiguous(&kept).broadcast_to(&layout.shape);
     (kept, spread)
 }
 
-/// [`BackendStorage::softmax_last`] from the primitives, in the order of the tensor ops: `z = x − max`,
-/// then `exp(z) / Σ exp(z)`, or `z − log Σ exp(z)`.
-pub(crate) fn softmax_last_in_passes<T: Element, S: BackendStorage<T>>(x: &S, layout: &Layout, log: bool) -> Result<S> {
-    let (kept, spread) = rows_kept(layout);
+/// [`BackendStorage::softmax`] from the primitives, in the order of the tensor ops: `z = x − max`, then
+/// `exp(z) / Σ exp(z)`, or `z − log Σ exp(z)`.
+pub(crate) fn softmax_in_passes<T: Element, S: BackendStorage<T>>(
+    x: &S,
+    layout: &Layout,
+    dim: usize,
+    log: bool,
+) -> Result<S> {
+    let (kept, spread) = kept_along(layout, dim);
     let full = Layout::contiguous(&layout.shape);
     let max = x.reduce_to(layout, &kept, ReduceOp::Max)?;
     let z = x.binary(layout, &max, &spread, BinaryOp::Sub)?;
@@ -164,15 +167,16 @@ pub(crate) fn softmax_last_in_passes<T: Element, S: BackendStorage<T>>(x: &S, la
     }
 }
 
-/// [`BackendStorage::softmax_last_grad`] from the primitives.
-pub(crate) fn softmax_last_grad_in_passes<T: Element, S: BackendStorage<T>>(
+/// [`BackendStorage::softmax_grad`] from the primitives.
+pub(crate) fn softmax_grad_in_passes<T: Element, S: BackendStorage<T>>(
     y: &S,
     layout: &Layout,
     grad: &S,
     grad_layout: &Layout,
+    dim: usize,
     log: bool,
 ) -> Result<S> {
-    let (kept, spread) = rows_kept(layout);
+    let (kept, spread) = kept_along(layout, dim);
     let full = Layout::contiguous(&layout.shape);
     if log {
         let total = grad.reduce_to(grad_layout, &kept, ReduceOp::Sum)?;

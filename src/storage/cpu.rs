@@ -474,22 +474,24 @@ impl<T: Element> BackendStorage<T> for CpuStorage<T> {
         Ok(())
     }
 
-    /// One visit per row for contiguous views of several rows. A single row (and a strided view) takes the
-    /// default's passes, whose sums over one whole contiguous row run 64 accumulators (`reduce_to`), not
-    /// the row's plain fold: either way a view's result does not depend on which path it took.
-    fn softmax_last(&self, layout: &Layout, log: bool) -> Result<Self> {
-        match contiguous_rows(layout) {
+    /// The chunk kernel for contiguous views of several rows along the last dim. A single row, another dim
+    /// or a strided view takes the default's passes, whose sums over one whole contiguous row run 64
+    /// accumulators (`reduce_to`), not the row's plain fold: either way a view's result does not depend on
+    /// which path it took.
+    fn softmax(&self, layout: &Layout, dim: usize, log: bool) -> Result<Self> {
+        match contiguous_rows(layout).filter(|_| dim + 1 == layout.shape.len()) {
             Some((xs, len)) => Ok(CpuStorage(softmax::softmax_rows(&self.0[xs], len, log))),
-            None => super::backend::softmax_last_in_passes(self, layout, log),
+            None => super::backend::softmax_in_passes(self, layout, dim, log),
         }
     }
 
-    fn softmax_last_grad(&self, layout: &Layout, grad: &Self, grad_layout: &Layout, log: bool) -> Result<Self> {
+    fn softmax_grad(&self, layout: &Layout, grad: &Self, grad_layout: &Layout, dim: usize, log: bool) -> Result<Self> {
+        let last = dim + 1 == layout.shape.len();
         match (contiguous_rows(layout), contiguous_rows(grad_layout)) {
-            (Some((ys, len)), Some((gs, _))) => {
+            (Some((ys, len)), Some((gs, _))) if last => {
                 Ok(CpuStorage(softmax::softmax_grad_rows(&self.0[ys], &grad.0[gs], len, log)))
             }
-            _ => super::backend::softmax_last_grad_in_passes(self, layout, grad, grad_layout, log),
+            _ => super::backend::softmax_grad_in_passes(self, layout, grad, grad_layout, dim, log),
         }
     }
 }

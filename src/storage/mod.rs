@@ -199,16 +199,23 @@ impl<T: Element> Storage<T> {
         }
     }
 
-    /// Softmax (`log`: log-softmax) along the last dim of a view; the result is contiguous.
-    pub fn softmax_last(&self, layout: &Layout, log: bool) -> Result<Self> {
-        on_backend!(self, |s| s.softmax_last(layout, log))
+    /// Softmax (`log`: log-softmax) along `dim` of a view; the result is contiguous.
+    pub fn softmax(&self, layout: &Layout, dim: usize, log: bool) -> Result<Self> {
+        on_backend!(self, |s| s.softmax(layout, dim, log))
     }
 
-    /// The gradient of [`Storage::softmax_last`] from its output (this view) and the incoming gradient.
-    pub fn softmax_last_grad(&self, layout: &Layout, grad: &Self, grad_layout: &Layout, log: bool) -> Result<Self> {
+    /// The gradient of [`Storage::softmax`] from its output (this view) and the incoming gradient.
+    pub fn softmax_grad(
+        &self,
+        layout: &Layout,
+        grad: &Self,
+        grad_layout: &Layout,
+        dim: usize,
+        log: bool,
+    ) -> Result<Self> {
         match Self::pair("backward", self, grad)? {
-            Backends::Cpu([y, g]) => y.softmax_last_grad(layout, g, grad_layout, log).map(Storage::Cpu),
-            Backends::Cuda([y, g]) => y.softmax_last_grad(layout, g, grad_layout, log).map(Storage::Cuda),
+            Backends::Cpu([y, g]) => y.softmax_grad(layout, g, grad_layout, dim, log).map(Storage::Cpu),
+            Backends::Cuda([y, g]) => y.softmax_grad(layout, g, grad_layout, dim, log).map(Storage::Cuda),
         }
     }
 

@@ -191,3 +191,28 @@ fn a_long_training_loop_does_not_grow_memory() {
     let grown = common::resident_bytes().saturating_sub(before);
     assert!(grown < 1 << 20, "resident memory grew by {grown} bytes over 200k steps");
 }
+
+#[test]
+fn a_classifier_loss_records_torchs_nodes_and_gradient() -> torchlet::Result<()> {
+    let logits = leaf(&[2.0, -1.0, 0.5, 0.0, 3.0, -2.0]);
+    let x = logits.reshape(&[2, 3])?;
+    assert_eq!(x.log_softmax(1)?.grad_fn_name(), Some("LogSoftmaxBackward0"));
+    assert_eq!(x.softmax(-1)?.grad_fn_name(), Some("SoftmaxBackward0"));
+    assert_eq!(x.softmax(0)?.grad_fn_name(), Some("SoftmaxBackward0"));
+    // A 0-dim tensor is one slice of one element: softmax 1 and log-softmax 0, even at 0 itself.
+    let zero = Tensor::<f64>::scalar(0.0);
+    assert_eq!((zero.softmax(0)?.item()?, zero.log_softmax(-1)?.item()?), (1.0, 0.0));
+    let loss = torchlet::nn::functional::cross_entropy(&x, &[0, 2][..])?;
+    assert_eq!(loss.grad_fn_name(), Some("NllLossBackward0"));
+    loss.backward()?;
+    // d/dx mean(-log softmax(x)[t]) = (softmax(x) - onehot(t)) / N, from the definition row by row.
+    let rows = [[2.0f64, -1.0, 0.5], [0.0, 3.0, -2.0]];
+    let mut want = Vec::new();
+    for (row, target) in rows.iter().zip([0, 2]) {
+        let total: f64 = row.iter().map(|v| v.exp()).sum();
+        want.extend((0..3).map(|j| (row[j].exp() / total - f64::from(j == target)) / 2.0));
+    }
+    let got = logits.grad().expect("a gradient").to_vec()?;
+    assert!(got.iter().zip(&want).all(|(g, w)| (g - w).abs() < 1e-15), "{got:?} against {want:?}");
+    Ok(())
+}

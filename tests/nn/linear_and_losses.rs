@@ -301,26 +301,31 @@ fn train_digits<T: torchlet::Element>() -> Result<(Vec<u64>, Vec<u64>)> {
     Ok((losses, params))
 }
 
-/// The CPU kernels' baseline build and the widest one the CPU has (`torchlet::cpu`) train to the same bits,
-/// loss by loss, not only op by op. (Other tests of this binary running meanwhile see the switch too; that
-/// is harmless exactly when what this test checks holds.)
+/// The CPU kernels' builds (`torchlet::cpu`: AVX-512, AVX2 and the baseline, as far as the CPU has them)
+/// train to the same bits, loss by loss, not only op by op. (Other tests of this binary running meanwhile
+/// see the switch too; that is harmless exactly when what this test checks holds.)
 #[test]
 fn training_gives_the_same_bits_on_every_cpu_instruction_set() -> Result<()> {
     use torchlet::cpu::{self, Isa};
     let chosen = cpu::isa();
-    if cpu::set_isa(Isa::Avx2) != Isa::Avx2 {
-        eprintln!("NOTE: this CPU has no AVX2 with FMA: both runs below use the baseline build");
+    let mut runs = Vec::new();
+    for isa in [Isa::Avx512, Isa::Avx2, Isa::Baseline] {
+        let got = cpu::set_isa(isa);
+        if got != isa {
+            eprintln!("NOTE: this CPU lacks {isa:?}: that run uses the {got:?} build");
+        }
+        runs.push((isa, train_digits::<f32>()?, train_digits::<f64>()?));
     }
-    let widest = (train_digits::<f32>(), train_digits::<f64>());
-    cpu::set_isa(Isa::Baseline);
-    let baseline = (train_digits::<f32>(), train_digits::<f64>());
     cpu::set_isa(chosen);
-    for (dtype, widest, baseline) in [("f32", widest.0?, baseline.0?), ("f64", widest.1?, baseline.1?)] {
-        assert_eq!(widest.0.len(), 24, "{dtype}: three epochs of 8 batches");
-        assert_eq!(widest.0, baseline.0, "{dtype}: the losses differ between the instruction sets");
-        assert_eq!(widest.1, baseline.1, "{dtype}: the trained parameters differ between the instruction sets");
-        let (first, last) = (f64::from_bits(widest.0[0]), f64::from_bits(widest.0[23]));
-        assert!(last < 0.8 * first, "{dtype}: the model did not train ({first} -> {last})");
+    let (_, widest32, widest64) = &runs[0];
+    for (isa, run32, run64) in &runs[1..] {
+        for (dtype, widest, run) in [("f32", widest32, run32), ("f64", widest64, run64)] {
+            assert_eq!(widest.0.len(), 24, "{dtype}: three epochs of 8 batches");
+            assert_eq!(widest.0, run.0, "{dtype}: the losses differ between AVX-512 and {isa:?}");
+            assert_eq!(widest.1, run.1, "{dtype}: the trained parameters differ between AVX-512 and {isa:?}");
+            let (first, last) = (f64::from_bits(widest.0[0]), f64::from_bits(widest.0[23]));
+            assert!(last < 0.8 * first, "{dtype}: the model did not train ({first} -> {last})");
+        }
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! A chunk of rows (the whole tensor, below the parallel split) is visited a few times while it is in
 //! cache: row maxima and shifted logits, one exponential loop over the whole chunk (a classifier's rows of
 //! ten are too short to fill a vector on their own), row sums and outputs. The backend's default
-//! (`softmax_last_in_passes`) takes six passes, each writing a fresh buffer. The arithmetic is the
+//! (`softmax_in_passes`) takes six passes, each writing a fresh buffer. The arithmetic is the
 //! default's, operation for operation: the same
 //! maximum (NaN wins, as `ReduceOp::Max`), `exp` and `ln`, and the sums folded in row order from 0 as
 //! `reduce_to` folds a row. The two give the same bits (`tests::rows_match_the_passes`).
@@ -146,7 +146,7 @@ pub(super) fn softmax_grad_rows<T: Element>(y: &[T], g: &[T], len: usize, log: b
 mod tests {
     use crate::error::Result;
     use crate::shape::Layout;
-    use crate::storage::backend::{softmax_last_grad_in_passes, softmax_last_in_passes, BackendStorage};
+    use crate::storage::backend::{softmax_grad_in_passes, softmax_in_passes, BackendStorage};
     use crate::storage::cpu::CpuStorage;
 
     /// The one-visit rows against the default's passes, bit for bit, on rows with ties, ±∞ and NaN, at a
@@ -173,14 +173,15 @@ mod tests {
         for (x, layout) in cases {
             let g = CpuStorage(values(layout.numel(), 5));
             let g_layout = Layout::contiguous(&layout.shape);
+            let dim = layout.shape.len() - 1;
             for log in [false, true] {
-                let y = x.softmax_last(&layout, log)?;
-                let want = softmax_last_in_passes(&x, &layout, log)?;
+                let y = x.softmax(&layout, dim, log)?;
+                let want = softmax_in_passes(&x, &layout, dim, log)?;
                 let same = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(a, b)| a.to_bits() == b.to_bits());
                 assert!(same(&y.0, &want.0) && y.0.len() == want.0.len(), "log {log}, {layout:?}");
                 let y_layout = Layout::contiguous(&layout.shape);
-                let grad = y.softmax_last_grad(&y_layout, &g, &g_layout, log)?;
-                let want = softmax_last_grad_in_passes(&y, &y_layout, &g, &g_layout, log)?;
+                let grad = y.softmax_grad(&y_layout, &g, &g_layout, dim, log)?;
+                let want = softmax_grad_in_passes(&y, &y_layout, &g, &g_layout, dim, log)?;
                 assert!(same(&grad.0, &want.0), "gradient, log {log}, {layout:?}");
             }
         }
