@@ -63,6 +63,7 @@ pub(crate) mod sealed {
     pub trait Sealed:
         crate::storage::math::Math
         + crate::storage::cpu::cache::Cached
+        + crate::storage::cpu::narrow::NarrowGemm
         + cudarc::driver::DeviceRepr
         + cudarc::driver::ValidAsZeroBits
         + Unpin
@@ -71,7 +72,10 @@ pub(crate) mod sealed {
     }
     /// Only `f32` and `f64` are elements: the kernels exist for these two alone (`Math` among them).
     #[cfg(not(feature = "cuda"))]
-    pub trait Sealed: crate::storage::math::Math + crate::storage::cpu::cache::Cached + Gemm {}
+    pub trait Sealed:
+        crate::storage::math::Math + crate::storage::cpu::cache::Cached + crate::storage::cpu::narrow::NarrowGemm + Gemm
+    {
+    }
     impl Sealed for f32 {}
     impl Sealed for f64 {}
 

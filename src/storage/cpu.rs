@@ -17,6 +17,7 @@ use std::mem::MaybeUninit;
 
 pub(crate) mod cache;
 mod matmul;
+pub(crate) mod narrow;
 pub(crate) mod optim;
 mod reduce;
 mod rows;

@@ -1,7 +1,8 @@
-//! The matrix product of two strided 2-D views: a plain loop for tiny products, matrixmultiply's GEMM beyond;
+//! The matrix product of two strided 2-D views: a plain loop for tiny products, a kernel of its own for
+//! results at most 64 columns wide (`narrow`), matrixmultiply's GEMM beyond;
 //! and `addmm`, the product added onto a copy of a third view in the GEMM itself (`beta = 1`).
 
-use super::{cache, map};
+use super::{cache, map, narrow};
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::shape::Layout;
@@ -85,26 +86,18 @@ unsafe fn gemm_into<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout, c: *
         return Err(Error::shape("matmul", "an operand's view exceeds its storage"));
     }
     let stride = |s: usize| s as isize;
+    let a_view = (a.as_ptr().wrapping_add(la.offset), stride(a_rows), stride(a_cols));
+    let b_view = (b.as_ptr().wrapping_add(lb.offset), stride(b_rows), stride(b_cols));
+    // SAFETY: as for the GEMM below: both views lie inside their buffers, and C is this function's.
+    if unsafe { narrow::gemm((m, k, n), a_view, b_view, c, accumulate) } {
+        return Ok(());
+    }
     let beta = if accumulate { T::one() } else { T::zero() };
     // SAFETY: the checks above keep every strided read of A and B inside `a` and `b`; C is the contiguous
     // m x n buffer of this function's contract, which overlaps neither input and, with beta = 0, is only
     // written (matrixmultiply does not read C then).
     unsafe {
-        T::gemm(
-            m,
-            k,
-            n,
-            a.as_ptr().add(la.offset),
-            stride(a_rows),
-            stride(a_cols),
-            b.as_ptr().add(lb.offset),
-            stride(b_rows),
-            stride(b_cols),
-            beta,
-            c,
-            n as isize,
-            1,
-        );
+        T::gemm(m, k, n, a_view.0, a_view.1, a_view.2, b_view.0, b_view.1, b_view.2, beta, c, n as isize, 1);
     }
     Ok(())
 }
