@@ -6,10 +6,18 @@
 //! the tensor and autograd layers (a tensor's handle and its storage cell, one node per recorded op, the
 //! backward's bookkeeping), counted here and printed per step.
 //!
-//! Every thread's allocations count, so this crate holds one test, which runs its workloads one after the
-//! other: nothing else in the process allocates while a step is measured.
+//! Allocations are attributed to the thread that runs the step or to another thread (matrixmultiply's and
+//! rayon's workers). The stepping thread must allocate exactly the same every steady step. The workers
+//! allocate nothing in a steady step, except once in their lives: the first time a matrixmultiply worker
+//! (a `thread-tree` thread) has to park on its job channel, `crossbeam-channel` creates that thread's
+//! waiting context (2 allocations). When that happens depends on the machine's load, so the other
+//! threads' allocations are checked against that one-time bound over the whole test instead of per step.
+//!
+//! Every thread's allocations count, so this crate is a plain program (`harness = false`) that runs its
+//! workloads one after the other: no test harness thread allocates beside a measured step.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rand::rngs::StdRng;
@@ -22,25 +30,41 @@ use torchlet_tutorials::regression::{AutodiffLinear, Regressor, TensorLinear};
 /// The system allocator, counting the allocations made through it.
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-static BYTES: AtomicUsize = AtomicUsize::new(0);
-/// The sizes of the first allocations of a traced step.
-static TRACE: [AtomicUsize; 512] = [const { AtomicUsize::new(0) }; 512];
-static TRACING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Allocations and bytes asked for by the thread running the measured steps.
+static STEPPING: Counter = Counter::new();
+/// Allocations and bytes asked for by every other thread.
+static OTHERS: Counter = Counter::new();
 
-fn note(size: usize) {
-    let i = ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-    BYTES.fetch_add(size, Ordering::Relaxed);
-    if TRACING.load(Ordering::Relaxed) {
-        if let Some(slot) = TRACE.get(i.wrapping_sub(TRACE_START.load(Ordering::Relaxed))) {
-            slot.store(size, Ordering::Relaxed);
-        }
+struct Counter {
+    allocations: AtomicUsize,
+    bytes: AtomicUsize,
+}
+
+impl Counter {
+    const fn new() -> Self {
+        Self { allocations: AtomicUsize::new(0), bytes: AtomicUsize::new(0) }
+    }
+
+    fn read(&self) -> (usize, usize) {
+        (self.allocations.load(Ordering::SeqCst), self.bytes.load(Ordering::SeqCst))
     }
 }
-static TRACE_START: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Set on the thread that runs the steps. A `const`-initialised `Cell` without a destructor: reading
+    /// it never allocates, so the allocator may consult it.
+    static IS_STEPPING_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+fn note(size: usize) {
+    let stepping = IS_STEPPING_THREAD.try_with(Cell::get).unwrap_or(false);
+    let counter = if stepping { &STEPPING } else { &OTHERS };
+    counter.allocations.fetch_add(1, Ordering::Relaxed);
+    counter.bytes.fetch_add(size, Ordering::Relaxed);
+}
 
 // SAFETY: every call is forwarded unchanged to `System`, which upholds `GlobalAlloc`'s contract; the
-// counters are plain atomics that allocate nothing.
+// counters are plain atomics and a non-allocating thread-local flag.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         note(layout.size());
@@ -69,50 +93,54 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// matrixmultiply runs at most 3 worker threads (a `thread-tree` of level 2).
+const MATRIXMULTIPLY_WORKERS: usize = 3;
+/// What `crossbeam-channel` allocates once per thread the first time that thread blocks: the thread's
+/// waiting context (an `Arc`) and the channel's waker entry list growing to hold it.
+const FIRST_PARK_ALLOCATIONS: usize = 2;
+
 /// What one steady step allocated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct PerStep {
-    /// Every allocation from the system allocator (tensor buffers, handles, nodes, ...).
+    /// Allocations from the system allocator by the stepping thread (tensor buffers, handles, nodes, ...).
     allocations: usize,
     /// Their bytes.
     bytes: usize,
+    /// Allocations by other threads.
+    other_threads: usize,
     /// Tensor buffers the CPU cache had to take from the system allocator.
     buffer_allocations: u64,
 }
 
-/// Runs `step` `WARMUP` times, then measures `MEASURED` steps one by one; every measured step must
-/// allocate the same (a loop in its steady state), and that is returned.
-fn per_step(name: &str, mut step: impl FnMut() -> Result<f64>) -> Result<PerStep> {
+/// Runs `step` `WARMUP` times, then measures `MEASURED` steps one by one. The stepping thread must allocate
+/// the same in every measured step (a loop in its steady state); that step is returned.
+fn per_step(name: &str, mut step: impl FnMut() -> Result<f64>) -> Result<Vec<PerStep>> {
     const WARMUP: usize = 3;
     const MEASURED: usize = 5;
+    IS_STEPPING_THREAD.set(true);
     for _ in 0..WARMUP {
         step()?;
-    }
-    if std::env::var("ALLOC_TRACE").is_ok() {
-        TRACE_START.store(ALLOCATIONS.load(Ordering::SeqCst), Ordering::SeqCst);
-        TRACING.store(true, Ordering::SeqCst);
-        step()?;
-        TRACING.store(false, Ordering::SeqCst);
-        let n = ALLOCATIONS.load(Ordering::SeqCst) - TRACE_START.load(Ordering::SeqCst);
-        let sizes: Vec<usize> = TRACE.iter().take(n).map(|s| s.load(Ordering::SeqCst)).collect();
-        eprintln!("{name}: {n} allocations, sizes {sizes:?}");
     }
     let mut seen = Vec::new();
     for _ in 0..MEASURED {
         let buffers = torchlet::cpu::memory_stats().system_allocations;
-        let (count, bytes) = (ALLOCATIONS.load(Ordering::SeqCst), BYTES.load(Ordering::SeqCst));
+        let (count, bytes) = STEPPING.read();
+        let (others, _) = OTHERS.read();
         let loss = step()?;
         let measured = PerStep {
-            allocations: ALLOCATIONS.load(Ordering::SeqCst) - count,
-            bytes: BYTES.load(Ordering::SeqCst) - bytes,
+            allocations: STEPPING.read().0 - count,
+            bytes: STEPPING.read().1 - bytes,
+            other_threads: OTHERS.read().0 - others,
             buffer_allocations: torchlet::cpu::memory_stats().system_allocations - buffers,
         };
         assert!(loss.is_finite(), "{name}: the loss is {loss}");
         seen.push(measured);
     }
+    IS_STEPPING_THREAD.set(false);
     eprintln!("{name}: per steady step {:?}", seen[0]);
-    assert!(seen.iter().all(|s| *s == seen[0]), "{name}: the steps allocate differently: {seen:?}");
-    Ok(seen[0])
+    let own = |s: &PerStep| (s.allocations, s.bytes);
+    assert!(seen.iter().all(|s| own(s) == own(&seen[0])), "{name}: the steps allocate differently: {seen:?}");
+    Ok(seen)
 }
 
 /// `loss = criterion(model(x), labels); opt.zero_grad(); loss.backward(); opt.step(); loss.item()`, as
@@ -144,8 +172,7 @@ fn classifier(inputs: usize, hidden: usize, seed: u64) -> (Sequential<f32>, Tens
 
 /// The digits MLP (64 → 32 → 10, SGD), the MLP 784 → 128 → 10 with Adam, and T5's two steps: after the
 /// warm-up no step takes a tensor buffer from the system allocator.
-#[test]
-fn steady_training_steps_take_no_tensor_buffer_from_the_system() -> Result<()> {
+fn main() -> Result<()> {
     let (model, x, labels) = classifier(64, 32, 7);
     let mut sgd = SGD::new(model.parameters(), 0.5)?;
     let digits = per_step("digits MLP 64→32→10, SGD", || classifier_step(&model, &mut sgd, &x, &labels))?;
@@ -161,10 +188,20 @@ fn steady_training_steps_take_no_tensor_buffer_from_the_system() -> Result<()> {
     let mut tensor = TensorLinear::new(Tensor::zeros(&[1, 2]), None, 1e-4)?;
     let t5_tensor = per_step("T5 step, tensor autograd", || Ok(tensor.train_step(&x, &y)?.into()))?;
 
-    for (name, step) in
-        [("digits", digits), ("MLP 784", mlp784), ("T5 built-ins", t5_builtins), ("T5 tensor", t5_tensor)]
-    {
-        assert_eq!(step.buffer_allocations, 0, "{name}: tensor buffers taken from the system allocator per step");
+    let workloads = [("digits", digits), ("MLP 784", mlp784), ("T5 built-ins", t5_builtins), ("T5 tensor", t5_tensor)];
+    for (name, steps) in &workloads {
+        for step in steps {
+            assert_eq!(step.buffer_allocations, 0, "{name}: tensor buffers taken from the system allocator per step");
+        }
     }
+    let other_threads: usize = workloads.iter().flat_map(|(_, steps)| steps).map(|s| s.other_threads).sum();
+    let bound = MATRIXMULTIPLY_WORKERS * FIRST_PARK_ALLOCATIONS;
+    eprintln!("worker threads: {other_threads} allocations over all measured steps (one-time bound {bound})");
+    assert!(
+        other_threads <= bound,
+        "worker threads allocated {other_threads} times over all measured steps, more than their one-time \
+         {bound}: {workloads:?}"
+    );
+    eprintln!("steady training steps take no tensor buffer from the system allocator: ok");
     Ok(())
 }
