@@ -73,8 +73,17 @@ fn bench_t10(c: &mut Criterion) -> Result<()> {
     #[cfg(feature = "tch")]
     {
         let theirs = epoch(&mut torchlet_tutorials::libtorch::TchCnn::from_parameters(&params, LR)?)?;
-        // Twelve steps: the f32 drift grows step by step (see `RTOL`); measured 8.5e-7 on the epoch's figures.
-        common::assert_close("t10_epoch_f32", "train loss, valid loss, accuracy", &ours, &theirs, 1e-4, 0.0);
+        // Twelve steps: the f32 drift grows step by step (see `RTOL`), and with it how much libtorch's choice
+        // of kernels for the CPU matters: measured 8.5e-7 on a CPU with AVX-512, 2.5e-4 (the validation loss)
+        // on one with AVX2 only; tests/tutorials/cnn.rs saw up to 4e-4 between implementations after 12 steps.
+        common::assert_close("t10_epoch_f32", "train loss, valid loss", &ours[..2], &theirs[..2], 1e-3, 0.0);
+        // The accuracy counts argmaxes: an image whose two largest logits lie within that drift of each other
+        // can go either way. It is the unweighted mean of the validation batches' accuracies (256 images and
+        // 44), so one such image moves it by 1/512 or 1/88; the two may differ by one image, no more.
+        let images = data.x_valid.shape()[0];
+        let batches = images.div_ceil(VALID_BATCH);
+        let one_image = 1.0 / (batches * (images - (batches - 1) * VALID_BATCH)) as f64;
+        common::assert_close("t10_epoch_f32", "accuracy (within one image)", &ours[2..], &theirs[2..], 0.0, one_image);
     }
     common::twin_skipped("t10_epoch_f32");
     let mut group = c.benchmark_group("t10_epoch_f32");
