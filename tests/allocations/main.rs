@@ -112,8 +112,8 @@ struct PerStep {
     buffer_allocations: u64,
 }
 
-/// Runs `step` `WARMUP` times, then measures `MEASURED` steps one by one. The stepping thread must allocate
-/// the same in every measured step (a loop in its steady state); that step is returned.
+/// Runs `step` `WARMUP` times, then measures `MEASURED` steps one by one, which are returned. The stepping
+/// thread must allocate the same in every measured step (a loop in its steady state).
 fn per_step(name: &str, mut step: impl FnMut() -> Result<f64>) -> Result<Vec<PerStep>> {
     const WARMUP: usize = 3;
     const MEASURED: usize = 5;
