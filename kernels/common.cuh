@@ -60,7 +60,7 @@ __device__ __forceinline__ double t_abs(double x) { return fabs(x); }
 __device__ __forceinline__ float t_powr(float x, float p) { return powf(x, p); }
 __device__ __forceinline__ double t_powr(double x, double p) { return pow(x, p); }
 // torch's pow with a scalar exponent: the exponents it special-cases are computed as it computes them, so
-// values at 0, ±inf and NaN agree (src/storage/pointwise.rs has the same).
+// values at 0, ±inf and NaN agree (src/storage/pointwise/unary.rs has the same).
 __device__ __forceinline__ T t_pow(T x, T p) {
     if (p == (T)0) return (T)1;
     if (p == (T)1) return x;
@@ -88,13 +88,13 @@ __device__ __forceinline__ double t_expm1(double x) { return expm1(x); }
 // torch.sign: (0 < x) - (x < 0), so 0 at ±0 and NaN.
 __device__ __forceinline__ T t_sign(T x) { return x > (T)0 ? (T)1 : (x < (T)0 ? (T)-1 : (T)0); }
 
-// Constants of the activations (src/storage/pointwise.rs has the same).
+// Constants of the activations (src/storage/pointwise/unary.rs has the same).
 #define K_SQRT1_2 0.70710678118654752440    // 1/√2
 #define K_2_SQRTPI 1.12837916709551257390   // 2/√π
 #define K_SQRT_2_PI 0.79788456080286535588  // √(2/π)
 #define GELU_KAPPA 0.044715
 
-// The host appends, generated from src/storage/pointwise.rs (one `case` per op, numbered by its code):
+// The host appends, generated from src/storage/pointwise/ (one `case` per op, numbered by its code):
 //     T apply_unary(int op, T x, T c)                   the forward of a unary op
 //     T unary_grad_of(int op, T s, T g, T c)            g · its derivative, s the saved input or output
 //     T apply_binary(int op, T a, T b)                  the forward of a binary op

@@ -1,5 +1,5 @@
 //! Elementwise tensor–tensor ops with NumPy broadcasting, each one entry of the pointwise table
-//! (src/storage/pointwise.rs). The backward of a broadcast operand sums the gradient back to its shape.
+//! (src/storage/pointwise/). The backward of a broadcast operand sums the gradient back to its shape.
 
 use super::with_storages;
 use crate::autograd::{record, BackwardOp, Grads, GraphCtx, Saved};

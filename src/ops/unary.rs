@@ -1,5 +1,5 @@
 //! Elementwise functions of one tensor (neg, exp, powers, activations, arithmetic with a scalar), each one
-//! entry of the pointwise table (src/storage/pointwise.rs), which also names its grad_fn, recorded here. Their
+//! entry of the pointwise table (src/storage/pointwise/), which also names its grad_fn, recorded here. Their
 //! backward is one primitive for all: `g · f'(x or y)` in one pass and one allocation.
 
 use super::with_storages;

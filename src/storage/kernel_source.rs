@@ -45,7 +45,7 @@ pub(crate) fn module_source<T: Element>(files: &[(&str, &str)]) -> String {
     // `#line` makes compiler messages cite the real file and line.
     let mut src = format!(
         "typedef {} T;\n#define FN(name) name##_{}\n#line 1 \"kernels/common.cuh\"\n{COMMON}\n\
-         #line 1 \"generated from src/storage/pointwise.rs and reduce.rs\"\n{}{}",
+         #line 1 \"generated from src/storage/pointwise/ and reduce.rs\"\n{}{}",
         dtype.c_type(),
         dtype.kernel_suffix(),
         pointwise::cuda_source(),
