@@ -72,8 +72,10 @@ fn requested() -> Isa {
     }
 }
 
+/// Whether the CPU has AVX2 and FMA (whatever the kernels' choice): detected once by the standard library, then
+/// a cached load.
 #[cfg(target_arch = "x86_64")]
-fn has_avx2() -> bool {
+pub(crate) fn has_avx2() -> bool {
     is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
 }
 

@@ -127,9 +127,10 @@ fn per_step(name: &str, mut step: impl FnMut() -> Result<f64>) -> Result<Vec<Per
         let (count, bytes) = STEPPING.read();
         let (others, _) = OTHERS.read();
         let loss = step()?;
+        let (count_after, bytes_after) = STEPPING.read();
         let measured = PerStep {
-            allocations: STEPPING.read().0 - count,
-            bytes: STEPPING.read().1 - bytes,
+            allocations: count_after - count,
+            bytes: bytes_after - bytes,
             other_threads: OTHERS.read().0 - others,
             buffer_allocations: torchlet::cpu::memory_stats().system_allocations - buffers,
         };

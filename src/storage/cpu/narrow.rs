@@ -56,11 +56,11 @@ pub trait NarrowGemm: cache::Cached + Default + Send + Sync {
     unsafe fn rows(p: &Product<Self>, start: usize, end: usize);
 }
 
-/// Whether the CPU runs this kernel (detected once by the standard library, then a cached load).
+/// Whether the CPU runs this kernel.
 fn available() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+        crate::storage::simd::has_avx2()
     }
     #[cfg(not(target_arch = "x86_64"))]
     false
