@@ -73,9 +73,10 @@ fn bench_t10(c: &mut Criterion) -> Result<()> {
     #[cfg(feature = "tch")]
     {
         let theirs = epoch(&mut torchlet_tutorials::libtorch::TchCnn::from_parameters(&params, LR)?)?;
-        // Twelve steps: the f32 drift grows step by step (see `RTOL`), and with it how much libtorch's choice
-        // of kernels for the CPU matters: measured 8.5e-7 on a CPU with AVX-512, 2.5e-4 (the validation loss)
-        // on one with AVX2 only; tests/tutorials/cnn.rs saw up to 4e-4 between implementations after 12 steps.
+        // Twelve steps: the f32 drift grows step by step (see `RTOL`), and with it how much the machine's
+        // GEMM kernels matter: measured 8.5e-7 on a CPU with AVX-512, 2.5e-4 (the validation loss) on one with
+        // AVX2 only, whichever instruction sets libtorch was held to there (ATEN_CPU_CAPABILITY,
+        // ONEDNN_MAX_CPU_ISA); tests/tutorials/cnn.rs saw up to 4e-4 between implementations after 12 steps.
         common::assert_close("t10_epoch_f32", "train loss, valid loss", &ours[..2], &theirs[..2], 1e-3, 0.0);
         // The accuracy counts argmaxes: an image whose two largest logits lie within that drift of each other
         // can go either way. It is the unweighted mean of the validation batches' accuracies (256 images and
